@@ -1,0 +1,109 @@
+package server
+
+import (
+	"context"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// Engine is what the protocol layer needs from the coordinator. The server
+// owns no SQL semantics: it decodes messages, calls these, and encodes what
+// comes back. Implementations must be safe for concurrent use by many
+// sessions.
+type Engine interface {
+	// NewSession opens a session for an authenticated startup. params are
+	// the startup parameters (user, database, application_name, ...).
+	NewSession(ctx context.Context, params map[string]string) (Session, error)
+}
+
+// Session is one client connection's state: session variables, prepared
+// statements' plans, the open transaction. A Session is used by one
+// goroutine at a time (the connection's), except Cancel which may be
+// called from any goroutine.
+type Session interface {
+	// Parse splits a query string into statements and prepares each one.
+	// paramTypes are the OIDs a client declared in Parse (0 = infer); they
+	// apply to a single-statement string. Errors are *sqlerr.Error with
+	// positions relative to query.
+	Parse(ctx context.Context, query string, paramTypes []uint32) ([]Statement, error)
+
+	// Execute runs a prepared statement with bound parameters (one Datum
+	// per ParamTypes entry, already decoded). The Result must be closed.
+	Execute(ctx context.Context, stmt Statement, params []types.Datum) (Result, error)
+
+	// TxStatus is 'I' (idle), 'T' (in a transaction block) or 'E' (in a
+	// failed transaction block), for ReadyForQuery.
+	TxStatus() byte
+
+	// Parameters are the ParameterStatus values to report at startup
+	// (server_version, TimeZone, ...); Changed returns and clears the ones a
+	// SET changed since the last call, to be reported after a statement.
+	Parameters() map[string]string
+	Changed() map[string]string
+
+	// Close releases the session (rolling back an open transaction).
+	Close()
+}
+
+// Statement is a prepared statement.
+type Statement interface {
+	// SQL is the statement's own text.
+	SQL() string
+	// ParamTypes are the types of $1..$n, inferred where not declared.
+	ParamTypes() []types.Type
+	// Columns describes the rows the statement returns; nil when it returns
+	// none (RowDescription vs NoData).
+	Columns() []Column
+}
+
+// Column describes one result column.
+type Column struct {
+	Name     string
+	Type     types.Type
+	TableOID uint32
+	Attr     int16
+}
+
+// Result is the outcome of Execute. Exactly one of the shapes applies:
+// rows (Next until false), a COPY FROM STDIN (CopyIn non-nil), or a COPY TO
+// STDOUT (CopyOut non-nil), or just a tag.
+type Result interface {
+	// Next returns the next row; ok is false at the end. The row is valid
+	// until the next call.
+	Next(ctx context.Context) (row types.Row, ok bool, err error)
+	// Tag is the command tag ("SELECT 3", "INSERT 0 1"), valid once Next
+	// returned false (or at once for statements without rows).
+	Tag() string
+	// Notices are messages to send as NoticeResponse before the tag.
+	Notices() []string
+	// CopyIn is non-nil for COPY ... FROM STDIN.
+	CopyIn() CopyIn
+	// CopyOut is non-nil for COPY ... TO STDOUT.
+	CopyOut() CopyOut
+	Close()
+}
+
+// CopyIn receives COPY FROM STDIN data.
+type CopyIn interface {
+	// Columns is the number of columns per row (for CopyInResponse).
+	Columns() int
+	// Binary reports the binary COPY format.
+	Binary() bool
+	// Write takes the next CopyData payload (any split of the stream).
+	Write(ctx context.Context, data []byte) error
+	// Done ends the stream and applies the rows; it returns the tag
+	// ("COPY n").
+	Done(ctx context.Context) (string, error)
+	// Fail abandons the copy (CopyFail from the client).
+	Fail(reason string)
+}
+
+// CopyOut produces COPY TO STDOUT data.
+type CopyOut interface {
+	Columns() int
+	// Next returns the next CopyData payload (one line, terminator
+	// included); ok is false at the end.
+	Next(ctx context.Context) (data []byte, ok bool, err error)
+	// Tag is "COPY n", valid once Next returned false.
+	Tag() string
+}

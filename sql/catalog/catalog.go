@@ -1,0 +1,88 @@
+// Package catalog describes the objects a user creates: relations, their
+// columns and keys. It is data shared by the planner (which binds names
+// against it), the coordinator (which owns and persists it) and storage
+// (which lays out rows by it). Nothing here does I/O.
+package catalog
+
+import (
+	"github.com/weirdb/weir/sql/types"
+)
+
+// ID identifies a catalog object. IDs are never reused. They double as the
+// table OID reported in RowDescription.
+type ID uint64
+
+// Kind is the kind of a relation.
+type Kind uint8
+
+const (
+	Table Kind = iota
+	Source
+	Stream
+	MaterializedView
+	View
+	Sink
+)
+
+func (k Kind) String() string {
+	return [...]string{"table", "source", "stream", "materialized view", "view", "sink"}[k]
+}
+
+// RowIDColumn is the name of the hidden key column of a table declared
+// without a PRIMARY KEY (PostgreSQL's ctid plays this part).
+const RowIDColumn = "_weir_rowid"
+
+// Column is one column of a relation.
+type Column struct {
+	Name    string     `json:"name"`
+	Type    types.Type `json:"type"`
+	NotNull bool       `json:"not_null,omitempty"`
+	// Default is the DEFAULT expression's SQL text ("" for none); the
+	// planner parses it when it needs it.
+	Default string `json:"default,omitempty"`
+	// Hidden columns (the row id) are not part of SELECT * and cannot be
+	// named by INSERT.
+	Hidden bool `json:"hidden,omitempty"`
+}
+
+// Relation is a table, source, stream or view.
+type Relation struct {
+	ID      ID       `json:"id"`
+	Name    string   `json:"name"`
+	Kind    Kind     `json:"kind"`
+	Columns []Column `json:"columns"`
+	// PrimaryKey holds column indexes. Every stored relation has one: a
+	// table declared without a key gets the hidden RowIDColumn as its last
+	// column and key.
+	PrimaryKey []int `json:"primary_key"`
+	// SQL is the CREATE statement as the user wrote it.
+	SQL string `json:"sql"`
+	// Options are WITH (...) options, keys lower-cased.
+	Options map[string]string `json:"options,omitempty"`
+}
+
+// ColumnIndex returns the index of the named column, or -1.
+func (r *Relation) ColumnIndex(name string) int {
+	for i, c := range r.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Visible returns the indexes of the columns SELECT * shows, in order.
+func (r *Relation) Visible() []int {
+	out := make([]int, 0, len(r.Columns))
+	for i, c := range r.Columns {
+		if !c.Hidden {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// HasRowID reports whether the relation is keyed by a hidden row id.
+func (r *Relation) HasRowID() bool {
+	return len(r.PrimaryKey) == 1 && r.Columns[r.PrimaryKey[0]].Hidden
+}
