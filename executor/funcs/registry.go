@@ -26,6 +26,8 @@ type Env struct {
 	// Database, User and Schema answer current_database(), current_user and
 	// current_schema().
 	Database, User, Schema string
+	// Version is what version() returns.
+	Version string
 }
 
 // Overload is one signature of a function or operator.
