@@ -422,7 +422,10 @@ type ColumnDef struct {
 	PrimaryKey bool
 	Unique     bool
 	Default    Expr
-	Serial     bool // SERIAL/BIGSERIAL: NOT NULL with a sequence default
+	// DefaultText is the DEFAULT expression's original text, which the
+	// catalog stores and the planner re-parses.
+	DefaultText string
+	Serial      bool // SERIAL/BIGSERIAL: NOT NULL with a sequence default
 }
 
 // Option is key = value in WITH (...). Keys are lower-cased; values keep
