@@ -1,0 +1,148 @@
+// Command weir is the Weir server: a streaming SQL database that speaks the
+// PostgreSQL wire protocol. It wires storage, the coordinator and the
+// protocol server together, and shuts them down cleanly on SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/weirdb/weir/server"
+	"github.com/weirdb/weir/server/coord"
+	"github.com/weirdb/weir/storage"
+)
+
+// config is the server's configuration: flags, each overridable by a WEIR_*
+// environment variable (flags given on the command line win).
+type config struct {
+	dataDir         string
+	pgAddr          string
+	httpAddr        string
+	logLevel        string
+	shutdownTimeout time.Duration
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("weir", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.dataDir, "data-dir", "./weir-data", "directory of the Pebble store (env WEIR_DATA_DIR)")
+	fs.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5434", "PostgreSQL wire protocol listen address (env WEIR_PG_ADDR)")
+	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8034", "HTTP listen address for /healthz, /readyz and /metrics (env WEIR_HTTP_ADDR)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (env WEIR_LOG_LEVEL)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for running statements (env WEIR_SHUTDOWN_TIMEOUT)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: weir [flags]\n\nWeir is a streaming SQL database server that speaks the PostgreSQL wire protocol.\nConnect with: psql -h 127.0.0.1 -p 5434 -U weir weir\n\nFlags (each also settable as a WEIR_* environment variable; flags win):\n")
+		fs.PrintDefaults()
+	}
+	// Environment first, so that explicit flags override it.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "WEIR_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %w", env, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return c, nil
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "weir:", err)
+		return 2
+	}
+	logger, err := newLogger(cfg.logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "weir:", err)
+		return 2
+	}
+	if err := serve(cfg, logger); err != nil {
+		logger.Error("weir stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(cfg config, logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	db, err := storage.Open(storage.Options{Dir: cfg.dataDir, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("open storage in %s: %w", cfg.dataDir, err)
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			logger.Error("closing storage", "err", err)
+		}
+	}()
+	eng, err := coord.New(coord.Options{DB: db, Logger: logger})
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	srv, err := server.New(server.Options{
+		PGAddr:   cfg.pgAddr,
+		HTTPAddr: cfg.httpAddr,
+		Logger:   logger,
+		Registry: reg,
+		Ready:    func() bool { return true },
+	}, eng)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	logger.Info("weir is ready", "version", coord.Version, "pg", srv.PGAddr().String(), "http", srv.HTTPAddr().String(), "data", cfg.dataDir)
+	host, port, _ := net.SplitHostPort(srv.PGAddr().String())
+	fmt.Fprintf(os.Stdout, "Weir %s is ready. Connect with:\n  psql -h %s -p %s -U weir weir\n", coord.Version, host, port)
+
+	<-ctx.Done()
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown", "err", err)
+	}
+	return nil
+}

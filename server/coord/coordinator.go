@@ -1,0 +1,177 @@
+package coord
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/weirdb/weir/server"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/storage"
+)
+
+// Options configure a Coordinator.
+type Options struct {
+	// DB is the open storage; the coordinator does not close it.
+	DB *storage.DB
+	// Logger receives the coordinator's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Coordinator owns the catalog and hands out sessions. It is safe for
+// concurrent use.
+type Coordinator struct {
+	db     *storage.DB
+	logger *slog.Logger
+
+	// ddlMu serializes DDL so that a catalog change and its storage commit
+	// happen as one step.
+	ddlMu sync.Mutex
+
+	mu      sync.RWMutex
+	byName  map[string]*catalog.Relation
+	version uint64 // bumped on every catalog change; prepared plans re-plan when it moves
+}
+
+var _ server.Engine = (*Coordinator)(nil)
+
+// New loads the catalog from opts.DB.
+func New(opts Options) (*Coordinator, error) {
+	if opts.DB == nil {
+		return nil, fmt.Errorf("coord: Options.DB is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}}
+	entries, err := opts.DB.Catalog()
+	if err != nil {
+		return nil, fmt.Errorf("coord: load catalog: %w", err)
+	}
+	for _, e := range entries {
+		var rel catalog.Relation
+		if err := json.Unmarshal(e.Data, &rel); err != nil {
+			return nil, fmt.Errorf("coord: catalog entry %d: %w", e.ID, err)
+		}
+		c.byName[rel.Name] = &rel
+	}
+	c.logger.Info("catalog loaded", "relations", len(c.byName))
+	return c, nil
+}
+
+// NewSession implements server.Engine.
+func (c *Coordinator) NewSession(ctx context.Context, params map[string]string) (server.Session, error) {
+	return newSession(c, params), nil
+}
+
+// lookup returns the relation named name in the public schema.
+func (c *Coordinator) lookup(schema, name string) (*catalog.Relation, error) {
+	switch schema {
+	case "", "public":
+	default:
+		return nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s.%s\" does not exist", schema, name)
+	}
+	c.mu.RLock()
+	rel := c.byName[name]
+	c.mu.RUnlock()
+	if rel == nil {
+		return nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" does not exist", name)
+	}
+	return rel, nil
+}
+
+// catalogVersion is the current catalog version.
+func (c *Coordinator) catalogVersion() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.version
+}
+
+// relations returns the relations of the given kinds sorted by name.
+func (c *Coordinator) relations(kinds ...catalog.Kind) []*catalog.Relation {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []*catalog.Relation
+	for _, r := range c.byName {
+		for _, k := range kinds {
+			if r.Kind == k {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// createRelation persists rel (its ID is assigned here) and publishes it.
+func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation, ifNotExists bool) (created bool, err error) {
+	c.ddlMu.Lock()
+	defer c.ddlMu.Unlock()
+	if existing, _ := c.lookup("", rel.Name); existing != nil {
+		if ifNotExists {
+			return false, nil
+		}
+		return false, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
+	}
+	id, err := c.db.NextID()
+	if err != nil {
+		return false, fmt.Errorf("allocate object id: %w", err)
+	}
+	rel.ID = catalog.ID(id)
+	data, err := json.Marshal(rel)
+	if err != nil {
+		return false, err
+	}
+	txn := c.db.Begin()
+	defer txn.Rollback()
+	txn.PutCatalog(id, data)
+	if err := txn.Commit(ctx); err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	c.byName[rel.Name] = rel
+	c.version++
+	c.mu.Unlock()
+	return true, nil
+}
+
+// dropRelation removes rel and its data.
+func (c *Coordinator) dropRelation(ctx context.Context, rel *catalog.Relation) error {
+	c.ddlMu.Lock()
+	defer c.ddlMu.Unlock()
+	txn := c.db.Begin()
+	defer txn.Rollback()
+	txn.DeleteCatalog(uint64(rel.ID))
+	txn.DropTableData(uint64(rel.ID))
+	if err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.byName[rel.Name] == rel {
+		delete(c.byName, rel.Name)
+	}
+	c.version++
+	c.mu.Unlock()
+	return nil
+}
+
+// versionString is what version() returns.
+func versionString() string {
+	return fmt.Sprintf("PostgreSQL %s on %s-pc-linux-gnu, compiled by %s, 64-bit", serverVersion, archName(), runtime.Version())
+}
+
+func archName() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	}
+	return runtime.GOARCH
+}

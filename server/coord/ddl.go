@@ -1,0 +1,174 @@
+package coord
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/weirdb/weir/server"
+	"github.com/weirdb/weir/sql/ast"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
+)
+
+// createTable runs CREATE TABLE. DDL takes effect at once, also inside a
+// transaction block (it is not part of the block's atomic unit).
+func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql string) (server.Result, error) {
+	if len(n.Options) > 0 {
+		if c, ok := ast.OptionValue(n.Options, "connector"); ok {
+			return nil, sqlerr.Unsupported("tables fed by connector %q are not supported yet", c)
+		}
+		if _, ok := ast.OptionValue(n.Options, "kafka_topic"); ok {
+			return nil, sqlerr.Unsupported("tables fed by a Kafka topic are not supported yet")
+		}
+		return nil, sqlerr.Unsupported("CREATE TABLE ... WITH (%s) is not supported", n.Options[0].Key)
+	}
+	if n.Watermark != nil {
+		return nil, sqlerr.Unsupported("WATERMARK on a table is not supported yet")
+	}
+	if n.Name.Schema != "" && n.Name.Schema != "public" {
+		return nil, sqlerr.New(sqlerr.Code("3F000"), "schema \"%s\" does not exist", n.Name.Schema)
+	}
+	rel := &catalog.Relation{Name: n.Name.Name, Kind: catalog.Table, SQL: sql}
+	seen := map[string]bool{}
+	for _, c := range n.Columns {
+		if seen[c.Name] {
+			return nil, sqlerr.New(sqlerr.DuplicateColumn, "column \"%s\" specified more than once", c.Name)
+		}
+		seen[c.Name] = true
+		if c.Name == catalog.RowIDColumn {
+			return nil, sqlerr.New(sqlerr.DuplicateColumn, "column name \"%s\" is reserved", c.Name)
+		}
+		if c.Serial {
+			return nil, sqlerr.Unsupported("SERIAL columns are not supported yet").WithHint("Declare the column as INTEGER or BIGINT and supply its values.")
+		}
+		col := catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull || c.PrimaryKey}
+		if c.Default != nil {
+			col.Default = c.DefaultText
+			if col.Default == "" {
+				return nil, sqlerr.Unsupported("this DEFAULT expression is not supported")
+			}
+		}
+		rel.Columns = append(rel.Columns, col)
+	}
+	if len(rel.Columns) == 0 {
+		return nil, sqlerr.Unsupported("tables without columns are not supported")
+	}
+	pk := n.PrimaryKey
+	for _, c := range n.Columns {
+		if c.PrimaryKey {
+			if len(pk) > 0 && !(len(pk) == 1 && pk[0] == c.Name) {
+				return nil, sqlerr.New(sqlerr.InvalidTableDefinition, "multiple primary keys for table \"%s\" are not allowed", rel.Name)
+			}
+			pk = []string{c.Name}
+		}
+	}
+	for _, name := range pk {
+		i := rel.ColumnIndex(name)
+		if i < 0 {
+			return nil, sqlerr.New(sqlerr.UndefinedColumn, "column \"%s\" named in key does not exist", name)
+		}
+		for _, j := range rel.PrimaryKey {
+			if j == i {
+				return nil, sqlerr.New(sqlerr.DuplicateColumn, "column \"%s\" appears twice in primary key constraint", name)
+			}
+		}
+		if rel.Columns[i].Type.Kind == types.KindJSONB {
+			return nil, sqlerr.New(sqlerr.UndefinedObject, "data type jsonb has no default operator class for access method \"btree\"")
+		}
+		rel.Columns[i].NotNull = true
+		rel.PrimaryKey = append(rel.PrimaryKey, i)
+	}
+	if len(rel.PrimaryKey) == 0 {
+		rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true})
+		rel.PrimaryKey = []int{len(rel.Columns) - 1}
+	}
+	created, err := s.c.createRelation(ctx, rel, n.IfNotExists)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		return tagOnly("CREATE TABLE", fmt.Sprintf("relation \"%s\" already exists, skipping", rel.Name)), nil
+	}
+	return tagOnly("CREATE TABLE"), nil
+}
+
+// kindOf maps a DROP's object kind to the catalog kind it removes.
+func kindOf(k ast.ObjectKind) (catalog.Kind, bool) {
+	switch k {
+	case ast.ObjTable:
+		return catalog.Table, true
+	case ast.ObjSource:
+		return catalog.Source, true
+	case ast.ObjStream:
+		return catalog.Stream, true
+	case ast.ObjMaterializedView:
+		return catalog.MaterializedView, true
+	case ast.ObjView:
+		return catalog.View, true
+	case ast.ObjSink:
+		return catalog.Sink, true
+	}
+	return 0, false
+}
+
+// drop runs DROP TABLE (and the other DROPs, which find nothing to drop yet).
+func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) {
+	kind, ok := kindOf(n.Kind)
+	if !ok {
+		return nil, sqlerr.Unsupported("DROP %s is not supported", n.Kind)
+	}
+	word := strings.ToLower(n.Kind.String())
+	var notices []string
+	var rels []*catalog.Relation
+	for _, name := range n.Names {
+		rel, err := s.c.lookup(name.Schema, name.Name)
+		if err != nil {
+			if n.IfExists {
+				notices = append(notices, fmt.Sprintf("%s \"%s\" does not exist, skipping", word, name.Name))
+				continue
+			}
+			return nil, sqlerr.New(sqlerr.UndefinedTable, "%s \"%s\" does not exist", word, name.Name)
+		}
+		if rel.Kind != kind {
+			return nil, sqlerr.New(sqlerr.WrongObjectType, "\"%s\" is not a %s", name.Name, word).
+				WithHint("Use DROP %s to remove a %s.", strings.ToUpper(rel.Kind.String()), rel.Kind)
+		}
+		rels = append(rels, rel)
+	}
+	for _, rel := range rels {
+		if err := s.c.dropRelation(ctx, rel); err != nil {
+			return nil, err
+		}
+	}
+	return tagOnly("DROP "+n.Kind.String(), notices...), nil
+}
+
+// truncate runs TRUNCATE: in the session's transaction when one is open.
+func (s *session) truncate(ctx context.Context, n *ast.Truncate) (server.Result, error) {
+	var rels []*catalog.Relation
+	for _, name := range n.Tables {
+		rel, err := s.c.lookup(name.Schema, name.Name)
+		if err != nil {
+			return nil, err
+		}
+		if rel.Kind != catalog.Table {
+			return nil, sqlerr.New(sqlerr.WrongObjectType, "\"%s\" is not a table", name.Name)
+		}
+		rels = append(rels, rel)
+	}
+	err := s.withTxn(ctx, func(txn *storage.Txn) error {
+		for _, rel := range rels {
+			if err := txn.Truncate(ctx, rel); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tagOnly("TRUNCATE TABLE"), nil
+}
