@@ -1,0 +1,256 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// DB is Weir's store: one Pebble instance. It is safe for concurrent use.
+// Begin, Snapshot and the reads below must not be called after Close.
+type DB struct {
+	pdb *pebble.DB
+	log *slog.Logger
+
+	// commitMu serialises transaction validation and commit.
+	commitMu sync.Mutex
+
+	// idMu guards nextID, the next unallocated object id (persisted).
+	idMu   sync.Mutex
+	nextID uint64
+
+	// rowMu guards rowIDs: the last row id handed out per row-id table,
+	// loaded lazily from the largest stored key.
+	rowMu  sync.Mutex
+	rowIDs map[catalog.ID]int64
+
+	// commitSeq counts commits; see Txn.Commit.
+	commitSeq atomic.Uint64
+
+	closed atomic.Bool
+}
+
+// CatalogEntry is one persisted catalog object.
+type CatalogEntry struct {
+	ID   uint64
+	Data []byte
+}
+
+// Open opens (creating if needed) the store in opts.Dir. opts is not
+// modified; defaults are filled on a copy.
+func Open(opts Options) (*DB, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref()
+	po := &pebble.Options{
+		Cache:              cache,
+		FS:                 opts.FS,
+		Logger:             pebbleLogger{opts.Logger},
+		MemTableSize:       opts.MemTableSize,
+		MaxOpenFiles:       opts.MaxOpenFiles,
+		FormatMajorVersion: pebble.FormatNewest,
+	}
+	po.EnsureDefaults()
+	pdb, err := pebble.Open(opts.Dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
+	}
+	db := &DB{pdb: pdb, log: opts.Logger, rowIDs: make(map[catalog.ID]int64)}
+	if err := db.init(); err != nil {
+		return nil, errors.Join(err, pdb.Close())
+	}
+	opts.Logger.Info("storage opened", "dir", opts.Dir, "next_id", db.nextID)
+	return db, nil
+}
+
+// init checks the format version (writing it on a new store) and loads the
+// object id counter.
+func (db *DB) init() error {
+	v, err := db.getMeta(metaFormat)
+	if err != nil {
+		return err
+	}
+	switch {
+	case v == nil:
+		b := binary.AppendUvarint(nil, formatVersion)
+		if err := db.pdb.Set(metaKey(metaFormat), b, pebble.Sync); err != nil {
+			return fmt.Errorf("storage: write format version: %w", err)
+		}
+	default:
+		ver, n := binary.Uvarint(v)
+		if n <= 0 {
+			return errors.New("storage: corrupt format version")
+		}
+		if ver > formatVersion {
+			return fmt.Errorf("storage: data format version %d is newer than this binary's %d", ver, formatVersion)
+		}
+	}
+	v, err = db.getMeta(metaNextID)
+	if err != nil {
+		return err
+	}
+	db.nextID = firstObjectID
+	if v != nil {
+		if len(v) != 8 {
+			return errors.New("storage: corrupt next object id")
+		}
+		db.nextID = binary.BigEndian.Uint64(v)
+	}
+	return nil
+}
+
+// getMeta returns a copy of a metadata value, nil if absent.
+func (db *DB) getMeta(name string) ([]byte, error) {
+	v, c, err := db.pdb.Get(metaKey(name))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: read %s: %w", name, err)
+	}
+	out := append([]byte(nil), v...)
+	return out, c.Close()
+}
+
+// Close flushes the memtable and closes Pebble. Every Txn and Snapshot must
+// be finished first. A second call returns an error and does nothing.
+func (db *DB) Close() error {
+	if db.closed.Swap(true) {
+		return errors.New("storage: already closed")
+	}
+	ferr := db.pdb.Flush()
+	if ferr != nil {
+		ferr = fmt.Errorf("storage: flush: %w", ferr)
+	}
+	return errors.Join(ferr, db.pdb.Close())
+}
+
+// Metrics returns Pebble's metrics (for export to Prometheus). The result
+// is a fresh copy owned by the caller.
+func (db *DB) Metrics() *pebble.Metrics { return db.pdb.Metrics() }
+
+// NextID allocates an object id durably: the id is never handed out again,
+// even after a crash (the counter is persisted with fsync before the id is
+// returned). Safe for concurrent use.
+func (db *DB) NextID() (uint64, error) {
+	db.idMu.Lock()
+	defer db.idMu.Unlock()
+	id := db.nextID
+	v := binary.BigEndian.AppendUint64(nil, id+1)
+	if err := db.pdb.Set(metaKey(metaNextID), v, pebble.Sync); err != nil {
+		return 0, fmt.Errorf("storage: allocate object id: %w", err)
+	}
+	db.nextID = id + 1
+	return id, nil
+}
+
+// Catalog returns every committed catalog entry, ordered by id. The
+// entries' Data are copies owned by the caller.
+func (db *DB) Catalog() ([]CatalogEntry, error) {
+	lower := []byte{ksCatalog}
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
+	if err != nil {
+		return nil, fmt.Errorf("storage: catalog: %w", err)
+	}
+	var out []CatalogEntry
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) != 9 {
+			_ = it.Close()
+			return nil, fmt.Errorf("storage: catalog: malformed key %x", k)
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			_ = it.Close()
+			return nil, fmt.Errorf("storage: catalog: %w", err)
+		}
+		out = append(out, CatalogEntry{ID: binary.BigEndian.Uint64(k[1:]), Data: append([]byte(nil), v...)})
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return nil, fmt.Errorf("storage: catalog: %w", err)
+	}
+	return out, nil
+}
+
+// nextRowID hands out the next hidden row id of a row-id table. The first
+// call for a table seeks to its largest committed key; ids are never
+// reused while the process runs, and after a restart continue above every
+// committed one. Safe for concurrent use.
+func (db *DB) nextRowID(rel *catalog.Relation) (int64, error) {
+	db.rowMu.Lock()
+	defer db.rowMu.Unlock()
+	last, ok := db.rowIDs[rel.ID]
+	if !ok {
+		var err error
+		if last, err = db.maxRowID(rel); err != nil {
+			return 0, err
+		}
+	}
+	last++
+	db.rowIDs[rel.ID] = last
+	return last, nil
+}
+
+func (db *DB) maxRowID(rel *catalog.Relation) (int64, error) {
+	lower, upper := tableBounds(rel.ID)
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, fmt.Errorf("storage: table %q: row id: %w", rel.Name, err)
+	}
+	var last int64
+	if it.Last() {
+		d, _, derr := DecodeKeyDatum(it.Key()[len(lower):], types.Int64)
+		if derr != nil {
+			err = derr
+		} else if !d.IsNull() {
+			last = d.Int()
+		}
+	}
+	if err = errors.Join(err, it.Error(), it.Close()); err != nil {
+		return 0, fmt.Errorf("storage: table %q: row id: %w", rel.Name, err)
+	}
+	return last, nil
+}
+
+// forgetRowIDs drops the row id counter of a dropped table.
+func (db *DB) forgetRowIDs(id catalog.ID) {
+	db.rowMu.Lock()
+	delete(db.rowIDs, id)
+	db.rowMu.Unlock()
+}
+
+// pebbleLogger adapts slog to Pebble's Logger.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Info(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+// Fatalf is called by Pebble on an internal invariant violation and must
+// not return.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble", "fatal", true)
+	panic("pebble: " + msg)
+}
+
+// reader is what a Snapshot, a Txn's batch and the DB have in common.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}

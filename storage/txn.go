@@ -1,0 +1,445 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// Txn is a read-write transaction: an indexed Pebble batch. Reads see the
+// committed database (as of each read, not of Begin) plus the transaction's
+// own writes; writes become visible to others, atomically and durably, at
+// Commit. A Txn is not safe for concurrent use; many Txns may be open at
+// once. Every Txn must end with Commit or Rollback (Rollback after Commit
+// is a no-op, so `defer txn.Rollback()` is the idiom).
+//
+// Txn satisfies executor.TableStore.
+type Txn struct {
+	db   *DB
+	b    *pebble.Batch
+	seq  uint64 // db.commitSeq at Begin
+	done bool
+
+	key, key2, val []byte // scratch
+
+	// Keys inserted that the committed database lacked when they were
+	// checked: re-checked at Commit if another commit happened meanwhile.
+	newKeyBuf []byte
+	newKeys   []newKey
+	// deleted holds keys this txn deleted (re-inserting them needs no
+	// re-check); truncated the tables it emptied; dropped those it dropped.
+	deleted   map[string]struct{}
+	truncated map[catalog.ID]bool
+	dropped   []catalog.ID
+
+	// The change record: encoded old/new row values in chBuf.
+	chBuf   []byte
+	changes []change
+	tables  []tableMark
+}
+
+type newKey struct {
+	rel *catalog.Relation
+	end int // end offset in newKeyBuf; starts where the previous ends
+}
+
+type change struct {
+	tab                        int // index into tables
+	oldLo, oldHi, newLo, newHi int // ranges of chBuf; empty = no row
+}
+
+type tableMark struct {
+	rel       *catalog.Relation
+	truncated bool
+}
+
+// Change is one row change: Old is nil for an insert, New nil for a delete.
+type Change struct {
+	Old, New types.Row
+}
+
+// TableChanges are the changes a transaction applied to one table, in the
+// order applied. Truncated means every row the table held before the
+// transaction was removed (Truncate or DropTableData) before Changes.
+type TableChanges struct {
+	Rel       *catalog.Relation
+	Truncated bool
+	Changes   []Change
+}
+
+// Begin starts a transaction.
+func (db *DB) Begin() *Txn {
+	return &Txn{db: db, b: db.pdb.NewIndexedBatch(), seq: db.commitSeq.Load()}
+}
+
+var errTxnDone = errors.New("storage: transaction already finished")
+
+// Scan yields the rows whose primary key starts with prefix, in key order,
+// in batches of at most ScanBatchSize rows. The rows and the slice are
+// reused between calls of yield: valid only during the call. A cancelled
+// ctx stops the scan between batches with ctx.Err().
+func (t *Txn) Scan(ctx context.Context, rel *catalog.Relation, prefix []types.Datum, yield func(rows []types.Row) error) error {
+	if t.done {
+		return errTxnDone
+	}
+	return scan(ctx, t.b, rel, prefix, yield)
+}
+
+// Get returns the row with the given full primary key; the row is owned by
+// the caller.
+func (t *Txn) Get(ctx context.Context, rel *catalog.Relation, key []types.Datum) (types.Row, bool, error) {
+	if t.done {
+		return nil, false, errTxnDone
+	}
+	return get(t.b, rel, key)
+}
+
+// Insert adds row. A row with the same key, committed or written by this
+// txn, is a 23505 error; so is one committed by another txn before this one
+// commits (reported by Commit). For a row-id table the hidden key column is
+// assigned here (row is modified). The row is not retained.
+func (t *Txn) Insert(ctx context.Context, rel *catalog.Relation, row types.Row) error {
+	if t.done {
+		return errTxnDone
+	}
+	if len(row) != len(rel.Columns) {
+		return fmt.Errorf("storage: insert into %q: row has %d columns, table %d", rel.Name, len(row), len(rel.Columns))
+	}
+	if rel.HasRowID() {
+		id, err := t.db.nextRowID(rel)
+		if err != nil {
+			return err
+		}
+		row[rel.PrimaryKey[0]] = types.NewInt64(id)
+		// A fresh row id cannot clash: no existence check, no re-check.
+		t.key = AppendKey(tablePrefix(t.key[:0], rel.ID), row, rel.PrimaryKey)
+		return t.set(rel, t.key, row, -1, -1)
+	}
+	key, err := t.rowKey(t.key[:0], rel, row)
+	t.key = key
+	if err != nil {
+		return err
+	}
+	if err := t.insertCheck(rel, key, row); err != nil {
+		return err
+	}
+	return t.set(rel, key, row, -1, -1)
+}
+
+// Update replaces old with new. If the key changes, the old key is deleted
+// and the new one checked like an Insert's. Neither row is retained.
+func (t *Txn) Update(ctx context.Context, rel *catalog.Relation, old, new types.Row) error {
+	if t.done {
+		return errTxnDone
+	}
+	if len(old) != len(rel.Columns) || len(new) != len(rel.Columns) {
+		return fmt.Errorf("storage: update %q: rows have %d/%d columns, table %d", rel.Name, len(old), len(new), len(rel.Columns))
+	}
+	if rel.HasRowID() && new[rel.PrimaryKey[0]].IsNull() {
+		new[rel.PrimaryKey[0]] = old[rel.PrimaryKey[0]]
+	}
+	oldKey, err := t.rowKey(t.key2[:0], rel, old)
+	t.key2 = oldKey
+	if err != nil {
+		return err
+	}
+	newKey, err := t.rowKey(t.key[:0], rel, new)
+	t.key = newKey
+	if err != nil {
+		return err
+	}
+	oldLo := len(t.chBuf)
+	if t.chBuf, err = EncodeRow(t.chBuf, old, rel.Columns); err != nil {
+		t.chBuf = t.chBuf[:oldLo]
+		return fmt.Errorf("storage: update %q: %w", rel.Name, err)
+	}
+	oldHi := len(t.chBuf)
+	if !bytes.Equal(oldKey, newKey) {
+		if err := t.insertCheck(rel, newKey, new); err != nil {
+			t.chBuf = t.chBuf[:oldLo]
+			return err
+		}
+		if err := t.b.Delete(oldKey, nil); err != nil {
+			t.chBuf = t.chBuf[:oldLo]
+			return fmt.Errorf("storage: update %q: %w", rel.Name, err)
+		}
+		t.markDeleted(oldKey)
+	}
+	return t.set(rel, newKey, new, oldLo, oldHi)
+}
+
+// Delete removes the row with old's key. old is not retained.
+func (t *Txn) Delete(ctx context.Context, rel *catalog.Relation, old types.Row) error {
+	if t.done {
+		return errTxnDone
+	}
+	key, err := t.rowKey(t.key[:0], rel, old)
+	t.key = key
+	if err != nil {
+		return err
+	}
+	lo := len(t.chBuf)
+	if t.chBuf, err = EncodeRow(t.chBuf, old, rel.Columns); err != nil {
+		t.chBuf = t.chBuf[:lo]
+		return fmt.Errorf("storage: delete from %q: %w", rel.Name, err)
+	}
+	if err := t.b.Delete(key, nil); err != nil {
+		t.chBuf = t.chBuf[:lo]
+		return fmt.Errorf("storage: delete from %q: %w", rel.Name, err)
+	}
+	t.markDeleted(key)
+	t.changes = append(t.changes, change{tab: t.tableIndex(rel), oldLo: lo, oldHi: len(t.chBuf)})
+	return nil
+}
+
+// PutCatalog writes (or overwrites) catalog entry id; data is copied.
+func (t *Txn) PutCatalog(id uint64, data []byte) error {
+	if t.done {
+		return errTxnDone
+	}
+	return t.b.Set(catalogKey(id), data, nil)
+}
+
+// DeleteCatalog removes catalog entry id.
+func (t *Txn) DeleteCatalog(id uint64) error {
+	if t.done {
+		return errTxnDone
+	}
+	return t.b.Delete(catalogKey(id), nil)
+}
+
+// Truncate removes every row of table id (one range deletion).
+func (t *Txn) Truncate(rel *catalog.Relation) error {
+	if t.done {
+		return errTxnDone
+	}
+	lower, upper := tableBounds(rel.ID)
+	if err := t.b.DeleteRange(lower, upper, nil); err != nil {
+		return fmt.Errorf("storage: truncate %q: %w", rel.Name, err)
+	}
+	if t.truncated == nil {
+		t.truncated = make(map[catalog.ID]bool)
+	}
+	t.truncated[rel.ID] = true
+	// Earlier changes to the table are superseded by the truncation.
+	tab := t.tableIndex(rel)
+	kept := t.changes[:0]
+	for _, c := range t.changes {
+		if c.tab != tab {
+			kept = append(kept, c)
+		}
+	}
+	t.changes = kept
+	t.tables[tab].truncated = true
+	return nil
+}
+
+// DropTableData removes every row of a dropped table and, once committed,
+// its row id counter. The catalog entry is removed separately
+// (DeleteCatalog).
+func (t *Txn) DropTableData(rel *catalog.Relation) error {
+	if err := t.Truncate(rel); err != nil {
+		return err
+	}
+	t.dropped = append(t.dropped, rel.ID)
+	return nil
+}
+
+// Commit applies the transaction atomically and durably (fsync before it
+// returns). If a key this txn inserted was committed by another txn in the
+// meantime, Commit returns 23505 and applies nothing. The Txn is finished
+// either way. A cancelled ctx before the commit starts rolls back.
+func (t *Txn) Commit(ctx context.Context) error {
+	if t.done {
+		return errTxnDone
+	}
+	defer t.Rollback()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if t.b.Empty() {
+		return nil
+	}
+	db := t.db
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
+	if db.commitSeq.Load() != t.seq {
+		if err := t.validate(); err != nil {
+			return err
+		}
+	}
+	if err := t.b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("storage: commit: %w", err)
+	}
+	// Incremented after the batch is visible, so that a Txn that began
+	// before this point always re-validates.
+	db.commitSeq.Add(1)
+	for _, id := range t.dropped {
+		db.forgetRowIDs(id)
+	}
+	return nil
+}
+
+// Rollback discards the transaction. It is a no-op on a finished Txn.
+func (t *Txn) Rollback() {
+	if t.done {
+		return
+	}
+	t.done = true
+	_ = t.b.Close()
+	t.b = nil
+}
+
+// Changes decodes the change record: per table, in order of first change,
+// the (old, new) rows this transaction applied. The rows are newly
+// allocated and owned by the caller. Valid before and after Commit.
+func (t *Txn) Changes() ([]TableChanges, error) {
+	out := make([]TableChanges, len(t.tables))
+	for i, m := range t.tables {
+		out[i] = TableChanges{Rel: m.rel, Truncated: m.truncated}
+	}
+	for _, c := range t.changes {
+		tc := &out[c.tab]
+		var ch Change
+		var err error
+		if c.oldHi > c.oldLo {
+			if ch.Old, err = DecodeRow(nil, t.chBuf[c.oldLo:c.oldHi], tc.Rel.Columns); err != nil {
+				return nil, err
+			}
+		}
+		if c.newHi > c.newLo {
+			if ch.New, err = DecodeRow(nil, t.chBuf[c.newLo:c.newHi], tc.Rel.Columns); err != nil {
+				return nil, err
+			}
+		}
+		tc.Changes = append(tc.Changes, ch)
+	}
+	return out, nil
+}
+
+// rowKey appends the table key of row to buf; a NULL key column is 23502.
+func (t *Txn) rowKey(buf []byte, rel *catalog.Relation, row types.Row) ([]byte, error) {
+	if len(row) != len(rel.Columns) {
+		return buf, fmt.Errorf("storage: table %q: row has %d columns, table %d", rel.Name, len(row), len(rel.Columns))
+	}
+	buf = tablePrefix(buf, rel.ID)
+	for _, c := range rel.PrimaryKey {
+		if row[c].IsNull() {
+			return buf, errNullKey(rel, c)
+		}
+		buf = AppendKeyDatum(buf, row[c])
+	}
+	return buf, nil
+}
+
+// insertCheck fails with 23505 if key exists (committed or in this txn),
+// and otherwise remembers key for re-validation at Commit unless this txn
+// itself deleted it.
+func (t *Txn) insertCheck(rel *catalog.Relation, key []byte, row types.Row) error {
+	_, c, err := t.b.Get(key)
+	switch {
+	case err == nil:
+		_ = c.Close()
+		return errDuplicateKey(rel, keyDatums(rel, row))
+	case !errors.Is(err, pebble.ErrNotFound):
+		return fmt.Errorf("storage: table %q: %w", rel.Name, err)
+	}
+	if t.truncated[rel.ID] {
+		return nil // the truncation will remove any concurrent insert
+	}
+	if _, ok := t.deleted[string(key)]; ok {
+		return nil
+	}
+	t.newKeyBuf = append(t.newKeyBuf, key...)
+	t.newKeys = append(t.newKeys, newKey{rel: rel, end: len(t.newKeyBuf)})
+	return nil
+}
+
+func (t *Txn) markDeleted(key []byte) {
+	if t.deleted == nil {
+		t.deleted = make(map[string]struct{})
+	}
+	t.deleted[string(key)] = struct{}{}
+}
+
+// set encodes row, writes it at key and records the change (old row in
+// chBuf[oldLo:oldHi], or none when oldLo < 0).
+func (t *Txn) set(rel *catalog.Relation, key []byte, row types.Row, oldLo, oldHi int) error {
+	lo := len(t.chBuf)
+	var err error
+	if t.chBuf, err = EncodeRow(t.chBuf, row, rel.Columns); err != nil {
+		t.chBuf = t.chBuf[:max(lo, 0)]
+		if oldLo >= 0 {
+			t.chBuf = t.chBuf[:oldLo]
+		}
+		return fmt.Errorf("storage: table %q: %w", rel.Name, err)
+	}
+	if err := t.b.Set(key, t.chBuf[lo:], nil); err != nil {
+		return fmt.Errorf("storage: table %q: %w", rel.Name, err)
+	}
+	c := change{tab: t.tableIndex(rel), newLo: lo, newHi: len(t.chBuf)}
+	if oldLo >= 0 {
+		c.oldLo, c.oldHi = oldLo, oldHi
+	}
+	t.changes = append(t.changes, c)
+	return nil
+}
+
+func (t *Txn) tableIndex(rel *catalog.Relation) int {
+	// Transactions touch few tables: a linear search beats a map.
+	for i := len(t.tables) - 1; i >= 0; i-- {
+		if t.tables[i].rel.ID == rel.ID {
+			return i
+		}
+	}
+	t.tables = append(t.tables, tableMark{rel: rel})
+	return len(t.tables) - 1
+}
+
+// validate re-checks, against the committed database, the keys this txn
+// inserted as new. Called with commitMu held.
+func (t *Txn) validate() error {
+	start := 0
+	for _, nk := range t.newKeys {
+		key := t.newKeyBuf[start:nk.end]
+		start = nk.end
+		_, c, err := t.db.pdb.Get(key)
+		if errors.Is(err, pebble.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("storage: commit: %w", err)
+		}
+		_ = c.Close()
+		return errDuplicateKey(nk.rel, decodeKeyDatums(nk.rel, key))
+	}
+	return nil
+}
+
+func keyDatums(rel *catalog.Relation, row types.Row) []types.Datum {
+	out := make([]types.Datum, len(rel.PrimaryKey))
+	for i, c := range rel.PrimaryKey {
+		out[i] = row[c]
+	}
+	return out
+}
+
+// decodeKeyDatums decodes a table key for an error message; what cannot be
+// decoded is left NULL.
+func decodeKeyDatums(rel *catalog.Relation, key []byte) []types.Datum {
+	out := make([]types.Datum, len(rel.PrimaryKey))
+	b := key[min(9, len(key)):]
+	for i, c := range rel.PrimaryKey {
+		d, rest, err := DecodeKeyDatum(b, rel.Columns[c].Type)
+		if err != nil {
+			break
+		}
+		out[i], b = d, rest
+	}
+	return out
+}
