@@ -90,6 +90,7 @@ type CopyIn interface {
 	// Binary reports the binary COPY format.
 	Binary() bool
 	// Write takes the next CopyData payload (any split of the stream).
+	// data is valid only until Write returns (it aliases the read buffer).
 	Write(ctx context.Context, data []byte) error
 	// Done ends the stream and applies the rows; it returns the tag
 	// ("COPY n").
