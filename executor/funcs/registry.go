@@ -33,7 +33,9 @@ type Env struct {
 // Overload is one signature of a function or operator.
 type Overload struct {
 	// Args are the parameter types; only their Kind matters for
-	// resolution. With Variadic the last one repeats.
+	// resolution. With Variadic the last one repeats. A parameter of
+	// KindUnknown is PostgreSQL's pseudo-type "any": it accepts an argument
+	// of any type as is (no cast; Resolved.ArgTypes keeps the given type).
 	Args     []types.Type
 	Variadic bool
 	// Ret computes the result type from the (resolved) argument types.
@@ -48,6 +50,13 @@ type Overload struct {
 	// Volatile marks functions that must not be folded at plan time
 	// (random(), clock_timestamp()).
 	Volatile bool
+	// Bind, when set, is called once per call site at plan time with the
+	// resolved argument types and returns the evaluator to use there
+	// instead of Eval (same contract as Eval). It serves functions whose
+	// result depends on the argument types (pg_typeof) or that precompute
+	// per call site. Callers use Resolved.Evaluator rather than testing
+	// Bind themselves.
+	Bind func(args []types.Type) func(env *Env, args []types.Datum) (types.Datum, error)
 }
 
 // Resolved is the outcome of Resolve: the overload to call and the type
@@ -57,6 +66,16 @@ type Resolved struct {
 	Overload *Overload
 	ArgTypes []types.Type
 	Ret      types.Type
+}
+
+// Evaluator returns the function to call per row for this call site: the
+// result of Overload.Bind when set, else Overload.Eval. Call it once at
+// plan time.
+func (r *Resolved) Evaluator() func(env *Env, args []types.Datum) (types.Datum, error) {
+	if r.Overload.Bind != nil {
+		return r.Overload.Bind(r.ArgTypes)
+	}
+	return r.Overload.Eval
 }
 
 // Resolve picks the overload of name for argument types args the way
