@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,5 +133,38 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() error) {
 			t.Fatalf("%s: not true after %v: %v", what, d, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// server is what a test drives: Weir, or PostgreSQL as the oracle for the
+// same test (so that the test itself is known to be right).
+type server struct {
+	engine string // "weir" or "postgres"
+	dsn    string
+	weir   *weirtest.Weir // nil for postgres
+}
+
+// onBoth runs f as subtests against a fresh Weir and against a fresh
+// database on the shared PostgreSQL. E2E_TARGET=weir or postgres picks one.
+func onBoth(t *testing.T, f func(t *testing.T, s server)) {
+	target := os.Getenv("E2E_TARGET")
+	if target == "" || target == "postgres" {
+		t.Run("postgres", func(t *testing.T) {
+			pg := postgres(t)
+			db := "e2e_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name()))
+			if len(db) > 60 {
+				db = db[:60]
+			}
+			if err := pg.CreateDB(testCtx(t, time.Minute), db); err != nil {
+				t.Fatal(err)
+			}
+			f(t, server{engine: "postgres", dsn: pg.DSN(db)})
+		})
+	}
+	if target == "" || target == "weir" {
+		t.Run("weir", func(t *testing.T) {
+			w := startWeir(t)
+			f(t, server{engine: "weir", dsn: w.DSN(), weir: w})
+		})
 	}
 }

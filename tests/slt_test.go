@@ -41,17 +41,17 @@ import (
 // SLT_TARGET=postgres (or weir) runs one side only; SLT_FILE=<glob> picks files.
 
 type sltRecord struct {
-	line    int
-	kind    string // statement, query
-	ok      bool   // statement ok
-	errCode string // expected SQLSTATE
-	errRE   *regexp.Regexp
-	types   string
+	line     int
+	kind     string // statement, query
+	ok       bool   // statement ok
+	errCode  string // expected SQLSTATE
+	errRE    *regexp.Regexp
+	types    string
 	sortMode string
-	sql     string
-	expect  []string
-	skipIf  []string
-	onlyIf  []string
+	sql      string
+	expect   []string
+	skipIf   []string
+	onlyIf   []string
 }
 
 var sqlstateRE = regexp.MustCompile(`^[0-9A-Z]{5}$`)
