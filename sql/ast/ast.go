@@ -254,12 +254,14 @@ type Subquery struct {
 	Query *Query
 }
 
-// Quantified is X op ANY|SOME|ALL (SELECT ...).
+// Quantified is X op ANY|SOME|ALL (SELECT ...), or X op ANY|ALL (array
+// expression) with Array set instead of Query.
 type Quantified struct {
 	Op    string
 	X     Expr
 	All   bool
 	Query *Query
+	Array Expr
 }
 
 // Func is a function or aggregate call. COALESCE, NULLIF, GREATEST, LEAST,
