@@ -66,7 +66,7 @@ type conn struct {
 
 	wbuf  []byte
 	werr  error // first write error; the connection is dead after it
-	fatal error // a read failure or protocol violation met outside loop
+	fatal error // ends the loop: a FATAL error was sent, or reading failed outside loop
 
 	stmts          map[string]*prepared
 	portals        map[string]*portal
@@ -317,6 +317,9 @@ func (c *conn) reportChanged() {
 }
 
 func (c *conn) sendReady() {
+	if c.fatal != nil {
+		return // the connection ends; no ReadyForQuery after FATAL
+	}
 	c.send(&pgproto3.ReadyForQuery{TxStatus: c.sess.TxStatus()})
 }
 
@@ -368,6 +371,10 @@ func (c *conn) sendError(e *sqlerr.Error) {
 	code := string(e.Code)
 	if len(code) != 5 {
 		code = string(sqlerr.InternalError)
+	}
+	if sev == "FATAL" && c.fatal == nil {
+		// PostgreSQL ends the session after any FATAL error.
+		c.fatal = errTerminate
 	}
 	msg := &pgproto3.ErrorResponse{
 		Severity:            sev,

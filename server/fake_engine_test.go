@@ -162,7 +162,11 @@ func (s *fakeSession) Execute(ctx context.Context, stmt Statement, params []type
 		if s.tx == 'T' {
 			s.tx = 'E'
 		}
-		return nil, sqlerr.New(sqlerr.Code(w[1][:min(5, len(w[1]))]), "failure %s", w[1]).WithDetail("some detail").WithHint("some hint")
+		e := sqlerr.New(sqlerr.Code(w[1][:min(5, len(w[1]))]), "failure %s", w[1]).WithDetail("some detail").WithHint("some hint")
+		if len(w) > 2 && w[2] == "fatal" {
+			e.Severity = "FATAL"
+		}
+		return nil, e
 	case "sleep":
 		if s.eng.started != nil {
 			s.eng.started <- struct{}{}
