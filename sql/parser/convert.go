@@ -324,9 +324,24 @@ func (c *converter) itemText(off int, hasAlias bool) string {
 	if lo < 0 {
 		return ""
 	}
-	hi := rw.scanTo(lo, len(rw.toks), func(t token) bool {
-		return t.kind == tEOF || t.isP(",") || t.isP(";") || (t.kind == tIdent && (clauseWords[t.val] && t.val != "on" || t.val == "order" || t.val == "emit"))
-	})
+	hi := lo
+	for depth := 0; hi < len(rw.toks); hi++ {
+		t := rw.toks[hi]
+		if t.kind == tEOF {
+			break
+		}
+		if t.isP("(") || t.isP("[") {
+			depth++
+		} else if t.isP(")") || t.isP("]") {
+			depth--
+			if depth < 0 {
+				break
+			}
+		} else if depth == 0 && (t.isP(",") || t.kind == tIdent && clauseWords[t.val] && t.val != "on" &&
+			!(t.val == "from" && hi > 0 && rw.toks[hi-1].is("distinct"))) {
+			break
+		}
+	}
 	if hasAlias && hi-1 > lo {
 		hi--
 		if hi-1 > lo && rw.toks[hi-1].is("as") {
@@ -666,10 +681,12 @@ func isMarker(n tast.ExprNode, name string) bool {
 func (c *converter) expr(n tast.ExprNode) (ast.Expr, error) {
 	switch n := n.(type) {
 	case *test_driver.ParamMarkerExpr:
-		if n.Order < 0 || n.Order >= len(c.rw.params) {
-			return nil, internalErr("syntax error at or near \"$\"")
+		for i, st := range c.starts {
+			if st == n.Offset && c.rw.out[i].param > 0 {
+				return &ast.Param{N: c.rw.out[i].param}, nil
+			}
 		}
-		return &ast.Param{N: c.rw.params[n.Order]}, nil
+		return nil, internalErr("syntax error at or near \"$\"")
 	case *test_driver.ValueExpr:
 		return c.value(n)
 	case *tast.ColumnNameExpr:

@@ -61,9 +61,10 @@ const (
 // otok is one token of rewritten text and the byte offset of the user's
 // token it stands for.
 type otok struct {
-	text string
-	pos  int
-	kind tokKind
+	text  string
+	pos   int
+	kind  tokKind
+	param int // $n for a ? marker
 }
 
 // frame is the rewriter's state for one parenthesis level.
@@ -81,7 +82,6 @@ type rewriter struct {
 	toks   []token
 	out    []otok
 	casts  []types.Type
-	params []int // param order (as TiDB numbers ? markers) -> $n
 	frames []*frame
 	// endPos is where the statement ends (its ';' or the end of the text).
 	endPos int
@@ -469,8 +469,7 @@ func (rw *rewriter) step(i, hi int) (int, error) {
 		if err != nil || n < 1 || n > 65535 {
 			return 0, sqlerr.New(sqlerr.UndefinedParameter, "there is no parameter $%s", t.val).WithPosition(charPos(rw.src, t.pos))
 		}
-		rw.params = append(rw.params, n)
-		rw.emit("?", t.pos, tParam)
+		rw.out = append(rw.out, otok{text: "?", pos: t.pos, kind: tParam, param: n})
 		return i + 1, nil
 	case tOp:
 		return rw.op(i)
@@ -565,7 +564,7 @@ func (rw *rewriter) op(i int) (int, error) {
 	t := rw.toks[i]
 	if rw.prefixPosition() {
 		switch t.val {
-		case "-", "+", "~":
+		case "-", "+", "~", "*":
 			rw.emit(t.val, t.pos, tOp)
 			return i + 1, nil
 		}
@@ -799,7 +798,12 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 		}
 	case "from":
 		f.inFrom = true
-	case "where", "group", "having", "window", "union", "except", "intersect", "returning", "set", "values", "select":
+	case "values":
+		f.inFrom = false
+		if rw.standaloneValues() {
+			return rw.valuesRows(i, hi)
+		}
+	case "where", "group", "having", "window", "union", "except", "intersect", "returning", "set", "select":
 		f.inFrom = false
 	case "full":
 		j := i + 1
@@ -1303,4 +1307,44 @@ func (rw *rewriter) offset(i, hi int) (int, error) {
 		return 0, err
 	}
 	return next, nil
+}
+
+// standaloneValues reports whether a VALUES here is a query of its own (not
+// INSERT's), which TiDB only accepts as VALUES ROW(...).
+func (rw *rewriter) standaloneValues() bool {
+	if len(rw.out) == 0 {
+		return true
+	}
+	p := rw.out[len(rw.out)-1]
+	if p.kind == tPunct {
+		return p.text == "("
+	}
+	switch p.text {
+	case "union", "except", "intersect", "all", "distinct", "as":
+		return true
+	}
+	return false
+}
+
+// valuesRows rewrites VALUES (a, b), (c, d) into VALUES ROW(a, b), ROW(c, d).
+func (rw *rewriter) valuesRows(i, hi int) (int, error) {
+	rw.emit("values", rw.toks[i].pos, tIdent)
+	j := i + 1
+	for j < hi && rw.toks[j].isP("(") {
+		close := rw.matching(j)
+		if close < 0 || close >= hi {
+			return 0, rw.syntaxErr(j)
+		}
+		rw.emit("row", rw.toks[j].pos, tIdent)
+		if err := rw.rewrite(j, close+1); err != nil {
+			return 0, err
+		}
+		j = close + 1
+		if !rw.toks[j].isP(",") {
+			return j, nil
+		}
+		rw.emit(",", rw.toks[j].pos, tPunct)
+		j++
+	}
+	return 0, rw.syntaxErr(j)
 }

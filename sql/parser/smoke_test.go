@@ -1,17 +1,25 @@
 package parser
 
 import (
+	"bufio"
 	"os"
 	"testing"
 )
 
 func TestSmoke(t *testing.T) {
-	q := os.Getenv("Q")
-	st, err := Parse(q)
+	f, err := os.Open("/tmp/cases.txt")
 	if err != nil {
-		t.Fatalf("%#v", err)
+		t.Skip()
 	}
-	for _, s := range st {
-		t.Logf("%s", sexp(s.AST))
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		st, err := Parse(sc.Text())
+		if err != nil {
+			t.Logf("%s\n  ERR %#v", sc.Text(), err)
+			continue
+		}
+		for _, s := range st {
+			t.Logf("%s\n  %s", sc.Text(), sexp(s.AST))
+		}
 	}
 }
