@@ -201,17 +201,27 @@ func intervalFromSpan(hi int64, lo uint64) types.Datum {
 		return types.NewInterval(math.MaxInt32, math.MaxInt32, math.MaxInt64)
 	}
 	q, r := bits.Div64(h, l, microsPerDay)
-	totalDays, micros := int64(q), int64(r)
-	months := min(totalDays/30, math.MaxInt32)
-	days := totalDays - months*30
-	if days > math.MaxInt32 {
-		micros += (days - math.MaxInt32) * microsPerDay
-		days = math.MaxInt32
+	// Greedy split of the magnitude, within the limits of the sign: a
+	// negative interval reaches one further (MinInt32, MinInt64).
+	mLim, dLim, uLim := uint64(math.MaxInt32), uint64(math.MaxInt32), uint64(math.MaxInt64)
+	if neg {
+		mLim, dLim, uLim = 1<<31, 1<<31, 1<<63
+	}
+	months := min(q/30, mLim)
+	days := q - months*30
+	micros := r
+	if days > dLim {
+		extra := days - dLim
+		days = dLim
+		if extra > (uLim-micros)/microsPerDay {
+			return types.NewInterval(math.MaxInt32, math.MaxInt32, math.MaxInt64) // unreachable from valid parts
+		}
+		micros += extra * microsPerDay
 	}
 	if neg {
-		months, days, micros = -months, -days, -micros
+		return types.NewInterval(int32(-int64(months)), int32(-int64(days)), int64(-micros))
 	}
-	return types.NewInterval(int32(months), int32(days), micros)
+	return types.NewInterval(int32(months), int32(days), int64(micros))
 }
 
 // DecodeKeyDatum decodes one datum encoded by AppendKeyDatum as type t and
