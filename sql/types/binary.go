@@ -187,7 +187,7 @@ func decodeNumericBinary(b []byte) (*apd.Decimal, error) {
 	d.Exponent = int32((weight - ndigits + 1) * 4)
 	d.Negative = sign == numericNeg
 	// Bring to exactly dscale digits after the point.
-	if _, err := NumericContext.Quantize(d, d, -int32(dscale)); err != nil {
+	if err := quantize(d, d, -int32(dscale), apd.RoundHalfUp); err != nil {
 		return nil, bad()
 	}
 	if err := normalizeNumeric(d); err != nil {

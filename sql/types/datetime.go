@@ -538,6 +538,7 @@ type dtResult struct {
 	hasTZ                   bool
 	loc                     *time.Location // named zone given in the input
 	special                 dateWord
+	timeOnly                bool // parsing a time: a bare 4/6-digit number is hhmm[ss]
 	bc                      bool
 	ampm                    dateWord
 }
@@ -883,7 +884,8 @@ func decodeDateTime(s string, r *dtResult) dtErr {
 				return dtBad
 			}
 			switch {
-			case (isoT || (r.hasDay && !r.hasTime)) && (len(intPart) == 6 || len(intPart) == 4) && (isoT || len(intPart) == 6):
+			case !r.hasTime && (len(intPart) == 6 || len(intPart) == 4) &&
+				(isoT || (r.timeOnly && !r.hasYear) || (r.hasDay && len(intPart) == 6)):
 				// hhmmss[.f] / hhmm after a date or an ISO "T".
 				r.hasTime = true
 				if len(intPart) == 6 {
@@ -1288,7 +1290,7 @@ func ParseTime(s string, loc *time.Location) (int64, error) {
 			return h*MicrosPerHour + m*MicrosPerMinute + sec*MicrosPerSecond, nil
 		}
 	}
-	var r dtResult
+	r := dtResult{timeOnly: true}
 	if e := decodeDateTime(s, &r); e != dtOK {
 		return 0, dtError(e, "time", s)
 	}

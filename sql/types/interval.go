@@ -195,6 +195,7 @@ func ParseInterval(s string) (months, days int32, micros int64, err error) {
 		return true
 	}
 	ago := false
+	pendingUnit := false
 	timeField := func(f string, neg bool) bool {
 		var r dtResult
 		if decodeTime(f, &r) != dtOK {
@@ -247,12 +248,13 @@ func ParseInterval(s string) (months, days int32, micros int64, err error) {
 			for j < len(num) && isDigit(num[j]) {
 				j++
 			}
-			val, ok := parseDigits(num[:j])
-			if !ok && j > 0 {
-				return 0, 0, 0, errIntervalRange(s)
-			}
-			if j > 18 {
-				return 0, 0, 0, errIntervalRange(s)
+			var val int64
+			if j > 0 {
+				v, err := strconv.ParseInt(num[:j], 10, 64)
+				if err != nil {
+					return 0, 0, 0, errIntervalRange(s)
+				}
+				val = v
 			}
 			var fval float64
 			rest := num[j:]
@@ -297,8 +299,9 @@ func ParseInterval(s string) (months, days int32, micros int64, err error) {
 			}
 			acc.addUnit(typ, val, fval)
 			typ = ivNone
+			pendingUnit = false
 		case dtString, dtSpecial:
-			if typ != ivNone {
+			if pendingUnit {
 				return 0, 0, 0, errIntervalSyntax(s)
 			}
 			u, ok := lookupUnit(f.s)
@@ -311,10 +314,11 @@ func ParseInterval(s string) (months, days int32, micros int64, err error) {
 				ago = true
 			default:
 				typ = u
+				pendingUnit = true
 			}
 		}
 	}
-	if typ != ivNone || seenMask == 0 {
+	if seenMask == 0 || pendingUnit {
 		return 0, 0, 0, errIntervalSyntax(s)
 	}
 	if ago {

@@ -33,6 +33,24 @@ var NumericContext = &apd.Context{
 	Rounding:    apd.RoundHalfUp,
 }
 
+// quantize sets d to x rounded (with r) to exponent exp; unlike
+// apd.Context.Quantize it needs no precision bound.
+func quantize(d, x *apd.Decimal, exp int32, r apd.Rounder) error {
+	if x.Form != apd.Finite {
+		d.Set(x)
+		return nil
+	}
+	diff := int64(x.Exponent) - int64(exp)
+	if diff < 0 {
+		diff = 0
+	}
+	c := *NumericContext
+	c.Precision = uint32(x.NumDigits() + diff + 2)
+	c.Rounding = r
+	_, err := c.Quantize(d, x, exp)
+	return err
+}
+
 // NewNumericFromInt64 returns a numeric Datum holding v with scale 0.
 func NewNumericFromInt64(v int64) Datum {
 	return NewNumeric(apd.New(v, 0))
@@ -113,7 +131,7 @@ func ParseNumeric(s string) (*apd.Decimal, error) {
 	}
 	if d.Exponent < -numericMaxScale {
 		// PostgreSQL rounds input beyond its maximum display scale.
-		if _, err := NumericContext.Quantize(d, d, -numericMaxScale); err != nil {
+		if err := quantize(d, d, -numericMaxScale, apd.RoundHalfUp); err != nil {
 			return nil, errNumericOverflow()
 		}
 	}
@@ -226,7 +244,7 @@ func RoundNumeric(d *apd.Decimal, scale int32) (*apd.Decimal, error) {
 		scale = NumericMaxDisplayScale
 	}
 	r := new(apd.Decimal)
-	if _, err := NumericContext.Quantize(r, d, -scale); err != nil {
+	if err := quantize(r, d, -scale, apd.RoundHalfUp); err != nil {
 		return nil, errNumericOverflow()
 	}
 	if err := normalizeNumeric(r); err != nil {
@@ -240,10 +258,8 @@ func TruncNumeric(d *apd.Decimal, scale int32) (*apd.Decimal, error) {
 	if d.Form != apd.Finite {
 		return d, nil
 	}
-	c := *NumericContext
-	c.Rounding = apd.RoundDown
 	r := new(apd.Decimal)
-	if _, err := c.Quantize(r, d, -scale); err != nil {
+	if err := quantize(r, d, -scale, apd.RoundDown); err != nil {
 		return nil, errNumericOverflow()
 	}
 	if err := normalizeNumeric(r); err != nil {
@@ -386,7 +402,7 @@ func divToScale(x, y *apd.Decimal, rscale int32) (*apd.Decimal, error) {
 	if _, err := c.Quo(q, x, y); err != nil {
 		return nil, errNumericOverflow()
 	}
-	if _, err := NumericContext.Quantize(q, q, -rscale); err != nil {
+	if err := quantize(q, q, -rscale, apd.RoundHalfUp); err != nil {
 		return nil, errNumericOverflow()
 	}
 	if err := normalizeNumeric(q); err != nil {
@@ -475,7 +491,7 @@ func NumericToInt64(d *apd.Decimal, typ string) (int64, bool, error) {
 		return 0, false, nil
 	}
 	r := new(apd.Decimal)
-	if _, err := NumericContext.Quantize(r, d, 0); err != nil {
+	if err := quantize(r, d, 0, apd.RoundHalfUp); err != nil {
 		return 0, false, nil
 	}
 	v, err := r.Int64()

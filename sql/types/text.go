@@ -359,7 +359,7 @@ func ParseBytea(s string) (string, error) {
 			i += 4
 			continue
 		}
-		return "", errSyntax("bytea", s)
+		return "", sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type bytea")
 	}
 	return string(b), nil
 }
