@@ -130,7 +130,9 @@ func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation,
 	}
 	txn := c.db.Begin()
 	defer txn.Rollback()
-	txn.PutCatalog(id, data)
+	if err := txn.PutCatalog(id, data); err != nil {
+		return false, err
+	}
 	if err := txn.Commit(ctx); err != nil {
 		return false, err
 	}
@@ -147,8 +149,12 @@ func (c *Coordinator) dropRelation(ctx context.Context, rel *catalog.Relation) e
 	defer c.ddlMu.Unlock()
 	txn := c.db.Begin()
 	defer txn.Rollback()
-	txn.DeleteCatalog(uint64(rel.ID))
-	txn.DropTableData(uint64(rel.ID))
+	if err := txn.DeleteCatalog(uint64(rel.ID)); err != nil {
+		return err
+	}
+	if err := txn.DropTableData(rel); err != nil {
+		return err
+	}
 	if err := txn.Commit(ctx); err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func (s *session) truncate(ctx context.Context, n *ast.Truncate) (server.Result,
 	}
 	err := s.withTxn(ctx, func(txn *storage.Txn) error {
 		for _, rel := range rels {
-			if err := txn.Truncate(ctx, rel); err != nil {
+			if err := txn.Truncate(rel); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,279 @@
+package coord
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/weirdb/weir/server"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
+)
+
+// harness runs statements through the Session API, as the server would.
+type harness struct {
+	t   *testing.T
+	dir string
+	db  *storage.DB
+	c   *Coordinator
+}
+
+func newHarness(t *testing.T, dir string) *harness {
+	t.Helper()
+	db, err := storage.Open(storage.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, dir: dir, db: db, c: c}
+	t.Cleanup(func() { h.close() })
+	return h
+}
+
+func (h *harness) close() {
+	if h.db != nil {
+		_ = h.db.Close()
+		h.db = nil
+	}
+}
+
+func (h *harness) session() server.Session {
+	s, err := h.c.NewSession(context.Background(), map[string]string{"user": "weir", "database": "weir"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+// run executes a query string and renders each statement's outcome as
+// text: rows as "a|b" lines, then the tag.
+func run(t *testing.T, s server.Session, query string, params ...types.Datum) (string, error) {
+	t.Helper()
+	ctx := context.Background()
+	stmts, err := s.Parse(ctx, query, nil)
+	if err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	for _, st := range stmts {
+		res, err := s.Execute(ctx, st, params)
+		if err != nil {
+			return out.String(), err
+		}
+		for {
+			row, ok, err := res.Next(ctx)
+			if err != nil {
+				res.Close()
+				return out.String(), err
+			}
+			if !ok {
+				break
+			}
+			for i, d := range row {
+				if i > 0 {
+					out.WriteByte('|')
+				}
+				if d.IsNull() {
+					out.WriteString("NULL")
+				} else {
+					out.Write(types.AppendText(nil, d, nil))
+				}
+			}
+			out.WriteByte('\n')
+		}
+		out.WriteString(res.Tag())
+		out.WriteByte('\n')
+		res.Close()
+	}
+	return out.String(), nil
+}
+
+func mustRun(t *testing.T, s server.Session, query string) string {
+	t.Helper()
+	out, err := run(t, s, query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
+func wantCode(t *testing.T, s server.Session, query string, code sqlerr.Code) {
+	t.Helper()
+	_, err := run(t, s, query)
+	if got := sqlerr.CodeOf(err); got != code {
+		t.Fatalf("%s: got %q (%v), want %s", query, got, err, code)
+	}
+}
+
+func TestTablesSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE kv (k INT PRIMARY KEY, v TEXT NOT NULL DEFAULT 'none'); CREATE TABLE log (msg TEXT)")
+	mustRun(t, s, "INSERT INTO kv VALUES (1, 'a'), (2, 'b'); INSERT INTO kv (k) VALUES (3); INSERT INTO log VALUES ('x'), ('x')")
+	s.Close()
+	h.close()
+
+	h2 := newHarness(t, dir)
+	s2 := h2.session()
+	if got, want := mustRun(t, s2, "SELECT k, v FROM kv ORDER BY k"), "1|a\n2|b\n3|none\nSELECT 3\n"; got != want {
+		t.Fatalf("after restart got\n%s want\n%s", got, want)
+	}
+	// Row ids are not reused after a restart.
+	mustRun(t, s2, "INSERT INTO log VALUES ('y')")
+	if got, want := mustRun(t, s2, "SELECT msg, count(*) FROM log GROUP BY msg ORDER BY msg"), "x|2\ny|1\nSELECT 2\n"; got != want {
+		t.Fatalf("got\n%s want\n%s", got, want)
+	}
+	wantCode(t, s2, "CREATE TABLE kv (a INT)", sqlerr.DuplicateTable)
+	mustRun(t, s2, "DROP TABLE kv")
+	wantCode(t, s2, "SELECT * FROM kv", sqlerr.UndefinedTable)
+}
+
+func TestTransactions(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	a, b := h.session(), h.session()
+	mustRun(t, a, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+	mustRun(t, a, "BEGIN; INSERT INTO t VALUES (1, 10), (2, 20)")
+	if a.TxStatus() != 'T' {
+		t.Fatalf("status %c, want T", a.TxStatus())
+	}
+	// The block sees its own writes; another session does not.
+	if got := mustRun(t, a, "SELECT count(*) FROM t"); got != "2\nSELECT 1\n" {
+		t.Fatalf("in block: %q", got)
+	}
+	if got := mustRun(t, b, "SELECT count(*) FROM t"); got != "0\nSELECT 1\n" {
+		t.Fatalf("other session before commit: %q", got)
+	}
+	mustRun(t, a, "COMMIT")
+	if got := mustRun(t, b, "SELECT count(*) FROM t"); got != "2\nSELECT 1\n" {
+		t.Fatalf("other session after commit: %q", got)
+	}
+	// A failed statement fails the block until ROLLBACK.
+	mustRun(t, a, "BEGIN; UPDATE t SET v = 11 WHERE id = 1")
+	wantCode(t, a, "INSERT INTO t VALUES (2, 0)", sqlerr.UniqueViolation)
+	if a.TxStatus() != 'E' {
+		t.Fatalf("status %c, want E", a.TxStatus())
+	}
+	wantCode(t, a, "SELECT 1", sqlerr.InFailedSQLTransaction)
+	if got := mustRun(t, a, "COMMIT"); got != "ROLLBACK\n" {
+		t.Fatalf("commit of failed block: %q", got)
+	}
+	if got := mustRun(t, b, "SELECT v FROM t WHERE id = 1"); got != "10\nSELECT 1\n" {
+		t.Fatalf("rolled back update visible: %q", got)
+	}
+}
+
+func TestSetShow(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, "SET extra_float_digits = 3; SET application_name = 'PostgreSQL JDBC Driver'; SET search_path TO public")
+	if got := s.Changed()["application_name"]; got != "PostgreSQL JDBC Driver" {
+		t.Fatalf("application_name change not reported: %q", got)
+	}
+	if got := mustRun(t, s, "SHOW extra_float_digits"); got != "3\nSHOW\n" {
+		t.Fatalf("got %q", got)
+	}
+	mustRun(t, s, "SET TIME ZONE 'Europe/Amsterdam'")
+	if got := mustRun(t, s, "SHOW TimeZone"); got != "Europe/Amsterdam\nSHOW\n" {
+		t.Fatalf("got %q", got)
+	}
+	wantCode(t, s, "SET TimeZone = 'Mars/Olympus'", sqlerr.InvalidParameterValue)
+	wantCode(t, s, "SHOW no_such_thing", sqlerr.UndefinedObject)
+	if got := mustRun(t, s, "SELECT current_setting('server_version_num')"); got != serverVersionNum+"\nSELECT 1\n" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestUnsupportedStreamingDDL(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (a INT)")
+	for _, q := range []string{
+		"CREATE MATERIALIZED VIEW v AS SELECT a FROM t",
+		"CREATE SOURCE s (a INT) WITH (connector = 'kafka', topic = 't')",
+		"CREATE SINK k FROM t WITH (connector = 'http', url = 'http://x')",
+	} {
+		wantCode(t, s, q, sqlerr.FeatureNotSupported)
+	}
+	if got := mustRun(t, s, "SHOW TABLES"); got != "t\nSHOW\n" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// copyIn feeds data to a COPY FROM STDIN in two arbitrary pieces.
+func copyIn(t *testing.T, s server.Session, query, data string) (string, error) {
+	t.Helper()
+	ctx := context.Background()
+	stmts, err := s.Parse(ctx, query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Execute(ctx, stmts[0], nil)
+	if err != nil {
+		return "", err
+	}
+	defer res.Close()
+	ci := res.CopyIn()
+	if ci == nil {
+		t.Fatalf("%s: no CopyIn", query)
+	}
+	half := len(data) / 2
+	if err := ci.Write(ctx, []byte(data[:half])); err != nil {
+		return "", err
+	}
+	if err := ci.Write(ctx, []byte(data[half:])); err != nil {
+		return "", err
+	}
+	return ci.Done(ctx)
+}
+
+func TestCopy(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE c (id INT PRIMARY KEY, name TEXT, note TEXT)")
+	tag, err := copyIn(t, s, "COPY c FROM STDIN", "1\tada\t\\N\n2\ttab\\there\tx\\\\y\n")
+	if err != nil || tag != "COPY 2" {
+		t.Fatalf("text copy: %q %v", tag, err)
+	}
+	tag, err = copyIn(t, s, "COPY c (id, name, note) FROM STDIN WITH (FORMAT csv, HEADER true)", "id,name,note\n3,\"multi\nline\",\n4,\"\",\"q\"\"uote\"\n")
+	if err != nil || tag != "COPY 2" {
+		t.Fatalf("csv copy: %q %v", tag, err)
+	}
+	want := "1|ada|NULL\n2|tab\there|x\\y\n3|multi\nline|NULL\n4||q\"uote\nSELECT 4\n"
+	if got := mustRun(t, s, "SELECT * FROM c ORDER BY id"); got != want {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+	// A bad value fails the whole COPY: nothing of it is applied.
+	if _, err := copyIn(t, s, "COPY c FROM STDIN WITH CSV", "5,a,b\nsix,b,c\n"); sqlerr.CodeOf(err) != sqlerr.InvalidTextRepresentation {
+		t.Fatalf("bad copy: %v", err)
+	}
+	if got := mustRun(t, s, "SELECT count(*) FROM c"); got != "4\nSELECT 1\n" {
+		t.Fatalf("partial copy applied: %q", got)
+	}
+
+	ctx := context.Background()
+	stmts, _ := s.Parse(ctx, "COPY (SELECT id, name, note FROM c WHERE id IN (2, 3, 4) ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)", nil)
+	res, err := s.Execute(ctx, stmts[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for {
+		b, ok, err := res.CopyOut().Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		out.Write(b)
+	}
+	res.Close()
+	if want := "id,name,note\n2,tab\there,x\\y\n3,\"multi\nline\",\n4,\"\",\"q\"\"uote\"\n"; out.String() != want {
+		t.Fatalf("copy out got\n%q\nwant\n%q", out.String(), want)
+	}
+}
