@@ -95,6 +95,8 @@ func (s *fakeSession) Parse(ctx context.Context, query string, oids []uint32) ([
 		switch st.words[0] {
 		case "rows":
 			st.cols = []Column{{Name: "n", Type: types.Int32}}
+		case "ts":
+			st.cols = []Column{{Name: "t", Type: types.TimestampTZ}}
 		case "nulls":
 			st.cols = []Column{{Name: "a", Type: types.Int32}, {Name: "b", Type: types.Text}}
 		case "echo", "add":
@@ -141,6 +143,8 @@ func (s *fakeSession) Execute(ctx context.Context, stmt Statement, params []type
 			rows[i] = types.Row{types.NewInt32(int32(i + 1))}
 		}
 		return &fakeResult{rows: rows, tag: fmt.Sprintf("SELECT %d", n)}, nil
+	case "ts":
+		return &fakeResult{rows: []types.Row{{types.NewTimestampTZ(0)}}, tag: "SELECT 1"}, nil
 	case "nulls":
 		return &fakeResult{rows: []types.Row{{types.NullOf(types.KindInt32), types.NewText("")}}, tag: "SELECT 1"}, nil
 	case "echo":

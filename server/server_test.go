@@ -204,6 +204,11 @@ func TestParameterStatusAfterSet(t *testing.T) {
 	if got := c.ParameterStatus("TimeZone"); got != "Europe/Amsterdam" {
 		t.Errorf("TimeZone %q", got)
 	}
+	// timestamptz text follows the session's TimeZone.
+	res, err := c.Exec(ctx5(t), "ts").ReadAll()
+	if err != nil || string(res[0].Rows[0][0]) != "2000-01-01 01:00:00+01" {
+		t.Fatalf("ts: %v %q", err, res[0].Rows)
+	}
 }
 
 func TestPgx(t *testing.T) {
