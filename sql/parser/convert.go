@@ -1044,6 +1044,15 @@ func (c *converter) funcCall(n *tast.FuncCallExpr) (ast.Expr, error) {
 			return nil, err
 		}
 		return f, nil
+	case mkAtTZ:
+		if len(n.Args) != 2 {
+			break
+		}
+		args, err := c.exprs([]tast.ExprNode{n.Args[1], n.Args[0]})
+		if err != nil {
+			return nil, err
+		}
+		return &ast.Func{Name: "timezone", Args: args}, nil
 	case mkStar:
 		return nil, sqlerr.New(sqlerr.SyntaxError, "syntax error at or near \"*\"")
 	}

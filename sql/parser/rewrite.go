@@ -32,6 +32,8 @@ import (
 //	__weir_full_join()           FULL JOIN ... ON c is LEFT JOIN ... ON __weir_full_join() AND (c)
 //	(select __weir_table_func('name', args)) AS alias   table function in FROM
 //	__weir_subscript(x, i)       x[i]
+//	__weir_at_tz(x, z)           x AT TIME ZONE z, i.e. timezone(z, x)
+//	__weir_star()                the * of count(*)
 const (
 	mkCast      = "__weir_cast"
 	mkOp        = "__weir_op"
@@ -50,6 +52,7 @@ const (
 	mkSubscript = "__weir_subscript"
 	mkNoAlias   = "__weir_noalias"
 	mkStar      = "__weir_star"
+	mkAtTZ      = "__weir_at_tz"
 	// aliasSep separates a FROM alias from its column aliases inside one
 	// quoted TiDB identifier: AS x(a, b) becomes AS "x\x1fa\x1fb".
 	aliasSep = "\x1f"
@@ -741,6 +744,40 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 		if nx(1).is("not") && nx(2).is("distinct") && nx(3).is("from") {
 			rw.emit("<=>", t.pos, tOp)
 			return i + 4, nil
+		}
+	case "at":
+		// x AT TIME ZONE z -> __weir_at_tz(x, z), i.e. timezone(z, x)
+		if nx(1).is("time") && nx(2).is("zone") {
+			start := rw.operandStart()
+			if start < 0 {
+				return 0, rw.syntaxErr(i)
+			}
+			j := i + 3
+			end := j + 1
+			if rw.toks[j].kind == tEOF || rw.toks[j].kind == tOp || rw.toks[j].kind == tPunct && !rw.toks[j].isP("(") {
+				return 0, rw.syntaxErr(j)
+			}
+			if rw.toks[j].isP("(") || rw.toks[end].isP("(") {
+				k := end
+				if rw.toks[j].isP("(") {
+					k = j
+				}
+				m := rw.matching(k)
+				if m < 0 {
+					return 0, rw.syntaxErr(k)
+				}
+				end = m + 1
+			}
+			for rw.toks[end].isP(".") && rw.toks[end+1].kind != tEOF {
+				end += 2
+			}
+			rw.insertCall(start, mkAtTZ)
+			rw.emit(",", t.pos, tPunct)
+			if err := rw.rewriteNested(j, end); err != nil {
+				return 0, err
+			}
+			rw.emit(")", t.pos, tPunct)
+			return end, nil
 		}
 	case "isnull":
 		rw.emit("is", t.pos, tIdent)
