@@ -1,0 +1,72 @@
+package executor
+
+import (
+	"context"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// Distinct emits each row that is present (positive multiplicity) once. It
+// keeps a count per row and, at Flush, emits +1 for a row that appeared and
+// -1 for one that vanished during the epoch.
+type Distinct struct {
+	emitter
+	rows  map[string]*distinctEntry
+	dirty []*distinctEntry
+	buf   []byte
+}
+
+type distinctEntry struct {
+	key     string
+	row     types.Row
+	n       int64
+	emitted bool
+	dirty   bool
+}
+
+// NewDistinct returns a DISTINCT operator.
+func NewDistinct() *Distinct { return &Distinct{rows: map[string]*distinctEntry{}} }
+
+// Push implements Operator.
+func (d *Distinct) Push(_ context.Context, _ int, b *Batch) error {
+	for i, r := range b.Rows {
+		d.buf = appendRowKey(d.buf[:0], r)
+		e := d.rows[string(d.buf)]
+		if e == nil {
+			e = &distinctEntry{key: string(d.buf), row: r}
+			d.rows[e.key] = e
+		}
+		e.n += b.Weights[i]
+		if !e.dirty {
+			e.dirty = true
+			d.dirty = append(d.dirty, e)
+		}
+	}
+	return nil
+}
+
+// Flush implements Operator.
+func (d *Distinct) Flush(ctx context.Context) error {
+	for _, e := range d.dirty {
+		e.dirty = false
+		want := e.n > 0
+		if want != e.emitted {
+			w := int64(1)
+			if !want {
+				w = -1
+			}
+			if err := d.send(ctx, e.row, w); err != nil {
+				return err
+			}
+			e.emitted = want
+		}
+		if e.n == 0 {
+			delete(d.rows, e.key)
+		}
+	}
+	clear(d.dirty)
+	d.dirty = d.dirty[:0]
+	return d.drain(ctx)
+}
+
+func (d *Distinct) String() string { return "Distinct" }

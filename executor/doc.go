@@ -1,0 +1,20 @@
+// Package executor runs Weir's queries: the bound expression language and
+// its compiler to closures, the changelog operators, and the dataflow graph
+// that connects them.
+//
+// Relations are changelogs. Operators exchange a *Batch of rows with signed
+// weights (+1 insert, -1 delete) through Push, and emit what they
+// accumulated during an epoch at Flush. A Graph owns a set of operators in
+// topological order and flushes them in that order. The same graph serves
+// two modes: a pull query pushes a snapshot of its inputs as +1 batches,
+// flushes once and integrates the output (Integrate); the incremental engine
+// keeps the graph alive and pushes every change of its inputs into it.
+//
+// Operator state is explicit (hash maps keyed by types.AppendKey bytes) and
+// holds what is needed to retract: aggregates keep running sums with
+// counts and MIN/MAX keep multisets, joins keep both sides indexed with
+// multiplicities and outer-join match counts, DISTINCT keeps counts.
+//
+// Nothing here is safe for concurrent use: a graph is driven by one
+// goroutine at a time.
+package executor

@@ -1,0 +1,253 @@
+package executor
+
+import (
+	"context"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// JoinKind is the kind of a join.
+type JoinKind uint8
+
+const (
+	JoinInner JoinKind = iota
+	JoinLeft
+	JoinRight
+	JoinFull
+	// JoinSemi emits left rows that have a match (EXISTS, IN); JoinAnti
+	// those that have none (NOT EXISTS). Both output left columns only.
+	JoinSemi
+	JoinAnti
+)
+
+var joinNames = [...]string{"Inner", "Left", "Right", "Full", "Semi", "Anti"}
+
+func (k JoinKind) String() string { return joinNames[k] }
+
+// HashJoin joins port 0 (left) with port 1 (right) on equality of key
+// columns, with an optional residual predicate over the concatenated row
+// (for an outer join the residual is part of the match condition). It is
+// incremental: each side's rows are indexed by key with their weights, a
+// change on one side is joined with the other side's current index and then
+// added to its own index, which yields ΔA⋈B + A⋈ΔB + ΔA⋈ΔB.
+//
+// For outer, semi and anti joins every indexed row carries its match count
+// (the weighted number of rows of the other side it matches); the
+// null-padded row (or the semi/anti output) is emitted or retracted when
+// that count crosses zero. Rows with a NULL key column never match.
+// With no key columns every pair is tested (a nested-loop join).
+type HashJoin struct {
+	emitter
+	kind     JoinKind
+	keys     [2][]EvalFunc
+	widths   [2]int
+	residual EvalFunc
+	sides    [2]map[string][]*joinEntry
+	keyBuf   []byte
+	scratch  types.Row
+	desc     string
+}
+
+type joinEntry struct {
+	row     types.Row
+	w       int64
+	matches int64
+}
+
+// NewHashJoin returns a join of a left input of leftWidth columns and a
+// right input of rightWidth columns. desc is for String.
+//
+// leftKeys[i] and rightKeys[i] compute the i-th key of a left and a right
+// row; they must produce values of the same type.
+func NewHashJoin(kind JoinKind, leftKeys, rightKeys []EvalFunc, leftWidth, rightWidth int, residual EvalFunc, desc string) *HashJoin {
+	return &HashJoin{
+		kind: kind, keys: [2][]EvalFunc{leftKeys, rightKeys}, widths: [2]int{leftWidth, rightWidth},
+		residual: residual, desc: desc,
+		sides:   [2]map[string][]*joinEntry{{}, {}},
+		scratch: make(types.Row, leftWidth+rightWidth),
+	}
+}
+
+// preserved reports whether side's unmatched rows appear null-padded.
+func (j *HashJoin) preserved(side int) bool {
+	switch j.kind {
+	case JoinLeft:
+		return side == 0
+	case JoinRight:
+		return side == 1
+	case JoinFull:
+		return true
+	}
+	return false
+}
+
+func (j *HashJoin) padded(side int, r types.Row) types.Row {
+	out := make(types.Row, j.widths[0]+j.widths[1])
+	if side == 0 {
+		copy(out, r)
+	} else {
+		copy(out[j.widths[0]:], r)
+	}
+	return out
+}
+
+// emitUnmatched emits the output of a row of side that has no match
+// (null-padded for outer joins, the row itself for anti joins) with weight w.
+func (j *HashJoin) emitUnmatched(ctx context.Context, side int, r types.Row, w int64) error {
+	switch {
+	case j.preserved(side):
+		return j.send(ctx, j.padded(side, r), w)
+	case j.kind == JoinAnti && side == 0:
+		return j.send(ctx, r, w)
+	}
+	return nil
+}
+
+// emitMatched emits the output of a left row of a semi join that has
+// matches, with weight w.
+func (j *HashJoin) emitMatched(ctx context.Context, r types.Row, w int64) error {
+	if j.kind == JoinSemi {
+		return j.send(ctx, r, w)
+	}
+	return nil
+}
+
+// key computes the join key bytes of r into j.keyBuf; null reports a NULL
+// key column (which never matches).
+func (j *HashJoin) key(side int, r types.Row) (null bool, err error) {
+	j.keyBuf = j.keyBuf[:0]
+	for _, k := range j.keys[side] {
+		d, err := k(r)
+		if err != nil {
+			return false, err
+		}
+		if d.IsNull() {
+			return true, nil
+		}
+		j.keyBuf = types.AppendKey(j.keyBuf, d)
+	}
+	return false, nil
+}
+
+// Push implements Operator.
+func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
+	side, other := port, 1-port
+	semiAnti := j.kind == JoinSemi || j.kind == JoinAnti
+	for i, r := range b.Rows {
+		w := b.Weights[i]
+		null, err := j.key(side, r)
+		if err != nil {
+			return err
+		}
+		if null {
+			if side == 0 || !semiAnti {
+				if err := j.emitUnmatched(ctx, side, r, w); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		bucket := j.sides[other][string(j.keyBuf)]
+		var m int64
+		for _, e := range bucket {
+			var l, rr types.Row
+			if side == 0 {
+				l, rr = r, e.row
+			} else {
+				l, rr = e.row, r
+			}
+			if j.residual != nil {
+				copy(j.scratch, l)
+				copy(j.scratch[j.widths[0]:], rr)
+				d, err := j.residual(j.scratch)
+				if err != nil {
+					return err
+				}
+				if !truthy(d) {
+					continue
+				}
+			}
+			m += e.w
+			if !semiAnti {
+				if err := j.send(ctx, concatRows(l, rr), w*e.w); err != nil {
+					return err
+				}
+			}
+			// The other side's entry gains w matches.
+			old := e.matches
+			e.matches += w
+			if (old == 0) != (e.matches == 0) {
+				if semiAnti && other == 0 {
+					sign := int64(1)
+					if e.matches == 0 {
+						sign = -1
+					}
+					if j.kind == JoinAnti {
+						sign = -sign
+					}
+					if err := j.send(ctx, e.row, sign*e.w); err != nil {
+						return err
+					}
+				} else if j.preserved(other) {
+					sign := int64(-1) // it found its first match
+					if e.matches == 0 {
+						sign = 1
+					}
+					if err := j.send(ctx, j.padded(other, e.row), sign*e.w); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if m == 0 {
+			if side == 0 || !semiAnti {
+				if err := j.emitUnmatched(ctx, side, r, w); err != nil {
+					return err
+				}
+			}
+		} else if side == 0 {
+			if err := j.emitMatched(ctx, r, w); err != nil {
+				return err
+			}
+		}
+		j.index(side, string(j.keyBuf), r, w, m)
+	}
+	return j.drain(ctx)
+}
+
+// index adds weight w of row r (with m matches) to side's index. A
+// retraction consumes the weight of equal rows already indexed.
+func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
+	idx := j.sides[side]
+	bucket := idx[key]
+	for k := 0; w < 0 && k < len(bucket); {
+		e := bucket[k]
+		if e.w <= 0 || !rowsEqual(e.row, r) {
+			k++
+			continue
+		}
+		take := min(e.w, -w)
+		e.w -= take
+		w += take
+		if e.w == 0 {
+			bucket[k] = bucket[len(bucket)-1]
+			bucket[len(bucket)-1] = nil
+			bucket = bucket[:len(bucket)-1]
+			continue
+		}
+		k++
+	}
+	if w != 0 {
+		bucket = append(bucket, &joinEntry{row: r, w: w, matches: m})
+	}
+	if len(bucket) == 0 {
+		delete(idx, key)
+	} else {
+		idx[key] = bucket
+	}
+}
+
+// Flush implements Operator.
+func (j *HashJoin) Flush(context.Context) error { return nil }
+
+func (j *HashJoin) String() string { return "HashJoin " + j.kind.String() + " " + j.desc }

@@ -1,0 +1,108 @@
+package executor
+
+import (
+	"context"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// SetOpKind is INTERSECT or EXCEPT.
+type SetOpKind uint8
+
+const (
+	SetIntersect SetOpKind = iota
+	SetExcept
+)
+
+// SetOp is INTERSECT [ALL] / EXCEPT [ALL] of port 0 (left) and port 1
+// (right). It keeps the multiplicity of each row on each side and, at
+// Flush, emits the change of each touched row's output multiplicity:
+// INTERSECT ALL min(l, r), INTERSECT min(l, r) > 0 ? 1 : 0, EXCEPT ALL
+// max(l - r, 0), EXCEPT l > 0 && r == 0 ? 1 : 0.
+type SetOp struct {
+	emitter
+	kind  SetOpKind
+	all   bool
+	rows  map[string]*setEntry
+	dirty []*setEntry
+	buf   []byte
+}
+
+type setEntry struct {
+	key     string
+	row     types.Row
+	n       [2]int64
+	emitted int64
+	dirty   bool
+}
+
+// NewSetOp returns an INTERSECT or EXCEPT operator.
+func NewSetOp(kind SetOpKind, all bool) *SetOp {
+	return &SetOp{kind: kind, all: all, rows: map[string]*setEntry{}}
+}
+
+// Push implements Operator.
+func (s *SetOp) Push(_ context.Context, port int, b *Batch) error {
+	for i, r := range b.Rows {
+		s.buf = appendRowKey(s.buf[:0], r)
+		e := s.rows[string(s.buf)]
+		if e == nil {
+			e = &setEntry{key: string(s.buf), row: r}
+			s.rows[e.key] = e
+		}
+		e.n[port] += b.Weights[i]
+		if !e.dirty {
+			e.dirty = true
+			s.dirty = append(s.dirty, e)
+		}
+	}
+	return nil
+}
+
+func (s *SetOp) target(e *setEntry) int64 {
+	l, r := max(e.n[0], 0), max(e.n[1], 0)
+	var t int64
+	if s.kind == SetIntersect {
+		t = min(l, r)
+	} else {
+		t = max(l-r, 0)
+		if !s.all && r > 0 {
+			t = 0
+		}
+	}
+	if !s.all && t > 0 {
+		t = 1
+	}
+	return t
+}
+
+// Flush implements Operator.
+func (s *SetOp) Flush(ctx context.Context) error {
+	for _, e := range s.dirty {
+		e.dirty = false
+		t := s.target(e)
+		if t != e.emitted {
+			if err := s.send(ctx, e.row, t-e.emitted); err != nil {
+				return err
+			}
+			e.emitted = t
+		}
+		if e.n[0] == 0 && e.n[1] == 0 {
+			delete(s.rows, e.key)
+		}
+	}
+	clear(s.dirty)
+	s.dirty = s.dirty[:0]
+	return s.drain(ctx)
+}
+
+func (s *SetOp) String() string {
+	n := "Intersect"
+	if s.kind == SetExcept {
+		n = "Except"
+	}
+	if s.all {
+		n += " All"
+	}
+	return n
+}

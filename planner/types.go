@@ -1,0 +1,143 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// implicitCast reports whether PostgreSQL casts from to to implicitly.
+func implicitCast(from, to types.Kind) bool {
+	if from == to || from == types.KindUnknown {
+		return true
+	}
+	switch from {
+	case types.KindInt16:
+		return to == types.KindInt32 || to == types.KindInt64 || to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
+	case types.KindInt32:
+		return to == types.KindInt64 || to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
+	case types.KindInt64:
+		return to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
+	case types.KindNumeric:
+		return to == types.KindFloat32 || to == types.KindFloat64
+	case types.KindFloat32:
+		return to == types.KindFloat64
+	case types.KindDate:
+		return to == types.KindTimestamp || to == types.KindTimestampTZ
+	case types.KindTimestamp:
+		return to == types.KindTimestampTZ
+	case types.KindTime:
+		return to == types.KindInterval
+	}
+	return false
+}
+
+// assignCast reports whether a value of kind from may be stored into a
+// column of kind to (pg_cast contexts 'i' and 'a').
+func assignCast(from, to types.Kind) bool {
+	if implicitCast(from, to) {
+		return true
+	}
+	switch {
+	case to == types.KindText:
+		return true // every type has an assignment cast to text via I/O
+	case isNum(from) && isNum(to):
+		return true
+	case from == types.KindTimestampTZ && (to == types.KindTimestamp || to == types.KindDate || to == types.KindTime):
+		return true
+	case from == types.KindTimestamp && (to == types.KindDate || to == types.KindTime):
+		return true
+	case from == types.KindInterval && to == types.KindTime:
+		return true
+	case from == types.KindJSONB && to == types.KindText:
+		return true
+	}
+	return false
+}
+
+func isNum(k types.Kind) bool {
+	switch k {
+	case types.KindInt16, types.KindInt32, types.KindInt64, types.KindFloat32, types.KindFloat64, types.KindNumeric:
+		return true
+	}
+	return false
+}
+
+// commonType is PostgreSQL's select_common_type for UNION, CASE, VALUES,
+// COALESCE, IN: all unknown -> text; otherwise the first known type,
+// replaced by a later one it casts to implicitly (and not back).
+func commonType(ts []types.Type, what string) (types.Type, error) {
+	var cand types.Type
+	found := false
+	for _, t := range ts {
+		if t.Kind == types.KindUnknown {
+			continue
+		}
+		if !found {
+			cand, found = t, true
+			continue
+		}
+		if t.Kind == cand.Kind {
+			if t != cand {
+				cand = types.Type{Kind: t.Kind} // differing modifiers: drop them
+			}
+			continue
+		}
+		switch {
+		case implicitCast(cand.Kind, t.Kind) && !implicitCast(t.Kind, cand.Kind):
+			cand = t
+		case implicitCast(t.Kind, cand.Kind):
+		default:
+			return types.Unknown, sqlerr.New(sqlerr.DatatypeMismatch, "%s types %s and %s cannot be matched", what, cand, t)
+		}
+	}
+	if !found {
+		return types.Text, nil
+	}
+	return cand, nil
+}
+
+// typeName is the name PostgreSQL gives an unaliased cast column
+// (FigureColname uses the type's internal name).
+func typeName(t types.Type) string {
+	switch t.Kind {
+	case types.KindBool:
+		return "bool"
+	case types.KindInt16:
+		return "int2"
+	case types.KindInt32:
+		return "int4"
+	case types.KindInt64:
+		return "int8"
+	case types.KindFloat32:
+		return "float4"
+	case types.KindFloat64:
+		return "float8"
+	case types.KindNumeric:
+		return "numeric"
+	case types.KindText:
+		if t.Fixed {
+			return "bpchar"
+		}
+		if t.Width > 0 {
+			return "varchar"
+		}
+		return "text"
+	case types.KindBytea:
+		return "bytea"
+	case types.KindDate:
+		return "date"
+	case types.KindTime:
+		return "time"
+	case types.KindTimestamp:
+		return "timestamp"
+	case types.KindTimestampTZ:
+		return "timestamptz"
+	case types.KindInterval:
+		return "interval"
+	case types.KindJSONB:
+		return "jsonb"
+	}
+	return fmt.Sprint(t)
+}
