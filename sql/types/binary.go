@@ -214,8 +214,15 @@ func AppendBinary(buf []byte, d Datum) ([]byte, error) {
 	case KindInt64:
 		return binary.BigEndian.AppendUint64(buf, uint64(d.i)), nil
 	case KindFloat32:
-		return binary.BigEndian.AppendUint32(buf, math.Float32bits(float32(d.Float()))), nil
+		f := d.Float()
+		if f != f {
+			return binary.BigEndian.AppendUint32(buf, 0x7fc00000), nil // PostgreSQL's NaN
+		}
+		return binary.BigEndian.AppendUint32(buf, math.Float32bits(float32(f))), nil
 	case KindFloat64:
+		if f := d.Float(); f != f {
+			return binary.BigEndian.AppendUint64(buf, 0x7ff8000000000000), nil
+		}
 		return binary.BigEndian.AppendUint64(buf, uint64(d.i)), nil
 	case KindNumeric:
 		return appendNumericBinary(buf, d.d), nil
@@ -250,10 +257,11 @@ func appendNumericBinary(buf []byte, d *apd.Decimal) []byte {
 		header(0, 0, numericNaN, 0)
 		return buf
 	case apd.Infinite:
+		// PostgreSQL sends dscale 32 for infinities (its header bits).
 		if d.Negative {
-			header(0, 0, numericNInf, 0)
+			header(0, 0, numericNInf, 32)
 		} else {
-			header(0, 0, numericPInf, 0)
+			header(0, 0, numericPInf, 32)
 		}
 		return buf
 	}

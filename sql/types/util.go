@@ -71,3 +71,6 @@ func errCannotCastType(from Kind, to Type) error {
 
 // kindName is the name PostgreSQL uses for a kind in error messages.
 func kindName(k Kind) string { return Type{Kind: k}.String() }
+
+// String is the PostgreSQL name of the kind's unmodified type.
+func (k Kind) String() string { return Type{Kind: k}.String() }
