@@ -2,9 +2,8 @@ package funcs
 
 import "github.com/weirdb/weir/sql/types"
 
-func addDatetimeOps(t table)   {}
-func addDatetimeFuncs(t table) {}
-func addJSONB(t table)         {}
-func addSystem(t table)        {}
+func addJSONB(t table)  {}
+func addSystem(t table) {}
 
 func cmpJSONB(a, b types.Datum) int { return cmpStr(a, b) }
+func addDateFormat(t table)         {}

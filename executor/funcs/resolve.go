@@ -238,7 +238,7 @@ func expandParams(ov *Overload, n int) ([]types.Type, bool) {
 		return ov.Args, len(ov.Args) == n
 	}
 	fixed := len(ov.Args) - 1
-	if n < fixed || (n == fixed && fixed == 0) {
+	if n <= fixed { // a variadic parameter takes at least one argument
 		return nil, false
 	}
 	params := make([]types.Type, n)
