@@ -36,7 +36,7 @@ var allowed = []struct {
 	{"server", []string{"sql/"}},
 	{"cmd/weir", []string{"server", "storage", "sql/", "planner", "executor", "connectors"}},
 	{"internal/lint", nil},
-	{"tests", nil},
+	{"tests", []string{"tests/"}},
 }
 
 // thirdParty lists libraries that exactly one package may import.
