@@ -298,13 +298,19 @@ func (c *conn) sendParameters(ps map[string]string) {
 	}
 	if tz, ok := ps["TimeZone"]; ok && tz != c.tz {
 		c.tz = tz
-		c.loc = loadLocation(tz)
+		c.loc = c.location(tz)
 	}
 }
 
-// loadLocation resolves a TimeZone setting; names Go does not know fall
-// back to UTC (the coordinator validates SET TimeZone).
-func loadLocation(tz string) *time.Location {
+// location resolves a TimeZone setting: by the session when it can tell
+// (it accepts offsets such as '+02:00' that Go's tz database does not), else
+// by name, falling back to UTC (the coordinator validates SET TimeZone).
+func (c *conn) location(tz string) *time.Location {
+	if l, ok := c.sess.(Locator); ok {
+		if loc := l.Location(); loc != nil {
+			return loc
+		}
+	}
 	if loc, err := time.LoadLocation(tz); err == nil {
 		return loc
 	}

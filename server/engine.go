@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -43,6 +44,12 @@ type Session interface {
 
 	// Close releases the session (rolling back an open transaction).
 	Close()
+}
+
+// Locator is optionally implemented by a Session that resolves its own
+// TimeZone setting; the server then formats timestamptz values in it.
+type Locator interface {
+	Location() *time.Location
 }
 
 // Statement is a prepared statement.

@@ -515,3 +515,6 @@ func (s *session) withTxn(ctx context.Context, fn func(txn *storage.Txn) error) 
 	}
 	return txn.Commit(ctx)
 }
+
+// Location implements server.Locator: the session's TimeZone.
+func (s *session) Location() *time.Location { return s.loc }
