@@ -316,6 +316,13 @@ func castNumber(d Datum, t Type) (Datum, error) {
 			return Null, err
 		}
 		return NewFloat64(f), nil
+	case to == KindFloat32 && from == KindNumeric:
+		// numeric_float4 goes through float4in of the numeric's text.
+		f, err := ParseFloat(NumericString(d.d), 32)
+		if err != nil {
+			return Null, err
+		}
+		return NewFloat32(float32(f)), nil
 	case to == KindFloat32:
 		f, err := DatumToFloat(d)
 		if err != nil {
