@@ -161,7 +161,26 @@ func (b *binder) planInsert(n *ast.Insert) (*Plan, error) {
 	}
 	var cols []int
 	if len(n.Columns) == 0 {
+		// Without a column list, the values fill the leading columns.
 		cols = rel.Visible()
+		w := len(cols)
+		if n.Query != nil {
+			if v, ok := n.Query.Body.(*ast.Values); ok && len(v.Rows) > 0 {
+				w = len(v.Rows[0])
+			} else if core, ok := n.Query.Body.(*ast.SelectCore); ok {
+				w = 0
+				for _, t := range core.Targets {
+					if t.Star {
+						w = len(cols)
+						break
+					}
+					w++
+				}
+			}
+		}
+		if w < len(cols) {
+			cols = cols[:w]
+		}
 	} else {
 		seen := map[int]bool{}
 		for _, name := range n.Columns {
