@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"sync"
@@ -31,6 +32,9 @@ type DB struct {
 	// loaded lazily from the largest stored key.
 	rowMu  sync.Mutex
 	rowIDs map[catalog.ID]int64
+
+	// seed hashes keys for Txn's touched set.
+	seed maphash.Seed
 
 	// commitSeq counts commits; see Txn.Commit.
 	commitSeq atomic.Uint64
@@ -66,7 +70,7 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
-	db := &DB{pdb: pdb, log: opts.Logger, rowIDs: make(map[catalog.ID]int64)}
+	db := &DB{pdb: pdb, log: opts.Logger, seed: maphash.MakeSeed(), rowIDs: make(map[catalog.ID]int64)}
 	if err := db.init(); err != nil {
 		return nil, errors.Join(err, pdb.Close())
 	}

@@ -122,10 +122,10 @@ func randNumeric(r *rand.Rand) types.Datum {
 }
 
 var gens = map[string]gen{
-	"bool":    func(r *rand.Rand) types.Datum { return types.NewBool(r.IntN(2) == 0) },
-	"int16":   func(r *rand.Rand) types.Datum { return types.NewInt16(int16(randInt(r))) },
-	"int32":   func(r *rand.Rand) types.Datum { return types.NewInt32(int32(randInt(r))) },
-	"int64":   func(r *rand.Rand) types.Datum { return types.NewInt64(randInt(r)) },
+	"bool":  func(r *rand.Rand) types.Datum { return types.NewBool(r.IntN(2) == 0) },
+	"int16": func(r *rand.Rand) types.Datum { return types.NewInt16(int16(randInt(r))) },
+	"int32": func(r *rand.Rand) types.Datum { return types.NewInt32(int32(randInt(r))) },
+	"int64": func(r *rand.Rand) types.Datum { return types.NewInt64(randInt(r)) },
 	"mixed-int": func(r *rand.Rand) types.Datum {
 		v := randInt(r)
 		return pick(r, types.NewInt16(int16(v)), types.NewInt32(int32(v)), types.NewInt64(v))
@@ -140,10 +140,12 @@ var gens = map[string]gen{
 	"float32": func(r *rand.Rand) types.Datum {
 		return types.NewFloat32(pick(r, float32(math.NaN()), float32(math.Inf(-1)), 0, -1.5, 2.25, float32(r.NormFloat64())))
 	},
-	"numeric":   randNumeric,
-	"text":      func(r *rand.Rand) types.Datum { return types.NewText(randString(r)) },
-	"bytea":     func(r *rand.Rand) types.Datum { return types.NewBytea([]byte(randString(r))) },
-	"jsonb":     func(r *rand.Rand) types.Datum { return types.NewJSONB(pick(r, `{}`, `[]`, `{"a": 1}`, `1`, `"x"`, `null`)) },
+	"numeric": randNumeric,
+	"text":    func(r *rand.Rand) types.Datum { return types.NewText(randString(r)) },
+	"bytea":   func(r *rand.Rand) types.Datum { return types.NewBytea([]byte(randString(r))) },
+	"jsonb": func(r *rand.Rand) types.Datum {
+		return types.NewJSONB(pick(r, `{}`, `[]`, `{"a": 1}`, `1`, `"x"`, `null`))
+	},
 	"date":      func(r *rand.Rand) types.Datum { return types.NewDate(r.Int64N(200000) - 100000) },
 	"time":      func(r *rand.Rand) types.Datum { return types.NewTime(r.Int64N(microsPerDay)) },
 	"timestamp": func(r *rand.Rand) types.Datum { return types.NewTimestamp(randInt(r)) },

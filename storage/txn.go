@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/weirdb/weir/sql/catalog"
@@ -33,7 +34,10 @@ type Txn struct {
 	newKeys   []newKey
 	// deleted holds keys this txn deleted (re-inserting them needs no
 	// re-check); truncated the tables it emptied; dropped those it dropped.
-	deleted   map[string]struct{}
+	deleted map[string]struct{}
+	// touched holds hashes of the table keys the batch wrote or deleted.
+	touched   map[uint64]struct{}
+	checkIter *pebble.Iterator // over the committed DB; see insertCheck
 	truncated map[catalog.ID]bool
 	dropped   []catalog.ID
 
@@ -291,6 +295,10 @@ func (t *Txn) Rollback() {
 		return
 	}
 	t.done = true
+	if t.checkIter != nil {
+		_ = t.checkIter.Close()
+		t.checkIter = nil
+	}
 	_ = t.b.Close()
 	t.b = nil
 }
@@ -341,13 +349,36 @@ func (t *Txn) rowKey(buf []byte, rel *catalog.Relation, row types.Row) ([]byte, 
 // and otherwise remembers key for re-validation at Commit unless this txn
 // itself deleted it.
 func (t *Txn) insertCheck(rel *catalog.Relation, key []byte, row types.Row) error {
-	_, c, err := t.b.Get(key)
-	switch {
-	case err == nil:
-		_ = c.Close()
-		return errDuplicateKey(rel, keyDatums(rel, row))
-	case !errors.Is(err, pebble.ErrNotFound):
-		return fmt.Errorf("storage: table %q: %w", rel.Name, err)
+	// A key this txn never touched (and no range deletion of its table)
+	// only needs the committed database, read through one iterator kept
+	// for the txn: far cheaper than a Get per row (Batch.Get builds batch
+	// iterators on every call), and ascending keys seek by stepping. The
+	// iterator's view is fixed at its creation, after Begin; commits
+	// since then make Commit re-validate.
+	h := maphash.Bytes(t.db.seed, key)
+	if _, ok := t.touched[h]; ok || t.truncated[rel.ID] {
+		_, c, err := t.b.Get(key)
+		switch {
+		case err == nil:
+			_ = c.Close()
+			return errDuplicateKey(rel, keyDatums(rel, row))
+		case !errors.Is(err, pebble.ErrNotFound):
+			return fmt.Errorf("storage: table %q: %w", rel.Name, err)
+		}
+	} else {
+		if t.checkIter == nil {
+			it, err := t.db.pdb.NewIter(nil)
+			if err != nil {
+				return fmt.Errorf("storage: table %q: %w", rel.Name, err)
+			}
+			t.checkIter = it
+		}
+		if t.checkIter.SeekGE(key) && bytes.Equal(t.checkIter.Key(), key) {
+			return errDuplicateKey(rel, keyDatums(rel, row))
+		}
+		if err := t.checkIter.Error(); err != nil {
+			return fmt.Errorf("storage: table %q: %w", rel.Name, err)
+		}
 	}
 	if t.truncated[rel.ID] {
 		return nil // the truncation will remove any concurrent insert
@@ -360,7 +391,16 @@ func (t *Txn) insertCheck(rel *catalog.Relation, key []byte, row types.Row) erro
 	return nil
 }
 
+// touch remembers (by hash) that the batch wrote key.
+func (t *Txn) touch(key []byte) {
+	if t.touched == nil {
+		t.touched = make(map[uint64]struct{})
+	}
+	t.touched[maphash.Bytes(t.db.seed, key)] = struct{}{}
+}
+
 func (t *Txn) markDeleted(key []byte) {
+	t.touch(key)
 	if t.deleted == nil {
 		t.deleted = make(map[string]struct{})
 	}
@@ -381,6 +421,9 @@ func (t *Txn) set(rel *catalog.Relation, key []byte, row types.Row, oldLo, oldHi
 	}
 	if err := t.b.Set(key, t.chBuf[lo:], nil); err != nil {
 		return fmt.Errorf("storage: table %q: %w", rel.Name, err)
+	}
+	if !rel.HasRowID() {
+		t.touch(key)
 	}
 	c := change{tab: t.tableIndex(rel), newLo: lo, newHi: len(t.chBuf)}
 	if oldLo >= 0 {
