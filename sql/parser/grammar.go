@@ -902,6 +902,7 @@ func (p *gp) columnDef() (*ast.ColumnDef, error) {
 				return nil, err
 			}
 			col.Default = e
+			col.DefaultText = p.src[p.toks[p.i].pos:p.toks[end-1].end]
 			p.i = end
 		case t.is("check") || t.is("references") || t.is("generated"):
 			return nil, sqlerr.Unsupported("column constraint %s is not supported", strings.ToUpper(t.val)).WithPosition(charPos(p.src, t.pos))

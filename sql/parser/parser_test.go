@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weirdb/weir/sql/ast"
 	"github.com/weirdb/weir/sql/sqlerr"
 )
 
@@ -219,4 +220,17 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDefaultText(t *testing.T) {
+	stmts, err := Parse("CREATE TABLE t (a INT DEFAULT 1 + 2 NOT NULL, b TEXT DEFAULT 'x''y', c TIMESTAMPTZ DEFAULT now(), d INT)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := stmts[0].AST.(*ast.CreateTable)
+	for i, want := range []string{"1 + 2", "'x''y'", "now()", ""} {
+		if got := ct.Columns[i].DefaultText; got != want {
+			t.Errorf("column %d: DefaultText %q, want %q", i, got, want)
+		}
+	}
 }
