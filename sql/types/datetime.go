@@ -663,9 +663,6 @@ func decodeTime(s string, r *dtResult) dtErr {
 		}
 		r.hour, r.min, r.sec, r.usec = int(h), int(m), int(lv), us
 	}
-	if h > math.MaxInt32 {
-		return dtRange
-	}
 	r.hasTime = true
 	return dtOK
 }

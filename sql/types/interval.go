@@ -204,7 +204,11 @@ func ParseInterval(s string) (months, days int32, micros int64, err error) {
 		if r.min > 59 || r.sec > 60 {
 			return false
 		}
-		us := int64(r.hour)*MicrosPerHour + int64(r.min)*MicrosPerMinute + int64(r.sec)*MicrosPerSecond + r.usec
+		hus, ov := mulOv(int64(r.hour), MicrosPerHour)
+		us, ov2 := addOv(hus, int64(r.min)*MicrosPerMinute+int64(r.sec)*MicrosPerSecond+r.usec)
+		if ov || ov2 {
+			return false
+		}
 		if neg {
 			us = -us
 		}
