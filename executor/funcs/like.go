@@ -116,6 +116,14 @@ func likeMatch(toks []likeToken, s string) bool {
 			t := toks[ti]
 			switch t.kind {
 			case '%':
+				// Jump to the next occurrence of the literal that follows.
+				if ti+1 < len(toks) && toks[ti+1].kind == 'l' {
+					idx := strings.Index(s[si:], toks[ti+1].lit)
+					if idx < 0 {
+						return false
+					}
+					si += idx
+				}
 				starT, starS = ti, si
 				ti++
 				continue
@@ -141,8 +149,7 @@ func likeMatch(toks []likeToken, s string) bool {
 			return false
 		}
 		_, n := utf8.DecodeRuneInString(s[starS:])
-		starS += n
-		ti, si = starT+1, starS
+		ti, si = starT, starS+n
 	}
 }
 
