@@ -158,6 +158,12 @@ func UTCToLocal(utc int64, loc *time.Location) int64 {
 // ---- output ----
 
 func appendPad(buf []byte, v int64, width int) []byte {
+	if width == 2 && v >= 0 && v < 100 {
+		return append(buf, byte('0'+v/10), byte('0'+v%10))
+	}
+	if width == 4 && v >= 0 && v < 10000 {
+		return append(buf, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+	}
 	var tmp [20]byte
 	b := strconv.AppendInt(tmp[:0], v, 10)
 	for i := len(b); i < width; i++ {
