@@ -12,9 +12,6 @@ import (
 	"github.com/weirdb/weir/sql/types"
 )
 
-// readOnlySQLTransaction is SQLSTATE 25006 (not yet in sqlerr's table).
-const readOnlySQLTransaction sqlerr.Code = "25006"
-
 // errDuplicateKey is PostgreSQL's unique violation for rel's primary key,
 // with key holding the key column values in key order.
 func errDuplicateKey(rel *catalog.Relation, key []types.Datum) error {
@@ -39,7 +36,7 @@ func errNullKey(rel *catalog.Relation, col int) error {
 }
 
 func errReadOnly(op string) error {
-	return sqlerr.New(readOnlySQLTransaction, "cannot execute %s in a read-only transaction", op)
+	return sqlerr.New(sqlerr.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", op)
 }
 
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -29,7 +29,7 @@ func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql strin
 		return nil, sqlerr.Unsupported("WATERMARK on a table is not supported yet")
 	}
 	if n.Name.Schema != "" && n.Name.Schema != "public" {
-		return nil, sqlerr.New(sqlerr.Code("3F000"), "schema \"%s\" does not exist", n.Name.Schema)
+		return nil, sqlerr.New(sqlerr.InvalidSchemaName, "schema \"%s\" does not exist", n.Name.Schema)
 	}
 	rel := &catalog.Relation{Name: n.Name.Name, Kind: catalog.Table, SQL: sql}
 	seen := map[string]bool{}

@@ -127,7 +127,7 @@ func (s *session) set(name, value string) error {
 		if value == s.vars[key] {
 			return nil
 		}
-		return sqlerr.New(sqlerr.Code("55P02"), "parameter \"%s\" cannot be changed", def.name)
+		return sqlerr.New(sqlerr.CantChangeRuntimeParam, "parameter \"%s\" cannot be changed", def.name)
 	}
 	if value == "" && def.check != nil || strings.EqualFold(value, "default") {
 		value = def.def
