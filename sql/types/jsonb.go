@@ -3,7 +3,6 @@ package types
 import (
 	"bytes"
 	"slices"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -820,4 +819,3 @@ func jsonTypeName(n *jnode) string {
 	return "object"
 }
 
-var _ = strconv.Itoa
