@@ -268,3 +268,29 @@ func TestDatetime(t *testing.T) {
 		{"localtimestamp", A{}, "2024-05-06 09:08:09.123456"},
 	})
 }
+
+func TestFormatting(t *testing.T) {
+	runCases(t, []evalCase{
+		{"to_char", A{tsv("2024-03-05 14:07:09.123456"), tx("YYYY-MM-DD HH24:MI:SS.MS")}, "2024-03-05 14:07:09.123"},
+		{"to_char", A{tsv("2024-03-05 14:07:09"), tx("HH12:MI AM Dy Mon DD")}, "02:07 PM Tue Mar 05"},
+		{"to_char", A{tsv("2024-03-05 14:07:09"), tx("Month|FMMonth|FMDD|DDD|Q|IW|US")}, "March    |March|5|065|1|10|000000"},
+		{"to_char", A{tsv("2024-03-05 14:07:09"), tx(`"Year" YYYY`)}, "Year 2024"},
+		{"to_char", A{tz("2024-07-01 10:00:00+00"), tx("YYYY-MM-DD HH24:MI TZ OF")}, "2024-07-01 12:00 CEST +02"},
+		{"to_char", A{dt("2024-12-25"), tx("DD/MM/YYYY")}, "25/12/2024"},
+		{"to_char", A{num("1234.5"), tx("9999.99")}, " 1234.50"},
+		{"to_char", A{num("-1234.5"), tx("9999.99")}, "-1234.50"},
+		{"to_char", A{num("1234.5"), tx("FM9999.99")}, "1234.5"},
+		{"to_char", A{i4(5), tx("000")}, " 005"},
+		{"to_char", A{i4(1234567), tx("9,999,999")}, " 1,234,567"},
+		{"to_char", A{i4(12345), tx("99")}, " ##"},
+		{"to_char", A{num("0.5"), tx("0.99")}, " 0.50"},
+		{"to_char", A{i4(-5), tx("S999")}, "-  5"},
+		{"to_char", A{iv(0, 0, 3*usPerHour+4*usPerMin), tx("HH24:MI")}, "03:04"},
+		{"to_timestamp", A{tx("2024-03-05 14:07:09"), tx("YYYY-MM-DD HH24:MI:SS")}, "2024-03-05 14:07:09+01"},
+		{"to_timestamp", A{tx("05 Mar 2024 02:07 PM"), tx("DD Mon YYYY HH12:MI AM")}, "2024-03-05 14:07:00+01"},
+		{"to_timestamp", A{tx("2024-03-05 14:07:09.25"), tx("YYYY-MM-DD HH24:MI:SS.MS")}, "2024-03-05 14:07:09.25+01"},
+		{"to_date", A{tx("20240229"), tx("YYYYMMDD")}, "2024-02-29"},
+		{"to_date", A{tx("2024-13-01"), tx("YYYY-MM-DD")}, "ERR:22008"},
+		{"to_date", A{tx("xx"), tx("YYYY")}, "ERR:22007"},
+	})
+}
