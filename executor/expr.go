@@ -163,22 +163,22 @@ type SubqueryExpr struct {
 	Typ     types.Type
 }
 
-func (e *ColRef) Type() types.Type       { return e.Typ }
-func (e *Const) Type() types.Type        { return e.Typ }
-func (e *ParamRef) Type() types.Type     { return e.Typ }
-func (e *Call) Type() types.Type         { return e.Typ }
-func (e *CastExpr) Type() types.Type     { return e.Typ }
-func (e *BoolOp) Type() types.Type       { return types.Bool }
-func (e *Not) Type() types.Type          { return types.Bool }
-func (e *IsNullExpr) Type() types.Type   { return types.Bool }
-func (e *IsBoolExpr) Type() types.Type   { return types.Bool }
-func (e *IsDistinctExpr) Type() types.Type     { return types.Bool }
-func (e *CaseExpr) Type() types.Type     { return e.Typ }
-func (e *Coalesce) Type() types.Type     { return e.Typ }
-func (e *NullIf) Type() types.Type       { return e.Typ }
-func (e *MinMax) Type() types.Type       { return e.Typ }
-func (e *InListExpr) Type() types.Type   { return types.Bool }
-func (e *SubqueryExpr) Type() types.Type { return e.Typ }
+func (e *ColRef) Type() types.Type         { return e.Typ }
+func (e *Const) Type() types.Type          { return e.Typ }
+func (e *ParamRef) Type() types.Type       { return e.Typ }
+func (e *Call) Type() types.Type           { return e.Typ }
+func (e *CastExpr) Type() types.Type       { return e.Typ }
+func (e *BoolOp) Type() types.Type         { return types.Bool }
+func (e *Not) Type() types.Type            { return types.Bool }
+func (e *IsNullExpr) Type() types.Type     { return types.Bool }
+func (e *IsBoolExpr) Type() types.Type     { return types.Bool }
+func (e *IsDistinctExpr) Type() types.Type { return types.Bool }
+func (e *CaseExpr) Type() types.Type       { return e.Typ }
+func (e *Coalesce) Type() types.Type       { return e.Typ }
+func (e *NullIf) Type() types.Type         { return e.Typ }
+func (e *MinMax) Type() types.Type         { return e.Typ }
+func (e *InListExpr) Type() types.Type     { return types.Bool }
+func (e *SubqueryExpr) Type() types.Type   { return e.Typ }
 
 func (e *ColRef) String() string {
 	if e.Name != "" {
