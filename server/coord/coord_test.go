@@ -205,7 +205,7 @@ func TestUnsupportedStreamingDDL(t *testing.T) {
 }
 
 // copyIn feeds data to a COPY FROM STDIN in two arbitrary pieces.
-func copyIn(t *testing.T, s server.Session, query, data string) (string, error) {
+func feedCopy(t *testing.T, s server.Session, query, data string) (string, error) {
 	t.Helper()
 	ctx := context.Background()
 	stmts, err := s.Parse(ctx, query, nil)
@@ -235,11 +235,11 @@ func TestCopy(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	s := h.session()
 	mustRun(t, s, "CREATE TABLE c (id INT PRIMARY KEY, name TEXT, note TEXT)")
-	tag, err := copyIn(t, s, "COPY c FROM STDIN", "1\tada\t\\N\n2\ttab\\there\tx\\\\y\n")
+	tag, err := feedCopy(t, s, "COPY c FROM STDIN", "1\tada\t\\N\n2\ttab\\there\tx\\\\y\n")
 	if err != nil || tag != "COPY 2" {
 		t.Fatalf("text copy: %q %v", tag, err)
 	}
-	tag, err = copyIn(t, s, "COPY c (id, name, note) FROM STDIN WITH (FORMAT csv, HEADER true)", "id,name,note\n3,\"multi\nline\",\n4,\"\",\"q\"\"uote\"\n")
+	tag, err = feedCopy(t, s, "COPY c (id, name, note) FROM STDIN WITH (FORMAT csv, HEADER true)", "id,name,note\n3,\"multi\nline\",\n4,\"\",\"q\"\"uote\"\n")
 	if err != nil || tag != "COPY 2" {
 		t.Fatalf("csv copy: %q %v", tag, err)
 	}
@@ -248,7 +248,7 @@ func TestCopy(t *testing.T) {
 		t.Fatalf("got\n%q\nwant\n%q", got, want)
 	}
 	// A bad value fails the whole COPY: nothing of it is applied.
-	if _, err := copyIn(t, s, "COPY c FROM STDIN WITH CSV", "5,a,b\nsix,b,c\n"); sqlerr.CodeOf(err) != sqlerr.InvalidTextRepresentation {
+	if _, err := feedCopy(t, s, "COPY c FROM STDIN WITH CSV", "5,a,b\nsix,b,c\n"); sqlerr.CodeOf(err) != sqlerr.InvalidTextRepresentation {
 		t.Fatalf("bad copy: %v", err)
 	}
 	if got := mustRun(t, s, "SELECT count(*) FROM c"); got != "4\nSELECT 1\n" {

@@ -107,7 +107,7 @@ func (s *session) copy(ctx context.Context, n *ast.Copy) (server.Result, error) 
 		}
 		q = &ast.Query{Body: core}
 	}
-	plan, err := planner.Plan(&planner.Context{Catalog: s}, q)
+	plan, err := planner.PlanStatement(&planner.Context{Catalog: s}, q)
 	if err != nil {
 		return nil, err
 	}

@@ -224,7 +224,7 @@ func (st *statement) prepare() error {
 	}
 	switch n := st.parsed.AST.(type) {
 	case *ast.Query, *ast.Insert, *ast.Update, *ast.Delete, *ast.Explain:
-		p, err := planner.Plan(&planner.Context{Catalog: st.s, ParamTypes: st.declaredTypes()}, n)
+		p, err := planner.PlanStatement(&planner.Context{Catalog: st.s, ParamTypes: st.declaredTypes()}, n)
 		if err != nil {
 			return err
 		}
