@@ -293,9 +293,9 @@ func TestSnapshotIsolation(t *testing.T) {
 	if _, ok, err := snap.Get(ctx, users, []types.Datum{types.NewInt64(3)}); ok || err != nil {
 		t.Fatalf("snapshot Get(3) = %v, %v", ok, err)
 	}
-	wantCode(t, snap.Insert(ctx, users, user(4, "")), readOnlySQLTransaction)
-	wantCode(t, snap.Update(ctx, users, user(4, ""), user(4, "")), readOnlySQLTransaction)
-	wantCode(t, snap.Delete(ctx, users, user(4, "")), readOnlySQLTransaction)
+	wantCode(t, snap.Insert(ctx, users, user(4, "")), sqlerr.ReadOnlySQLTransaction)
+	wantCode(t, snap.Update(ctx, users, user(4, ""), user(4, "")), sqlerr.ReadOnlySQLTransaction)
+	wantCode(t, snap.Delete(ctx, users, user(4, "")), sqlerr.ReadOnlySQLTransaction)
 }
 
 func TestScanPrefixAndBatches(t *testing.T) {
