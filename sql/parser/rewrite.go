@@ -1268,12 +1268,21 @@ func (rw *rewriter) limitEnd(i, hi int) int {
 	})
 }
 
+// at returns toks[j], or an end-of-input token past the end, so that
+// look-ahead at the end of a statement's tokens needs no bounds checks.
+func (rw *rewriter) at(j int) token {
+	if j >= len(rw.toks) {
+		return token{kind: tEOF, pos: len(rw.src), end: len(rw.src)}
+	}
+	return rw.toks[j]
+}
+
 // limit handles LIMIT n | LIMIT ALL | FETCH FIRST [n] ROW[S] ONLY at toks[i].
 func (rw *rewriter) limit(i, hi int) (int, error) {
 	t := rw.toks[i]
 	f := rw.top()
 	if t.is("limit") {
-		if rw.toks[i+1].is("all") {
+		if rw.at(i+1).is("all") {
 			return i + 2, nil
 		}
 		e := rw.limitEnd(i+1, hi)
@@ -1289,7 +1298,7 @@ func (rw *rewriter) limit(i, hi int) (int, error) {
 	}
 	// FETCH {FIRST|NEXT} [n] {ROW|ROWS} {ONLY|WITH TIES}
 	j := i + 1
-	if !rw.toks[j].is("first") && !rw.toks[j].is("next") {
+	if !rw.at(j).is("first") && !rw.at(j).is("next") {
 		return 0, rw.syntaxErr(j)
 	}
 	j++
@@ -1301,14 +1310,14 @@ func (rw *rewriter) limit(i, hi int) (int, error) {
 	} else if err := rw.rewrite(j, e); err != nil {
 		return 0, err
 	}
-	if !rw.toks[e].is("row") && !rw.toks[e].is("rows") {
+	if !rw.at(e).is("row") && !rw.at(e).is("rows") {
 		return 0, rw.syntaxErr(e)
 	}
 	e++
-	if rw.toks[e].is("only") {
+	if rw.at(e).is("only") {
 		return e + 1, nil
 	}
-	if rw.toks[e].is("with") && rw.toks[e+1].is("ties") {
+	if rw.at(e).is("with") && rw.at(e+1).is("ties") {
 		return 0, sqlerr.Unsupported("FETCH ... WITH TIES is not supported").WithPosition(charPos(rw.src, rw.toks[e].pos))
 	}
 	return 0, rw.syntaxErr(e)
@@ -1324,10 +1333,10 @@ func (rw *rewriter) offset(i, hi int) (int, error) {
 		return 0, rw.syntaxErr(e)
 	}
 	next := e
-	if rw.toks[next].is("row") || rw.toks[next].is("rows") {
+	if rw.at(next).is("row") || rw.at(next).is("rows") {
 		next++
 	}
-	if !f.sawLimit && (rw.toks[next].is("limit") || rw.toks[next].is("fetch")) {
+	if !f.sawLimit && (rw.at(next).is("limit") || rw.at(next).is("fetch")) {
 		n, err := rw.limit(next, hi)
 		if err != nil {
 			return 0, err
