@@ -1009,6 +1009,9 @@ func (c *converter) funcCall(n *tast.FuncCallExpr) (ast.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if fn, ok := c.rw.regCasts[int(v.GetInt64())]; ok {
+			return &ast.Func{Name: fn, Args: []ast.Expr{x}}, nil
+		}
 		return &ast.Cast{X: x, Type: c.rw.casts[v.GetInt64()]}, nil
 	case mkNum:
 		if len(n.Args) == 1 {

@@ -115,7 +115,7 @@ func TestErrors(t *testing.T) {
 		{"SELECT 1 +; SELECT 2", sqlerr.SyntaxError, 11, `syntax error at or near ";"`},
 		// rewrites earlier in the text must not shift the position
 		{"SELECT a::int, x ~ 'y', E'\\n', $1, 'é' FROM t WHERE WHERE", sqlerr.SyntaxError, 53, `syntax error at or near "WHERE"`},
-		{"SELECT 'x'::regclass", sqlerr.UndefinedObject, 13, `type "regclass" does not exist`},
+		{"SELECT 'x'::regtypo", sqlerr.UndefinedObject, 13, `type "regtypo" does not exist`},
 		{"SELECT CAST(1 AS foo)", sqlerr.UndefinedObject, 18, `type "foo" does not exist`},
 		{"CREATE TABLE t (a nosuchtype)", sqlerr.UndefinedObject, 19, `type "nosuchtype" does not exist`},
 		{"SELECT 'abc", sqlerr.SyntaxError, 8, `unterminated quoted string at or near "'abc"`},

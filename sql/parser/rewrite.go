@@ -85,7 +85,11 @@ type rewriter struct {
 	toks   []token
 	out    []otok
 	casts  []types.Type
-	frames []*frame
+	// regCasts maps a casts index to the function a cast to one of
+	// PostgreSQL's object-identifier types calls (x::regclass is
+	// regclass(x)); see regTypes.
+	regCasts map[int]string
+	frames   []*frame
 	// endPos is where the statement ends (its ';' or the end of the text).
 	endPos int
 	// emitChanges is set when the statement ends in EMIT CHANGES.
@@ -492,11 +496,11 @@ func (rw *rewriter) punct(i, hi int) (int, error) {
 		if start < 0 {
 			return 0, rw.syntaxErr(i)
 		}
-		typ, _, next, err := rw.parseType(i + 1)
+		typ, name, next, err := rw.parseType(i + 1)
 		if err != nil {
 			return 0, err
 		}
-		rw.casts = append(rw.casts, typ)
+		rw.addCast(typ, name)
 		rw.wrap(start, mkCast, t.pos, strconv.Itoa(len(rw.casts)-1))
 		return next, nil
 	case "(":
@@ -1027,6 +1031,9 @@ func parseTypeTokens(src string, toks []token, i int) (types.Type, string, int, 
 	if at(i).isP("[") {
 		return types.Type{}, "", 0, sqlerr.Unsupported("array types are not supported").WithPosition(charPos(src, at(i).pos))
 	}
+	if regTypes[name] && mods == nil {
+		return types.Int64, name, i, nil
+	}
 	typ, ok := types.ParseTypeName(name, mods)
 	if !ok {
 		if _, known := types.ParseTypeName(name, nil); known {
@@ -1035,6 +1042,27 @@ func parseTypeTokens(src string, toks []token, i int) (types.Type, string, int, 
 		return types.Type{}, "", 0, sqlerr.New(sqlerr.UndefinedObject, "type %q does not exist", name).WithPosition(charPos(src, t.pos))
 	}
 	return typ, name, i, nil
+}
+
+// regTypes are PostgreSQL's object-identifier types. Weir has no such
+// types: an OID is an int8, and a cast to a reg* type is a call of the
+// function of that name (executor/funcs), which turns a name into its OID
+// ('t'::regclass) and leaves a number as it is. oid is a plain int8 cast.
+var regTypes = map[string]bool{
+	"oid": true, "regclass": true, "regtype": true, "regproc": true, "regprocedure": true,
+	"regnamespace": true, "regrole": true, "regoper": true, "regoperator": true,
+	"regconfig": true, "regdictionary": true, "regcollation": true,
+}
+
+// addCast records the target of a cast; name is the type as written.
+func (rw *rewriter) addCast(typ types.Type, name string) {
+	rw.casts = append(rw.casts, typ)
+	if regTypes[name] && name != "oid" {
+		if rw.regCasts == nil {
+			rw.regCasts = map[int]string{}
+		}
+		rw.regCasts[len(rw.casts)-1] = name
+	}
 }
 
 // castCall rewrites CAST(x AS type).
@@ -1058,14 +1086,14 @@ func (rw *rewriter) castCall(i int) (int, error) {
 	if as < 0 {
 		return 0, rw.syntaxErr(close)
 	}
-	typ, _, next, err := rw.parseType(as + 1)
+	typ, name, next, err := rw.parseType(as + 1)
 	if err != nil {
 		return 0, err
 	}
 	if next != close {
 		return 0, rw.syntaxErr(next)
 	}
-	rw.casts = append(rw.casts, typ)
+	rw.addCast(typ, name)
 	rw.emit(mkCast, rw.toks[i].pos, tIdent)
 	rw.emit("(", rw.toks[i+1].pos, tPunct)
 	if err := rw.rewriteNested(i+2, as); err != nil {
