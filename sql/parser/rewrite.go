@@ -81,10 +81,10 @@ type frame struct {
 
 // rewriter turns the tokens of one statement (or expression) into TiDB text.
 type rewriter struct {
-	src    string // the whole query string, for positions
-	toks   []token
-	out    []otok
-	casts  []types.Type
+	src   string // the whole query string, for positions
+	toks  []token
+	out   []otok
+	casts []types.Type
 	// regCasts maps a casts index to the function a cast to one of
 	// PostgreSQL's object-identifier types calls (x::regclass is
 	// regclass(x)); see regTypes.
@@ -1310,7 +1310,7 @@ func (rw *rewriter) limit(i, hi int) (int, error) {
 	t := rw.toks[i]
 	f := rw.top()
 	if t.is("limit") {
-		if rw.at(i+1).is("all") {
+		if rw.at(i + 1).is("all") {
 			return i + 2, nil
 		}
 		e := rw.limitEnd(i+1, hi)
