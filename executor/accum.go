@@ -327,46 +327,13 @@ func (a *intervalSumAcc) result() (types.Datum, error) {
 	return types.NewInterval(int32(m), int32(dd), int64(math.Round(us))), nil
 }
 
-// minMaxAcc keeps the multiset of values so that retracting the current
-// minimum (maximum) finds the next one.
+// minMaxAcc keeps the multiset of values in order (a sortedMultiset), so
+// that retracting the current minimum (maximum) finds the next one in
+// O(log n) instead of rescanning every value.
 type minMaxAcc struct {
 	col  int
 	max  bool
-	vals []mmEntry
-	idx  map[string]int // value key -> index in vals, once vals is large
-	best int            // index of the current extreme, -1 if unknown
-	buf  []byte
-}
-
-type mmEntry struct {
-	d types.Datum
-	n int64
-}
-
-const mmIndexAt = 16
-
-func (a *minMaxAcc) find(d types.Datum) int {
-	if a.idx != nil {
-		a.buf = types.AppendKey(a.buf[:0], d)
-		if i, ok := a.idx[string(a.buf)]; ok {
-			return i
-		}
-		return -1
-	}
-	for i := range a.vals {
-		if types.Equal(a.vals[i].d, d) {
-			return i
-		}
-	}
-	return -1
-}
-
-func (a *minMaxAcc) better(x, y types.Datum) bool {
-	c := types.Compare(x, y)
-	if a.max {
-		return c > 0
-	}
-	return c < 0
+	vals sortedMultiset
 }
 
 func (a *minMaxAcc) add(row types.Row, w int64) error {
@@ -374,68 +341,21 @@ func (a *minMaxAcc) add(row types.Row, w int64) error {
 	if d.IsNull() {
 		return nil
 	}
-	i := a.find(d)
-	if i < 0 {
-		a.vals = append(a.vals, mmEntry{d: d, n: w})
-		i = len(a.vals) - 1
-		if a.idx != nil {
-			a.idx[string(types.AppendKey(nil, d))] = i
-		} else if len(a.vals) > mmIndexAt {
-			a.idx = make(map[string]int, len(a.vals)*2)
-			for j, e := range a.vals {
-				a.idx[string(types.AppendKey(nil, e.d))] = j
-			}
-		}
-	} else {
-		a.vals[i].n += w
-	}
-	if a.vals[i].n == 0 {
-		a.remove(i)
-		return nil
-	}
-	if len(a.vals) == 1 {
-		a.best = 0
-	} else if a.best >= 0 && w > 0 && a.vals[i].n > 0 && a.better(d, a.vals[a.best].d) {
-		a.best = i
-	}
+	a.vals.add(d, w)
 	return nil
 }
 
-// remove deletes entry i by moving the last entry into its place.
-func (a *minMaxAcc) remove(i int) {
-	last := len(a.vals) - 1
-	if a.idx != nil {
-		a.buf = types.AppendKey(a.buf[:0], a.vals[i].d)
-		delete(a.idx, string(a.buf))
-		if i != last {
-			a.buf = types.AppendKey(a.buf[:0], a.vals[last].d)
-			a.idx[string(a.buf)] = i
-		}
-	}
-	switch a.best {
-	case i:
-		a.best = -1
-	case last:
-		a.best = i
-	}
-	a.vals[i] = a.vals[last]
-	a.vals[last] = mmEntry{}
-	a.vals = a.vals[:last]
-}
-
 func (a *minMaxAcc) result() (types.Datum, error) {
-	if a.best < 0 || a.best >= len(a.vals) || a.vals[a.best].n <= 0 {
-		a.best = -1
-		for i, e := range a.vals {
-			if e.n > 0 && (a.best < 0 || a.better(e.d, a.vals[a.best].d)) {
-				a.best = i
-			}
-		}
+	var e *mmEntry
+	if a.max {
+		e = a.vals.last()
+	} else {
+		e = a.vals.first()
 	}
-	if a.best < 0 {
+	if e == nil {
 		return types.Null, nil
 	}
-	return a.vals[a.best].d, nil
+	return e.d, nil
 }
 
 // boolAcc is bool_and / bool_or: counts of true and false inputs.

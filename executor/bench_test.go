@@ -115,3 +115,70 @@ func BenchmarkFilterProject(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkJoinRetract indexes 10k left rows under one join key, then
+// retracts them in a scattered order (the cost of removing a row from a
+// large bucket).
+func BenchmarkJoinRetract(b *testing.B) {
+	const rows = 10_000
+	ins, del := &Batch{}, &Batch{}
+	for i := range rows {
+		ins.Append(types.Row{types.NewInt64(int64(i)), types.NewInt64(7)}, 1)
+	}
+	for i := range rows {
+		j := (i * 7919) % rows
+		del.Append(ins.Rows[j], -1)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		j := NewHashJoin(JoinInner, []EvalFunc{col(1)}, []EvalFunc{col(0)}, 2, 1, nil, "")
+		j.SetOutput(Output{To: &nullSink{}})
+		if err := j.Push(ctx, 0, ins); err != nil {
+			b.Fatal(err)
+		}
+		if err := j.Push(ctx, 0, del); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(2*rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkMinRetract keeps MIN over 50k distinct values in one group and
+// deletes them smallest first, 64 per epoch: every epoch retracts the
+// current minimum.
+func BenchmarkMinRetract(b *testing.B) {
+	const rows = 50_000
+	const epoch = 64
+	ins := &Batch{}
+	for i := range rows {
+		ins.Append(types.Row{types.NewInt64(0), types.NewInt64(int64((i * 7919) % rows))}, 1)
+	}
+	var dels []*Batch
+	for i := 0; i < rows; i += epoch {
+		d := &Batch{}
+		for v := i; v < min(rows, i+epoch); v++ {
+			d.Append(types.Row{types.NewInt64(0), types.NewInt64(int64(v))}, -1)
+		}
+		dels = append(dels, d)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		agg := NewAggregate([]int{0}, []AggSpec{{Func: AggMin, Args: []int{1}, Filter: -1, ArgType: types.Int64, Type: types.Int64}}, false)
+		agg.SetOutput(Output{To: &nullSink{}})
+		if err := agg.Push(ctx, 0, ins); err != nil {
+			b.Fatal(err)
+		}
+		if err := agg.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		for _, d := range dels {
+			if err := agg.Push(ctx, 0, d); err != nil {
+				b.Fatal(err)
+			}
+			if err := agg.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(2*rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

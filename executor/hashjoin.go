@@ -42,17 +42,32 @@ type HashJoin struct {
 	keys     [2][]EvalFunc
 	widths   [2]int
 	residual EvalFunc
-	sides    [2]map[string][]*joinEntry
+	sides    [2]map[string]*joinBucket
 	keyBuf   []byte
+	rowBuf   []byte
 	scratch  types.Row
 	desc     string
 }
 
+// joinEntry is one distinct row of a side with its weight (multiplicity)
+// and match count (equal rows have equal match counts, so they share one
+// entry).
 type joinEntry struct {
 	row     types.Row
 	w       int64
 	matches int64
 }
+
+// joinBucket holds the entries of one join key. Small buckets are searched
+// linearly; from bucketIndexAt entries on, pos maps each row's canonical
+// key bytes to its position so that a retraction costs O(1), not
+// O(bucket).
+type joinBucket struct {
+	entries []*joinEntry
+	pos     map[string]int
+}
+
+const bucketIndexAt = 8
 
 // NewHashJoin returns a join of a left input of leftWidth columns and a
 // right input of rightWidth columns. desc is for String.
@@ -63,7 +78,7 @@ func NewHashJoin(kind JoinKind, leftKeys, rightKeys []EvalFunc, leftWidth, right
 	return &HashJoin{
 		kind: kind, keys: [2][]EvalFunc{leftKeys, rightKeys}, widths: [2]int{leftWidth, rightWidth},
 		residual: residual, desc: desc,
-		sides:   [2]map[string][]*joinEntry{{}, {}},
+		sides:   [2]map[string]*joinBucket{{}, {}},
 		scratch: make(types.Row, leftWidth+rightWidth),
 	}
 }
@@ -147,9 +162,12 @@ func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
 			}
 			continue
 		}
-		bucket := j.sides[other][string(j.keyBuf)]
+		var entries []*joinEntry
+		if bk := j.sides[other][string(j.keyBuf)]; bk != nil {
+			entries = bk.entries
+		}
 		var m int64
-		for _, e := range bucket {
+		for _, e := range entries {
 			var l, rr types.Row
 			if side == 0 {
 				l, rr = r, e.row
@@ -215,35 +233,65 @@ func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
 	return j.drain(ctx)
 }
 
-// index adds weight w of row r (with m matches) to side's index. A
-// retraction consumes the weight of equal rows already indexed.
+// index adds weight w of row r (with m matches) to side's index: equal
+// rows share one entry, which is removed when its weight reaches zero.
 func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
 	idx := j.sides[side]
-	bucket := idx[key]
-	for k := 0; w < 0 && k < len(bucket); {
-		e := bucket[k]
-		if e.w <= 0 || !rowsEqual(e.row, r) {
-			k++
-			continue
+	bk := idx[key]
+	if bk == nil {
+		if w == 0 {
+			return
 		}
-		take := min(e.w, -w)
-		e.w -= take
-		w += take
-		if e.w == 0 {
-			bucket[k] = bucket[len(bucket)-1]
-			bucket[len(bucket)-1] = nil
-			bucket = bucket[:len(bucket)-1]
-			continue
+		idx[key] = &joinBucket{entries: []*joinEntry{{row: r, w: w, matches: m}}}
+		return
+	}
+	k := -1
+	if bk.pos != nil {
+		j.rowBuf = appendRowKey(j.rowBuf[:0], r)
+		if p, ok := bk.pos[string(j.rowBuf)]; ok {
+			k = p
 		}
-		k++
-	}
-	if w != 0 {
-		bucket = append(bucket, &joinEntry{row: r, w: w, matches: m})
-	}
-	if len(bucket) == 0 {
-		delete(idx, key)
 	} else {
-		idx[key] = bucket
+		for p, e := range bk.entries {
+			if rowsEqual(e.row, r) {
+				k = p
+				break
+			}
+		}
+	}
+	if k < 0 {
+		if w == 0 {
+			return
+		}
+		bk.entries = append(bk.entries, &joinEntry{row: r, w: w, matches: m})
+		if bk.pos != nil {
+			bk.pos[string(j.rowBuf)] = len(bk.entries) - 1
+		} else if len(bk.entries) > bucketIndexAt {
+			bk.pos = make(map[string]int, 2*len(bk.entries))
+			for p, e := range bk.entries {
+				bk.pos[string(appendRowKey(nil, e.row))] = p
+			}
+		}
+		return
+	}
+	e := bk.entries[k]
+	e.w += w
+	if e.w != 0 {
+		return
+	}
+	last := len(bk.entries) - 1
+	if bk.pos != nil {
+		delete(bk.pos, string(j.rowBuf))
+		if k != last {
+			j.rowBuf = appendRowKey(j.rowBuf[:0], bk.entries[last].row)
+			bk.pos[string(j.rowBuf)] = k
+		}
+	}
+	bk.entries[k] = bk.entries[last]
+	bk.entries[last] = nil
+	bk.entries = bk.entries[:last]
+	if last == 0 {
+		delete(idx, key)
 	}
 }
 

@@ -1,0 +1,59 @@
+package executor
+
+import (
+	"context"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// Collect is the sink of a live dataflow: it consolidates the changes of
+// one epoch (changes to the same row add up; rows whose weights cancel
+// disappear) until Take hands them over.
+type Collect struct {
+	index map[string]int
+	out   Batch
+	buf   []byte
+}
+
+// NewCollect returns an empty sink.
+func NewCollect() *Collect { return &Collect{index: map[string]int{}} }
+
+// SetOutput implements Operator; a sink has no output.
+func (c *Collect) SetOutput(Output) {}
+
+// Push implements Operator.
+func (c *Collect) Push(_ context.Context, _ int, b *Batch) error {
+	for i, r := range b.Rows {
+		c.buf = appendRowKey(c.buf[:0], r)
+		if j, ok := c.index[string(c.buf)]; ok {
+			c.out.Weights[j] += b.Weights[i]
+			continue
+		}
+		c.index[string(c.buf)] = c.out.Len()
+		c.out.Append(r, b.Weights[i])
+	}
+	return nil
+}
+
+// Flush implements Operator.
+func (c *Collect) Flush(context.Context) error { return nil }
+
+// Take returns the consolidated changes collected since the last Take, in
+// first-arrival order, and empties the sink. The batch is the caller's.
+func (c *Collect) Take() *Batch {
+	out := &Batch{}
+	for i, r := range c.out.Rows {
+		if w := c.out.Weights[i]; w != 0 {
+			out.Append(r, w)
+		}
+	}
+	c.out = Batch{}
+	clear(c.index)
+	return out
+}
+
+func (c *Collect) String() string { return "Collect" }
+
+// RowKey appends the canonical key bytes of a whole row: equal rows (as
+// types.Equal sees their values) give equal bytes.
+func RowKey(buf []byte, r types.Row) []byte { return appendRowKey(buf, r) }
