@@ -153,7 +153,8 @@ func (n *scanNode) feed(r *runState, to executor.Operator) error {
 		}
 		key = append(key, d)
 	}
-	if len(key) > 0 && len(key) == len(n.rel.PrimaryKey) {
+	// A view row may occur several times: only a table key names one row.
+	if len(key) > 0 && len(key) == len(n.rel.PrimaryKey) && n.rel.Kind == catalog.Table {
 		row, ok, err := r.rt.Store.Get(r.ctx, n.rel, key)
 		if err != nil || !ok {
 			return err

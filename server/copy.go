@@ -84,6 +84,9 @@ func (c *conn) copyOut(ctx context.Context, co CopyOut) (string, error) {
 		if c.werr != nil {
 			return "", errClientGone
 		}
+		if l, ok := co.(Live); ok && l.Buffered() == 0 {
+			c.flush()
+		}
 	}
 	c.send(&pgproto3.CopyDone{})
 	return co.Tag(), nil

@@ -90,6 +90,15 @@ type Result interface {
 	Close()
 }
 
+// Live is optionally implemented by a Result or CopyOut whose rows arrive
+// over time (a push query, SELECT ... EMIT CHANGES): whenever no further row
+// is ready, the server writes out what it has buffered, so that each change
+// reaches the client as it happens rather than at the end.
+type Live interface {
+	// Buffered is how many rows Next can return without waiting.
+	Buffered() int
+}
+
 // CopyIn receives COPY FROM STDIN data.
 type CopyIn interface {
 	// Columns is the number of columns per row (for CopyInResponse).

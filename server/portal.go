@@ -98,6 +98,9 @@ func (c *conn) runPortal(p *portal, maxRows uint32) *sqlerr.Error {
 		if c.werr != nil {
 			return c.finishPortal(p, start, sqlerr.From(errClientGone))
 		}
+		if l, ok := p.res.(Live); ok && l.Buffered() == 0 {
+			c.flush()
+		}
 		n++
 	}
 	p.elapsed += time.Since(start)

@@ -259,6 +259,15 @@ func (t *Txn) DropTableData(rel *catalog.Relation) error {
 // meantime, Commit returns 23505 and applies nothing. The Txn is finished
 // either way. A cancelled ctx before the commit starts rolls back.
 func (t *Txn) Commit(ctx context.Context) error {
+	return t.CommitWith(ctx, nil)
+}
+
+// CommitWith is Commit with a hook that runs after validation, inside the
+// commit's critical section (commits are totally ordered by it), and may add
+// writes to the transaction: materialized views are maintained this way, in
+// the same atomic batch as the changes that caused them. If pre fails,
+// nothing is applied.
+func (t *Txn) CommitWith(ctx context.Context, pre func() error) error {
 	if t.done {
 		return errTxnDone
 	}
@@ -274,6 +283,11 @@ func (t *Txn) Commit(ctx context.Context) error {
 	defer db.commitMu.Unlock()
 	if db.commitSeq.Load() != t.seq {
 		if err := t.validate(); err != nil {
+			return err
+		}
+	}
+	if pre != nil {
+		if err := pre(); err != nil {
 			return err
 		}
 	}

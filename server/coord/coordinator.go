@@ -33,6 +33,8 @@ type Coordinator struct {
 	// happen as one step.
 	ddlMu sync.Mutex
 
+	views *viewSet
+
 	mu      sync.RWMutex
 	byName  map[string]*catalog.Relation
 	version uint64 // bumped on every catalog change; prepared plans re-plan when it moves
@@ -48,7 +50,7 @@ func New(opts Options) (*Coordinator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}}
+	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet()}
 	entries, err := opts.DB.Catalog()
 	if err != nil {
 		return nil, fmt.Errorf("coord: load catalog: %w", err)
@@ -61,6 +63,9 @@ func New(opts Options) (*Coordinator, error) {
 		c.byName[rel.Name] = &rel
 	}
 	c.logger.Info("catalog loaded", "relations", len(c.byName))
+	if err := c.startViews(context.Background()); err != nil {
+		return nil, fmt.Errorf("coord: start materialized views: %w", err)
+	}
 	return c, nil
 }
 
@@ -110,7 +115,8 @@ func (c *Coordinator) relations(kinds ...catalog.Kind) []*catalog.Relation {
 }
 
 // createRelation persists rel (its ID is assigned here) and publishes it.
-func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation, ifNotExists bool) (created bool, err error) {
+// fill, if not nil, adds the relation's initial contents to the same batch.
+func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation, ifNotExists bool, fill func(*storage.Txn) error) (created bool, err error) {
 	c.ddlMu.Lock()
 	defer c.ddlMu.Unlock()
 	if existing, _ := c.lookup("", rel.Name); existing != nil {
@@ -132,6 +138,11 @@ func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation,
 	defer txn.Rollback()
 	if err := txn.PutCatalog(id, data); err != nil {
 		return false, err
+	}
+	if fill != nil {
+		if err := fill(txn); err != nil {
+			return false, err
+		}
 	}
 	if err := txn.Commit(ctx); err != nil {
 		return false, err

@@ -93,7 +93,7 @@ func (s *session) copy(ctx context.Context, n *ast.Copy) (server.Result, error) 
 		} else {
 			ci.txn, ci.own = s.c.db.Begin(), true
 		}
-		ci.rt.Store = ci.txn
+		ci.rt.Store = &viewStore{base: ci.txn}
 		return &copyInResult{ci: ci}, nil
 	}
 	q := n.Query
@@ -114,10 +114,10 @@ func (s *session) copy(ctx context.Context, n *ast.Copy) (server.Result, error) 
 	rt := &executor.Runtime{Env: s.env()}
 	var release func()
 	if s.tx != nil {
-		rt.Store = s.tx
+		rt.Store = &viewStore{base: s.tx}
 	} else {
 		snap := s.c.db.Snapshot()
-		rt.Store, release = snap, func() { _ = snap.Close() }
+		rt.Store, release = &viewStore{base: snap}, func() { _ = snap.Close() }
 	}
 	rows, err := plan.Run(ctx, rt)
 	if err != nil {
@@ -451,7 +451,7 @@ func (c *copyIn) Done(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if c.own {
-		if err := c.txn.Commit(ctx); err != nil {
+		if err := c.s.c.commit(ctx, c.txn); err != nil {
 			return "", err
 		}
 	}

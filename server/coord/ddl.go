@@ -85,7 +85,7 @@ func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql strin
 		rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true})
 		rel.PrimaryKey = []int{len(rel.Columns) - 1}
 	}
-	created, err := s.c.createRelation(ctx, rel, n.IfNotExists)
+	created, err := s.c.createRelation(ctx, rel, n.IfNotExists, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -138,10 +138,34 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 		}
 		rels = append(rels, rel)
 	}
+	vs := s.c.views
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	dropped := map[catalog.ID]bool{}
 	for _, rel := range rels {
+		if dropped[rel.ID] {
+			continue
+		}
+		deps := s.c.dependents(rel)
+		if len(deps) > 0 && !n.Cascade {
+			return nil, dependencyError(rel, deps)
+		}
+		for _, d := range deps {
+			if dropped[d.ID] {
+				continue
+			}
+			if err := s.c.dropRelation(ctx, d); err != nil {
+				return nil, err
+			}
+			vs.forgetView(d.ID)
+			dropped[d.ID] = true
+			notices = append(notices, fmt.Sprintf("drop cascades to %s %s", d.Kind, d.Name))
+		}
 		if err := s.c.dropRelation(ctx, rel); err != nil {
 			return nil, err
 		}
+		vs.forgetView(rel.ID)
+		dropped[rel.ID] = true
 	}
 	return tagOnly("DROP "+n.Kind.String(), notices...), nil
 }
@@ -161,6 +185,13 @@ func (s *session) truncate(ctx context.Context, n *ast.Truncate) (server.Result,
 	}
 	err := s.withTxn(ctx, func(txn *storage.Txn) error {
 		for _, rel := range rels {
+			if len(s.c.dependents(rel)) > 0 {
+				// Views need the rows that go: delete them one by one.
+				if err := deleteAll(ctx, txn, rel); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := txn.Truncate(rel); err != nil {
 				return err
 			}
@@ -171,4 +202,24 @@ func (s *session) truncate(ctx context.Context, n *ast.Truncate) (server.Result,
 		return nil, err
 	}
 	return tagOnly("TRUNCATE TABLE"), nil
+}
+
+// deleteAll deletes every row of rel in txn, recording each deletion.
+func deleteAll(ctx context.Context, txn *storage.Txn, rel *catalog.Relation) error {
+	var rows []types.Row
+	err := txn.Scan(ctx, rel, nil, func(batch []types.Row) error {
+		for _, r := range batch {
+			rows = append(rows, append(types.Row(nil), r...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := txn.Delete(ctx, rel, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

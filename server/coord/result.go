@@ -102,6 +102,14 @@ func (r *cancelResult) Next(ctx context.Context) (types.Row, bool, error) {
 	return row, ok, err
 }
 
+// Buffered implements server.Live for results that stream.
+func (r *cancelResult) Buffered() int {
+	if l, ok := r.Result.(server.Live); ok {
+		return l.Buffered()
+	}
+	return 1
+}
+
 func (r *cancelResult) Close() {
 	r.Result.Close()
 	r.cancel()

@@ -224,13 +224,25 @@ func (st *statement) prepare() error {
 	}
 	switch n := st.parsed.AST.(type) {
 	case *ast.Query, *ast.Insert, *ast.Update, *ast.Delete, *ast.Explain:
-		p, err := planner.PlanStatement(&planner.Context{Catalog: st.s, ParamTypes: st.declaredTypes()}, n)
+		var stmt ast.Statement = n
+		q, push := n.(*ast.Query)
+		if push = push && q.EmitChanges; push {
+			// Plan once for the columns and parameter types; the push query
+			// itself is planned when it starts.
+			cp := *q
+			cp.EmitChanges, cp.Limit, cp.Offset, cp.OrderBy = false, nil, nil, nil
+			stmt = &cp
+		}
+		p, err := planner.PlanStatement(&planner.Context{Catalog: st.s, ParamTypes: st.declaredTypes()}, stmt)
 		if err != nil {
 			return err
 		}
 		st.plan, st.planVer = p, ver
 		st.paramTypes = p.ParamTypes
 		st.columns = planColumns(p.Columns)
+		if push {
+			st.columns = pushColumns(st.columns)
+		}
 	case *ast.Show:
 		st.columns = []server.Column{{Name: showColumnName(n.Name), Type: types.Text}}
 		if n.Name == "all" {
@@ -342,7 +354,12 @@ func (s *session) env() *funcs.Env {
 
 func (s *session) execute(ctx context.Context, st *statement, params []types.Datum) (server.Result, error) {
 	switch n := st.parsed.AST.(type) {
-	case *ast.Query, *ast.Insert, *ast.Update, *ast.Delete, *ast.Explain:
+	case *ast.Query:
+		if n.EmitChanges {
+			return s.subscribe(ctx, st, params)
+		}
+		return s.runPlan(ctx, st, params)
+	case *ast.Insert, *ast.Update, *ast.Delete, *ast.Explain:
 		return s.runPlan(ctx, st, params)
 	case *ast.Transaction:
 		return s.transaction(ctx, n)
@@ -374,7 +391,7 @@ func (s *session) execute(ctx context.Context, st *statement, params []types.Dat
 	case *ast.CreateStream:
 		return nil, sqlerr.Unsupported("CREATE STREAM is not supported yet")
 	case *ast.CreateMaterializedView:
-		return nil, sqlerr.Unsupported("CREATE MATERIALIZED VIEW is not supported yet")
+		return s.createMaterializedView(ctx, n, st.parsed.SQL)
 	case *ast.CreateView:
 		return nil, sqlerr.Unsupported("CREATE VIEW is not supported yet")
 	case *ast.CreateSink:
@@ -406,10 +423,10 @@ func (s *session) runPlan(ctx context.Context, st *statement, params []types.Dat
 		// transaction inside one (so it sees its own writes).
 		var release func()
 		if s.tx != nil {
-			rt.Store = s.tx
+			rt.Store = &viewStore{base: s.tx}
 		} else {
 			snap := s.c.db.Snapshot()
-			rt.Store, release = snap, func() { _ = snap.Close() }
+			rt.Store, release = &viewStore{base: snap}, func() { _ = snap.Close() }
 		}
 		rows, err := plan.Run(ctx, rt)
 		if err != nil {
@@ -428,7 +445,7 @@ func (s *session) runPlan(ctx context.Context, st *statement, params []types.Dat
 		txn, autocommit = s.c.db.Begin(), true
 		defer txn.Rollback()
 	}
-	rt.Store = txn
+	rt.Store = &viewStore{base: txn}
 	rows, err := plan.Run(ctx, rt)
 	if err != nil {
 		return nil, err
@@ -440,7 +457,7 @@ func (s *session) runPlan(ctx context.Context, st *statement, params []types.Dat
 		return nil, err
 	}
 	if autocommit {
-		if err := txn.Commit(ctx); err != nil {
+		if err := s.c.commit(ctx, txn); err != nil {
 			return nil, err
 		}
 	}
@@ -481,7 +498,7 @@ func (s *session) transaction(ctx context.Context, n *ast.Transaction) (server.R
 		tx := s.tx
 		s.tx, s.txState = nil, txIdle
 		defer tx.Rollback()
-		if err := tx.Commit(ctx); err != nil {
+		if err := s.c.commit(ctx, tx); err != nil {
 			return nil, err
 		}
 		return tagOnly("COMMIT"), nil
@@ -513,8 +530,22 @@ func (s *session) withTxn(ctx context.Context, fn func(txn *storage.Txn) error) 
 	if err := fn(txn); err != nil {
 		return err
 	}
-	return txn.Commit(ctx)
+	return s.c.commit(ctx, txn)
 }
 
 // Location implements server.Locator: the session's TimeZone.
 func (s *session) Location() *time.Location { return s.loc }
+
+// defaultEnv is the evaluation environment of work done outside any
+// session (views rebuilt at startup).
+func defaultEnv() *funcs.Env {
+	return &funcs.Env{
+		StatementTime: time.Now(),
+		Location:      time.UTC,
+		Setting:       func(string) (string, bool) { return "", false },
+		Database:      "weir",
+		User:          "weir",
+		Schema:        "public",
+		Version:       versionString(),
+	}
+}

@@ -32,6 +32,10 @@ func (k Kind) String() string {
 // without a PRIMARY KEY (PostgreSQL's ctid plays this part).
 const RowIDColumn = "_weir_rowid"
 
+// CountColumn is the name of the hidden last column of a materialized
+// view's stored rows: how many times the row occurs (views are multisets).
+const CountColumn = "_weir_count"
+
 // Column is one column of a relation.
 type Column struct {
 	Name    string     `json:"name"`
@@ -59,6 +63,8 @@ type Relation struct {
 	SQL string `json:"sql"`
 	// Options are WITH (...) options, keys lower-cased.
 	Options map[string]string `json:"options,omitempty"`
+	// DependsOn are the relations a view reads.
+	DependsOn []ID `json:"depends_on,omitempty"`
 }
 
 // ColumnIndex returns the index of the named column, or -1.

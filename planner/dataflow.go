@@ -1,0 +1,166 @@
+package planner
+
+import (
+	"context"
+
+	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// Dataflow is a query kept alive: the same operator graph a pull query
+// runs once, receiving the changes of its input relations epoch after epoch
+// and emitting the changes of its result. This is how materialized views
+// and push queries are maintained incrementally.
+//
+// A Dataflow is not safe for concurrent use; its owner serializes epochs.
+type Dataflow struct {
+	g      *executor.Graph
+	sink   *executor.Collect
+	inputs []dataflowInput
+	values []feed
+	comp   *executor.Compiler
+	cols   []Column
+}
+
+// dataflowInput is one read of a relation in the query. A relation read
+// twice (a self-join) has two inputs.
+type dataflowInput struct {
+	rel *catalog.Relation
+	to  executor.Operator
+	// prefix restricts the input to rows whose leading key columns equal
+	// these values (the planner turned `WHERE pk = const` into a key range).
+	prefix []types.Datum
+	empty  bool // a NULL prefix value: nothing matches
+}
+
+// Dataflow builds the live graph of a query plan. rt supplies the
+// parameters and evaluation environment; its Store is not used (inputs
+// arrive through Push). Plans with subqueries evaluated once per run are
+// refused: their result would go stale.
+func (p *Plan) Dataflow(ctx context.Context, rt *executor.Runtime) (*Dataflow, error) {
+	if p.kind != kindQuery {
+		return nil, sqlerr.Unsupported("only queries can be maintained incrementally")
+	}
+	if len(p.subs) > 0 {
+		return nil, sqlerr.Unsupported("subqueries in expressions cannot be maintained incrementally yet").
+			WithHint("Rewrite the subquery as a join.")
+	}
+	comp, err := p.compiler(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	r := &runState{ctx: ctx, rt: rt, comp: comp, g: &executor.Graph{}}
+	top, err := p.query.asNode().build(r)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dataflow{g: r.g, sink: executor.NewCollect(), comp: comp, cols: p.Columns}
+	executor.Connect(top, d.sink, 0)
+	for _, f := range r.feeds {
+		if f.values != nil {
+			d.values = append(d.values, f)
+			continue
+		}
+		in := dataflowInput{rel: f.scan.rel, to: f.to}
+		for i, e := range f.scan.prefix {
+			v, err := comp.Eval(e)
+			if err != nil {
+				return nil, err
+			}
+			if v.IsNull() {
+				in.empty = true
+				break
+			}
+			kt := f.scan.rel.Columns[f.scan.rel.PrimaryKey[i]].Type
+			if v.Kind() != kt.Kind {
+				if v, err = types.Cast(v, kt, types.CastImplicit, comp.Env.Location); err != nil {
+					return nil, err
+				}
+			}
+			in.prefix = append(in.prefix, v)
+		}
+		d.inputs = append(d.inputs, in)
+	}
+	return d, nil
+}
+
+// Columns are the result columns.
+func (d *Dataflow) Columns() []Column { return d.cols }
+
+// Inputs are the relations the dataflow reads, each once, in first-read
+// order.
+func (d *Dataflow) Inputs() []*catalog.Relation {
+	var out []*catalog.Relation
+	seen := map[catalog.ID]bool{}
+	for _, in := range d.inputs {
+		if !seen[in.rel.ID] {
+			seen[in.rel.ID] = true
+			out = append(out, in.rel)
+		}
+	}
+	return out
+}
+
+// Start pushes the constant inputs (VALUES, the one row of a SELECT
+// without FROM). Call it once, before the first Flush.
+func (d *Dataflow) Start(ctx context.Context) error {
+	r := &runState{ctx: ctx, comp: d.comp, g: d.g}
+	for _, f := range d.values {
+		if err := f.values.feed(r, f.to); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Push hands the dataflow changes of relation id: full rows of the
+// relation (hidden columns included) with their weights. The dataflow may
+// keep the rows but not the batch.
+func (d *Dataflow) Push(ctx context.Context, id catalog.ID, b *executor.Batch) error {
+	for i := range d.inputs {
+		in := &d.inputs[i]
+		if in.rel.ID != id || in.empty {
+			continue
+		}
+		batch := b
+		if len(in.prefix) > 0 {
+			batch = &executor.Batch{}
+			for j, row := range b.Rows {
+				if matchesPrefix(in.rel, row, in.prefix) {
+					batch.Append(row, b.Weights[j])
+				}
+			}
+			if batch.Len() == 0 {
+				continue
+			}
+		}
+		if err := in.to.Push(ctx, 0, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func matchesPrefix(rel *catalog.Relation, row []types.Datum, prefix []types.Datum) bool {
+	for i, v := range prefix {
+		d := row[rel.PrimaryKey[i]]
+		if d.IsNull() || !types.Equal(d, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// Flush ends the epoch and returns the changes of the result it produced,
+// consolidated (no row appears twice; no zero weights).
+func (d *Dataflow) Flush(ctx context.Context) (*executor.Batch, error) {
+	if err := d.g.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return d.sink.Take(), nil
+}
+
+// String lists the dataflow's operators, for EXPLAIN.
+func (d *Dataflow) String() string { return d.g.String() }

@@ -1,0 +1,259 @@
+package coord
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/planner"
+	"github.com/weirdb/weir/server"
+	"github.com/weirdb/weir/sql/ast"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// subscriberBuffer bounds the changes queued for one push-query client. A
+// client that falls this far behind is disconnected rather than allowed to
+// slow the pipeline or grow memory without bound.
+const subscriberBuffer = 1 << 16
+
+// subscription is one push query (SELECT ... EMIT CHANGES): a live
+// dataflow over the relations the query reads, fed with their deltas after
+// every epoch, whose output is queued for the client.
+//
+// The committer (holding viewSet.mu) pushes and flushes the dataflow and
+// appends to the queue; the client's goroutine drains it.
+type subscription struct {
+	df     *planner.Dataflow
+	inputs []*catalog.Relation
+
+	mu     sync.Mutex
+	queue  []types.Row // rows with the leading op column
+	err    error       // set when the subscription ended abnormally
+	notify chan struct{}
+}
+
+// opColumn is the leading column of a push query's rows: the kind of
+// change. An update arrives as a delete of the old row and an insert of the
+// new one, in that order, within the same epoch.
+var (
+	opInsert = types.NewText("insert")
+	opDelete = types.NewText("delete")
+)
+
+func (sub *subscription) enqueue(b *executor.Batch) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if sub.err != nil {
+		return
+	}
+	n := 0
+	for _, w := range b.Weights {
+		n += int(max(w, -w))
+	}
+	if len(sub.queue)+n > subscriberBuffer {
+		sub.err = sqlerr.New(sqlerr.Code("53000"), "push query dropped: the client fell more than %d changes behind", subscriberBuffer).
+			WithHint("Read changes faster, or narrow the query with WHERE.")
+		sub.queue = nil
+		sub.wake()
+		return
+	}
+	// Deletes first, so that an update reads as delete-then-insert.
+	for pass := 0; pass < 2; pass++ {
+		for i, r := range b.Rows {
+			w := b.Weights[i]
+			if (pass == 0) != (w < 0) {
+				continue
+			}
+			op := opInsert
+			if w < 0 {
+				op, w = opDelete, -w
+			}
+			row := make(types.Row, len(r)+1)
+			row[0] = op
+			copy(row[1:], r)
+			for ; w > 0; w-- {
+				sub.queue = append(sub.queue, row)
+			}
+		}
+	}
+	sub.wake()
+}
+
+func (sub *subscription) wake() {
+	select {
+	case sub.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (sub *subscription) fail(err error) {
+	sub.mu.Lock()
+	if sub.err == nil {
+		sub.err = err
+	}
+	sub.mu.Unlock()
+	sub.wake()
+}
+
+// publishLocked feeds the epoch's deltas to the push queries reading the
+// changed relations. Called with viewSet.mu held, after the commit.
+func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch) {
+	ctx := context.Background()
+	done := map[*subscription]bool{}
+	for id, b := range deltas {
+		for sub := range c.views.subs[id] {
+			if err := sub.df.Push(ctx, id, b); err != nil {
+				sub.fail(err)
+				continue
+			}
+			done[sub] = true
+		}
+	}
+	for sub := range done {
+		out, err := sub.df.Flush(ctx)
+		if err != nil {
+			sub.fail(err)
+			continue
+		}
+		if out.Len() > 0 {
+			sub.enqueue(out)
+		}
+	}
+}
+
+// subscribe starts a push query: the current result as inserts, then every
+// change. ORDER BY is refused (a stream of changes has no order but
+// time); LIMIT n ends the query after n rows.
+func (s *session) subscribe(ctx context.Context, st *statement, params []types.Datum) (server.Result, error) {
+	q := *st.parsed.AST.(*ast.Query)
+	if len(q.OrderBy) > 0 {
+		return nil, sqlerr.Unsupported("ORDER BY is not supported in a push query (EMIT CHANGES)")
+	}
+	if q.Offset != nil {
+		return nil, sqlerr.Unsupported("OFFSET is not supported in a push query (EMIT CHANGES)")
+	}
+	limit := int64(-1)
+	if q.Limit != nil {
+		lit, ok := q.Limit.(*ast.Literal)
+		if !ok || lit.Value.IsNull() || !(types.Type{Kind: lit.Value.Kind()}).IsInteger() || lit.Value.Int() < 0 {
+			return nil, sqlerr.Unsupported("LIMIT of a push query must be an integer constant")
+		}
+		limit = lit.Value.Int()
+	}
+	q.Limit, q.EmitChanges = nil, false
+	c := s.c
+	vs := c.views
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	rt := &executor.Runtime{Params: params, Env: s.env()}
+	plan, err := planner.PlanStatement(&planner.Context{Catalog: s, ParamTypes: st.paramTypes}, &q)
+	if err != nil {
+		return nil, err
+	}
+	df, err := plan.Dataflow(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	if err := df.Start(ctx); err != nil {
+		return nil, err
+	}
+	var store = &viewStore{}
+	if s.tx != nil {
+		store.base = s.tx
+	} else {
+		snap := c.db.Snapshot()
+		defer snap.Close()
+		store.base = snap
+	}
+	first, err := backfill(ctx, df, store)
+	if err != nil {
+		return nil, err
+	}
+	sub := &subscription{df: df, inputs: df.Inputs(), notify: make(chan struct{}, 1)}
+	sub.enqueue(first)
+	for _, rel := range sub.inputs {
+		m := vs.subs[rel.ID]
+		if m == nil {
+			m = map[*subscription]struct{}{}
+			vs.subs[rel.ID] = m
+		}
+		m[sub] = struct{}{}
+	}
+	return &pushResult{c: c, sub: sub, limit: limit}, nil
+}
+
+// pushResult streams a subscription's rows to the client until the limit,
+// a cancel, or the client going away.
+type pushResult struct {
+	baseResult
+	c     *Coordinator
+	sub   *subscription
+	limit int64
+	n     int64
+	head  []types.Row
+}
+
+func (r *pushResult) Next(ctx context.Context) (types.Row, bool, error) {
+	if r.limit >= 0 && r.n >= r.limit {
+		return nil, false, nil
+	}
+	for len(r.head) == 0 {
+		r.sub.mu.Lock()
+		r.head, r.sub.queue = r.sub.queue, nil
+		err := r.sub.err
+		r.sub.mu.Unlock()
+		if len(r.head) > 0 {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		select {
+		case <-r.sub.notify:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+	}
+	row := r.head[0]
+	r.head = r.head[1:]
+	r.n++
+	return row, true, nil
+}
+
+// Buffered implements server.Live.
+func (r *pushResult) Buffered() int {
+	if r.limit >= 0 && r.n >= r.limit {
+		return 1 // the end is ready
+	}
+	if len(r.head) > 0 {
+		return len(r.head)
+	}
+	r.sub.mu.Lock()
+	defer r.sub.mu.Unlock()
+	return len(r.sub.queue)
+}
+
+func (r *pushResult) Tag() string { return fmt.Sprintf("SELECT %d", r.n) }
+
+// Close unsubscribes and frees the dataflow.
+func (r *pushResult) Close() {
+	vs := r.c.views
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	for _, rel := range r.sub.inputs {
+		delete(vs.subs[rel.ID], r.sub)
+		if len(vs.subs[rel.ID]) == 0 {
+			delete(vs.subs, rel.ID)
+		}
+	}
+}
+
+// pushColumns are the columns of a push query: op, then the query's.
+func pushColumns(cols []server.Column) []server.Column {
+	out := make([]server.Column, 0, len(cols)+1)
+	out = append(out, server.Column{Name: "op", Type: types.Text})
+	return append(out, cols...)
+}

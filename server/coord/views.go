@@ -1,0 +1,465 @@
+package coord
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/planner"
+	"github.com/weirdb/weir/sql/ast"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/parser"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
+)
+
+// viewSet maintains the materialized views: one live dataflow per view,
+// fed inside the commit of every transaction that changes what it reads.
+// An epoch is one committed transaction: the table changes, the view
+// changes they cause and (later) source offsets go to storage in one atomic
+// batch, so a view can never be ahead of or behind its inputs, and a
+// session that committed sees every view updated (read-your-writes).
+//
+// mu is the epoch lock. It is held across every commit, by backfills and
+// by push-query subscriptions taking their snapshot, so that a subscriber's
+// snapshot and the changes it is then sent meet exactly. Lock order:
+// viewSet.mu, then Coordinator.ddlMu, then Coordinator.mu.
+type viewSet struct {
+	mu    sync.Mutex
+	order []*liveView // in creation order, which is a topological order
+	byID  map[catalog.ID]*liveView
+	subs  map[catalog.ID]map[*subscription]struct{}
+}
+
+// liveView is a materialized view and the dataflow maintaining it.
+type liveView struct {
+	rel *catalog.Relation
+	df  *planner.Dataflow
+}
+
+func newViewSet() *viewSet {
+	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}}
+}
+
+// commit commits txn as one epoch: it runs the dataflows of the views the
+// transaction's changes reach, writes their changes in the same batch, and
+// after the commit hands every changed relation's delta to its push-query
+// subscribers.
+func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
+	vs := c.views
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	if len(vs.order) == 0 && len(vs.subs) == 0 {
+		return txn.Commit(ctx)
+	}
+	var deltas map[catalog.ID]*executor.Batch
+	ran := false
+	err := txn.CommitWith(ctx, func() error {
+		ran = true
+		var err error
+		deltas, err = c.maintain(ctx, txn)
+		return err
+	})
+	if err != nil {
+		if ran {
+			// The dataflows took in changes that did not commit: rebuild
+			// their state from what is committed.
+			if rerr := c.rebuildViewsLocked(context.WithoutCancel(ctx)); rerr != nil {
+				c.logger.Error("rebuilding views after a failed commit", "err", rerr)
+			}
+		}
+		return err
+	}
+	c.publishLocked(deltas)
+	return nil
+}
+
+// maintain pushes the transaction's table changes through the views that
+// read them, in topological order, and writes each view's changes into
+// txn. It returns the delta of every changed relation (tables and views),
+// as full relation rows.
+func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catalog.ID]*executor.Batch, error) {
+	changes, err := txn.Changes()
+	if err != nil {
+		return nil, err
+	}
+	deltas := map[catalog.ID]*executor.Batch{}
+	for _, tc := range changes {
+		if tc.Truncated {
+			// TRUNCATE of a table that views read is done row by row
+			// (see truncate), so this only happens for tables nothing reads.
+			continue
+		}
+		b := deltas[tc.Rel.ID]
+		if b == nil {
+			b = &executor.Batch{}
+			deltas[tc.Rel.ID] = b
+		}
+		for _, ch := range tc.Changes {
+			if ch.Old != nil {
+				b.Append(ch.Old, -1)
+			}
+			if ch.New != nil {
+				b.Append(ch.New, 1)
+			}
+		}
+	}
+	for _, v := range c.views.order {
+		touched := false
+		for _, in := range v.df.Inputs() {
+			if b := deltas[in.ID]; b != nil && b.Len() > 0 {
+				touched = true
+				if err := v.df.Push(ctx, in.ID, b); err != nil {
+					return nil, viewError(v, err)
+				}
+			}
+		}
+		if !touched {
+			continue
+		}
+		out, err := v.df.Flush(ctx)
+		if err != nil {
+			return nil, viewError(v, err)
+		}
+		if out.Len() == 0 {
+			continue
+		}
+		if err := txn.ApplyView(v.rel, out.Rows, out.Weights); err != nil {
+			return nil, err
+		}
+		deltas[v.rel.ID] = widenView(out)
+	}
+	return deltas, nil
+}
+
+func viewError(v *liveView, err error) error {
+	e := sqlerr.From(err)
+	if e.Code == sqlerr.InternalError {
+		return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
+	}
+	return e.WithDetail("While maintaining materialized view %q.", v.rel.Name)
+}
+
+// widenView turns view rows (visible columns) into full relation rows: the
+// hidden count column is NULL in every row a dataflow sees, so that equal
+// rows stay equal whatever their multiplicity.
+func widenView(b *executor.Batch) *executor.Batch {
+	out := &executor.Batch{Weights: b.Weights, Rows: make([]types.Row, len(b.Rows))}
+	for i, r := range b.Rows {
+		w := make(types.Row, len(r)+1)
+		copy(w, r)
+		out.Rows[i] = w
+	}
+	return out
+}
+
+// viewQuery extracts the defining query of a stored materialized view.
+func viewQuery(rel *catalog.Relation) (*ast.CreateMaterializedView, error) {
+	stmts, err := parser.Parse(rel.SQL)
+	if err != nil {
+		return nil, fmt.Errorf("materialized view %q: stored definition: %w", rel.Name, err)
+	}
+	if len(stmts) != 1 {
+		return nil, fmt.Errorf("materialized view %q: stored definition has %d statements", rel.Name, len(stmts))
+	}
+	mv, ok := stmts[0].AST.(*ast.CreateMaterializedView)
+	if !ok {
+		return nil, fmt.Errorf("materialized view %q: stored definition is a %T", rel.Name, stmts[0].AST)
+	}
+	return mv, nil
+}
+
+// Relation implements planner.Catalog for the coordinator itself (plans
+// made outside any session: views at startup).
+func (c *Coordinator) Relation(schema, name string) (*catalog.Relation, error) {
+	return c.lookup(schema, name)
+}
+
+// newDataflow plans q and builds its live dataflow.
+func (c *Coordinator) newDataflow(ctx context.Context, cat planner.Catalog, q *ast.Query, env *executor.Runtime) (*planner.Plan, *planner.Dataflow, error) {
+	if err := checkMaintainable(q); err != nil {
+		return nil, nil, err
+	}
+	plan, err := planner.PlanStatement(&planner.Context{Catalog: cat}, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(plan.ParamTypes) > 0 {
+		return nil, nil, sqlerr.New(sqlerr.UndefinedParameter, "a materialized view cannot have parameters")
+	}
+	df, err := plan.Dataflow(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := df.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	return plan, df, nil
+}
+
+// backfill pushes the current contents of every input of df, read from
+// store, and returns the dataflow's first output: the view's contents.
+func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableStore) (*executor.Batch, error) {
+	for _, rel := range df.Inputs() {
+		err := store.Scan(ctx, rel, nil, func(rows []types.Row) error {
+			b := &executor.Batch{Rows: make([]types.Row, len(rows)), Weights: make([]int64, len(rows))}
+			for i, r := range rows {
+				b.Rows[i] = append(types.Row(nil), r...)
+				b.Weights[i] = 1
+			}
+			return df.Push(ctx, rel.ID, b)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return df.Flush(ctx)
+}
+
+// createMaterializedView runs CREATE MATERIALIZED VIEW: plan, backfill
+// from a consistent snapshot, store the contents and the definition in one
+// batch, then keep the view up to date from the next epoch on. Writers wait
+// while the backfill runs: no change can fall between the snapshot and the
+// first epoch the view sees.
+func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMaterializedView, sql string) (*tagResult, error) {
+	if n.OrReplace {
+		return nil, sqlerr.Unsupported("CREATE OR REPLACE MATERIALIZED VIEW is not supported")
+	}
+	c := s.c
+	if existing, _ := c.lookup(n.Name.Schema, n.Name.Name); existing != nil {
+		if n.IfNotExists {
+			return tagOnly("CREATE MATERIALIZED VIEW", fmt.Sprintf("relation \"%s\" already exists, skipping", n.Name.Name)), nil
+		}
+		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", n.Name.Name)
+	}
+	vs := c.views
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	plan, df, err := c.newDataflow(ctx, s, n.Query, &executor.Runtime{Env: s.env()})
+	if err != nil {
+		return nil, err
+	}
+	rel := &catalog.Relation{Name: n.Name.Name, Kind: catalog.MaterializedView, SQL: sql}
+	if len(n.Columns) > len(plan.Columns) {
+		return nil, sqlerr.New(sqlerr.SyntaxError, "too many column names were specified")
+	}
+	seen := map[string]bool{}
+	for i, col := range plan.Columns {
+		name := col.Name
+		if i < len(n.Columns) {
+			name = n.Columns[i]
+		}
+		if seen[name] {
+			return nil, sqlerr.New(sqlerr.DuplicateColumn, "column \"%s\" specified more than once", name).
+				WithHint("Give the view's columns distinct names with AS.")
+		}
+		seen[name] = true
+		rel.Columns = append(rel.Columns, catalog.Column{Name: name, Type: col.Type})
+		rel.PrimaryKey = append(rel.PrimaryKey, i)
+	}
+	rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.CountColumn, Type: types.Int64, NotNull: true, Hidden: true})
+	for _, in := range df.Inputs() {
+		rel.DependsOn = append(rel.DependsOn, in.ID)
+	}
+	snap := c.db.Snapshot()
+	out, err := backfill(ctx, df, &viewStore{base: snap})
+	_ = snap.Close()
+	if err != nil {
+		return nil, err
+	}
+	created, err := c.createRelation(ctx, rel, false, func(txn *storage.Txn) error {
+		return txn.ApplyView(rel, out.Rows, out.Weights)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
+	}
+	v := &liveView{rel: rel, df: df}
+	vs.order = append(vs.order, v)
+	vs.byID[rel.ID] = v
+	return tagOnly("CREATE MATERIALIZED VIEW"), nil
+}
+
+// startViews rebuilds the dataflow of every stored view at startup: each
+// is backfilled from the committed contents of its inputs (which were
+// committed in the same batches as the view's own contents, so they agree).
+func (c *Coordinator) startViews(ctx context.Context) error {
+	c.views.mu.Lock()
+	defer c.views.mu.Unlock()
+	return c.rebuildViewsLocked(ctx)
+}
+
+// rebuildViewsLocked rebuilds every view's dataflow from storage.
+func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
+	vs := c.views
+	snap := c.db.Snapshot()
+	defer snap.Close()
+	store := &viewStore{base: snap}
+	var order []*liveView
+	for _, rel := range c.relations(catalog.MaterializedView) {
+		order = append(order, &liveView{rel: rel})
+	}
+	// Creation order is a topological order.
+	sortByID(order)
+	env := &executor.Runtime{Env: defaultEnv()}
+	for _, v := range order {
+		mv, err := viewQuery(v.rel)
+		if err != nil {
+			return err
+		}
+		_, df, err := c.newDataflow(ctx, c, mv.Query, env)
+		if err != nil {
+			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
+		}
+		if _, err := backfill(ctx, df, store); err != nil {
+			return fmt.Errorf("materialized view %q: backfill: %w", v.rel.Name, err)
+		}
+		v.df = df
+	}
+	vs.order = order
+	vs.byID = map[catalog.ID]*liveView{}
+	for _, v := range order {
+		vs.byID[v.rel.ID] = v
+	}
+	return nil
+}
+
+func sortByID(vs []*liveView) {
+	for i := 1; i < len(vs); i++ {
+		for j := i; j > 0 && vs[j].rel.ID < vs[j-1].rel.ID; j-- {
+			vs[j], vs[j-1] = vs[j-1], vs[j]
+		}
+	}
+}
+
+// dependents returns the views that read rel, directly or through other
+// views, in reverse topological order (drop order).
+func (c *Coordinator) dependents(rel *catalog.Relation) []*catalog.Relation {
+	all := c.relations(catalog.MaterializedView)
+	reached := map[catalog.ID]bool{rel.ID: true}
+	var out []*catalog.Relation
+	for changed := true; changed; {
+		changed = false
+		for _, v := range all {
+			if reached[v.ID] {
+				continue
+			}
+			for _, d := range v.DependsOn {
+				if reached[d] {
+					reached[v.ID] = true
+					out = append(out, v)
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	// Views created later depend on earlier ones: drop the newest first.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].ID > out[j-1].ID; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// dependencyError is PostgreSQL's 2BP01 for a DROP that others depend on.
+func dependencyError(rel *catalog.Relation, deps []*catalog.Relation) error {
+	lines := make([]string, len(deps))
+	for i, d := range deps {
+		lines[i] = fmt.Sprintf("%s %s depends on %s %s", d.Kind, d.Name, rel.Kind, rel.Name)
+	}
+	return sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop %s %s because other objects depend on it", rel.Kind, rel.Name).
+		WithDetail("%s", strings.Join(lines, "\n")).
+		WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+}
+
+// forgetView stops maintaining a dropped view. Called with views.mu held.
+func (vs *viewSet) forgetView(id catalog.ID) {
+	delete(vs.byID, id)
+	for i, v := range vs.order {
+		if v.rel.ID == id {
+			vs.order = append(vs.order[:i:i], vs.order[i+1:]...)
+			break
+		}
+	}
+	for sub := range vs.subs[id] {
+		sub.fail(sqlerr.New(sqlerr.ObjectInUse, "the relation this query reads was dropped"))
+	}
+	delete(vs.subs, id)
+}
+
+// viewStore is the TableStore queries see: base-table reads pass through;
+// a materialized view's stored rows are repeated by their count, with the
+// hidden count column NULL (so that equal rows stay equal).
+type viewStore struct {
+	base executor.TableStore
+}
+
+func (v *viewStore) Scan(ctx context.Context, rel *catalog.Relation, prefix []types.Datum, yield func(rows []types.Row) error) error {
+	if rel.Kind != catalog.MaterializedView {
+		return v.base.Scan(ctx, rel, prefix, yield)
+	}
+	last := len(rel.Columns) - 1
+	var out []types.Row
+	return v.base.Scan(ctx, rel, prefix, func(rows []types.Row) error {
+		out = out[:0]
+		for _, r := range rows {
+			n := r[last].Int()
+			r[last] = types.Null
+			for ; n > 0; n-- {
+				out = append(out, r)
+			}
+		}
+		for len(out) > 0 {
+			k := min(len(out), storage.ScanBatchSize)
+			if err := yield(out[:k]); err != nil {
+				return err
+			}
+			out = out[k:]
+		}
+		return nil
+	})
+}
+
+func (v *viewStore) Get(ctx context.Context, rel *catalog.Relation, key []types.Datum) (types.Row, bool, error) {
+	row, ok, err := v.base.Get(ctx, rel, key)
+	if ok && rel.Kind == catalog.MaterializedView {
+		row[len(row)-1] = types.Null
+	}
+	return row, ok, err
+}
+
+func (v *viewStore) Insert(ctx context.Context, rel *catalog.Relation, row types.Row) error {
+	if err := writable(rel); err != nil {
+		return err
+	}
+	return v.base.Insert(ctx, rel, row)
+}
+
+func (v *viewStore) Update(ctx context.Context, rel *catalog.Relation, old, new types.Row) error {
+	if err := writable(rel); err != nil {
+		return err
+	}
+	return v.base.Update(ctx, rel, old, new)
+}
+
+func (v *viewStore) Delete(ctx context.Context, rel *catalog.Relation, old types.Row) error {
+	if err := writable(rel); err != nil {
+		return err
+	}
+	return v.base.Delete(ctx, rel, old)
+}
+
+func writable(rel *catalog.Relation) error {
+	if rel.Kind != catalog.Table {
+		return sqlerr.New(sqlerr.WrongObjectType, "cannot change %s \"%s\"", rel.Kind, rel.Name).
+			WithHint("Only tables accept INSERT, UPDATE and DELETE; a %s changes with its inputs.", rel.Kind)
+	}
+	return nil
+}

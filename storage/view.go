@@ -1,0 +1,70 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// A materialized view's contents are stored like a table's rows, under the
+// view's id, keyed by all its visible columns (NULLs allowed: views are not
+// constrained), with the hidden last column catalog.CountColumn holding the
+// row's multiplicity. Scans return the stored rows, count included; the
+// caller repeats each row count times.
+
+// ApplyView adds changes to a view's contents: rows[i] (the view's visible
+// columns, without the count) with weight weights[i]. A row whose count
+// drops to zero is removed. Rows are not retained.
+func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64) error {
+	if t.done {
+		return errTxnDone
+	}
+	ncol := len(rel.Columns)
+	full := make(types.Row, ncol)
+	var cur types.Row
+	for i, row := range rows {
+		if len(row) != ncol-1 {
+			return fmt.Errorf("storage: view %q: row has %d columns, view %d", rel.Name, len(row), ncol-1)
+		}
+		t.key = tablePrefix(t.key[:0], rel.ID)
+		for _, c := range rel.PrimaryKey {
+			t.key = AppendKeyDatum(t.key, row[c])
+		}
+		var count int64
+		v, closer, err := t.b.Get(t.key)
+		switch {
+		case err == nil:
+			cur, err = DecodeRow(cur[:0], v, rel.Columns)
+			closer.Close()
+			if err != nil {
+				return fmt.Errorf("storage: view %q: %w", rel.Name, err)
+			}
+			count = cur[ncol-1].Int()
+		case !errors.Is(err, pebble.ErrNotFound):
+			return fmt.Errorf("storage: view %q: %w", rel.Name, err)
+		}
+		count += weights[i]
+		switch {
+		case count < 0:
+			return fmt.Errorf("storage: view %q: row multiplicity would become %d", rel.Name, count)
+		case count == 0:
+			if err := t.b.Delete(t.key, nil); err != nil {
+				return fmt.Errorf("storage: view %q: %w", rel.Name, err)
+			}
+		default:
+			copy(full, row)
+			full[ncol-1] = types.NewInt64(count)
+			if t.val, err = EncodeRow(t.val[:0], full, rel.Columns); err != nil {
+				return fmt.Errorf("storage: view %q: %w", rel.Name, err)
+			}
+			if err := t.b.Set(t.key, t.val, nil); err != nil {
+				return fmt.Errorf("storage: view %q: %w", rel.Name, err)
+			}
+		}
+	}
+	return nil
+}
