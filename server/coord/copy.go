@@ -11,6 +11,7 @@ import (
 	"github.com/weirdb/weir/planner"
 	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/ast"
+	"github.com/weirdb/weir/sql/parser"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
 	"github.com/weirdb/weir/storage"
@@ -94,9 +95,13 @@ func (s *session) copy(ctx context.Context, n *ast.Copy) (server.Result, error) 
 			ci.txn, ci.own = s.c.db.Begin(), true
 		}
 		ci.rt.Store = &viewStore{base: ci.txn}
+		s.withCatalog(ci.rt)
 		return &copyInResult{ci: ci}, nil
 	}
 	q := n.Query
+	if q != nil && q.EmitChanges {
+		return s.copyPush(ctx, n, f)
+	}
 	if q == nil {
 		core := &ast.SelectCore{From: []ast.TableExpr{n.Table}}
 		if len(n.Columns) == 0 {
@@ -119,6 +124,7 @@ func (s *session) copy(ctx context.Context, n *ast.Copy) (server.Result, error) 
 		snap := s.c.db.Snapshot()
 		rt.Store, release = &viewStore{base: snap}, func() { _ = snap.Close() }
 	}
+	s.withCatalog(rt)
 	rows, err := plan.Run(ctx, rt)
 	if err != nil {
 		if release != nil {
@@ -140,6 +146,29 @@ func (s *session) copy(ctx context.Context, n *ast.Copy) (server.Result, error) 
 	}
 	return &copyOutResult{co: co}, nil
 }
+
+// copyPush runs COPY (SELECT ... EMIT CHANGES) TO STDOUT: the push query's
+// rows as COPY lines, each written out as it happens (psql prints a COPY
+// stream as it arrives, which a query result it does not).
+func (s *session) copyPush(ctx context.Context, n *ast.Copy, f copyFormat) (server.Result, error) {
+	st := &statement{s: s, parsed: parser.Statement{AST: n.Query}}
+	if err := st.prepare(); err != nil {
+		return nil, err
+	}
+	res, err := s.subscribe(ctx, st, nil)
+	if err != nil {
+		return nil, err
+	}
+	push := res.(*pushResult)
+	f.columns = len(st.columns)
+	co := &copyOut{rows: pushRows{push}, f: f, loc: s.loc, live: push}
+	return &copyOutResult{co: co}, nil
+}
+
+// pushRows adapts a push query's result to executor.Rows.
+type pushRows struct{ *pushResult }
+
+func (p pushRows) Count() int64 { return p.n }
 
 // copyIn decodes a COPY FROM STDIN stream into rows and inserts them.
 type copyIn struct {
@@ -482,6 +511,7 @@ type copyOut struct {
 	f             copyFormat
 	loc           *time.Location
 	release       func()
+	live          server.Live // set when rows arrive over time
 	buf           []byte
 	pendingHeader bool
 	n             int64
@@ -529,6 +559,14 @@ func (c *copyOut) Next(ctx context.Context) ([]byte, bool, error) {
 }
 
 func (c *copyOut) Tag() string { return fmt.Sprintf("COPY %d", c.n) }
+
+// Buffered implements server.Live.
+func (c *copyOut) Buffered() int {
+	if c.live == nil || c.pendingHeader {
+		return 1
+	}
+	return c.live.Buffered()
+}
 
 func (c *copyOut) close() {
 	c.rows.Close()
