@@ -28,6 +28,9 @@ type Env struct {
 	Database, User, Schema string
 	// Version is what version() returns.
 	Version string
+	// Catalog answers catalog functions (regclass, pg_get_indexdef ...);
+	// nil when there is no catalog (they then find nothing).
+	Catalog CatalogInfo
 }
 
 // Overload is one signature of a function or operator.

@@ -28,6 +28,9 @@ func buildRegistry() map[string][]*Overload {
 	addDatetimeFuncs(t)
 	addJSONB(t)
 	addSystem(t)
+	// ---- catalog information functions (catalogfuncs.go) ----
+	addCatalogFuncs(t)
+	// ---- end catalog information functions ----
 	return t
 }
 

@@ -76,6 +76,9 @@ func (c *Coordinator) NewSession(ctx context.Context, params map[string]string) 
 
 // lookup returns the relation named name in the public schema.
 func (c *Coordinator) lookup(schema, name string) (*catalog.Relation, error) {
+	if rel := virtualRelation(schema, name); rel != nil { // pgcatalog.go
+		return rel, nil
+	}
 	switch schema {
 	case "", "public":
 	default:
@@ -156,6 +159,9 @@ func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation,
 
 // dropRelation removes rel and its data.
 func (c *Coordinator) dropRelation(ctx context.Context, rel *catalog.Relation) error {
+	if err := checkWritable(rel); err != nil {
+		return err
+	}
 	c.ddlMu.Lock()
 	defer c.ddlMu.Unlock()
 	txn := c.db.Begin()

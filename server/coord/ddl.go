@@ -178,6 +178,9 @@ func (s *session) truncate(ctx context.Context, n *ast.Truncate) (server.Result,
 		if err != nil {
 			return nil, err
 		}
+		if err := checkWritable(rel); err != nil {
+			return nil, err
+		}
 		if rel.Kind != catalog.Table {
 			return nil, sqlerr.New(sqlerr.WrongObjectType, "\"%s\" is not a table", name.Name)
 		}

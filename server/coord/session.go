@@ -428,6 +428,7 @@ func (s *session) runPlan(ctx context.Context, st *statement, params []types.Dat
 			snap := s.c.db.Snapshot()
 			rt.Store, release = &viewStore{base: snap}, func() { _ = snap.Close() }
 		}
+		s.withCatalog(rt)
 		rows, err := plan.Run(ctx, rt)
 		if err != nil {
 			if release != nil {
@@ -446,6 +447,7 @@ func (s *session) runPlan(ctx context.Context, st *statement, params []types.Dat
 		defer txn.Rollback()
 	}
 	rt.Store = &viewStore{base: txn}
+	s.withCatalog(rt)
 	rows, err := plan.Run(ctx, rt)
 	if err != nil {
 		return nil, err
