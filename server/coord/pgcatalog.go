@@ -167,6 +167,9 @@ func buildPgCatalog() *pgCatalog {
 		}
 		return []types.Row{c(100, "default", "d", -1, types.Null), c(950, "C", "c", -1, txt("C")), c(951, "POSIX", "c", -1, txt("POSIX"))}
 	})
+	add(6104, pg, "pg_publication", catalog.Table, "oid int8, pubname text, pubowner int8, puballtables bool, pubinsert bool, pubupdate bool, pubdelete bool, pubtruncate bool, pubviaroot bool", none)
+	add(6106, pg, "pg_publication_rel", catalog.Table, "oid int8, prpubid int8, prrelid int8, prqual text, prattrs text", none)
+	add(6237, pg, "pg_publication_namespace", catalog.Table, "oid int8, pnpubid int8, pnnspid int8", none)
 	add(12001, pg, "pg_roles", catalog.View, "rolname text, rolsuper bool, rolinherit bool, rolcreaterole bool, rolcreatedb bool, rolcanlogin bool, rolreplication bool, rolconnlimit int4, rolpassword text, rolvaliduntil tstz, rolbypassrls bool, rolconfig text, oid int8", func(v *catalogView) []types.Row {
 		t := types.NewBool(true)
 		return []types.Row{{txt(v.user), t, t, t, t, t, t, types.NewInt32(-1), txt("********"), types.Null, t, types.Null, i8(ownerOID)}}
