@@ -161,7 +161,12 @@ func parseStatement(src string, toks []token) (ast.Statement, error) {
 			return parseQueryToks(src, st)
 		}
 		return nil, syntaxErrorAt(src, first.pos)
-	case "insert", "update", "delete":
+	case "insert":
+		if ins, ok := fastInsert(toks); ok {
+			return ins, nil
+		}
+		return parseDML(src, toks)
+	case "update", "delete":
 		return parseDML(src, toks)
 	}
 	p := &gp{src: src, toks: toks}
