@@ -193,7 +193,7 @@ func TestUnsupportedStreamingDDL(t *testing.T) {
 	s := h.session()
 	mustRun(t, s, "CREATE TABLE t (a INT)")
 	for _, q := range []string{
-		"CREATE MATERIALIZED VIEW v AS SELECT a FROM t",
+		"CREATE MATERIALIZED VIEW v AS SELECT a, now() FROM t",
 		"CREATE SOURCE s (a INT) WITH (connector = 'kafka', topic = 't')",
 		"CREATE SINK k FROM t WITH (connector = 'http', url = 'http://x')",
 	} {
@@ -275,5 +275,106 @@ func TestCopy(t *testing.T) {
 	res.Close()
 	if want := "id,name,note\n2,tab\there,x\\y\n3,\"multi\nline\",\n4,\"\",\"q\"\"uote\"\n"; out.String() != want {
 		t.Fatalf("copy out got\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+func TestMaterializedViews(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	s := h.session()
+	mustRun(t, s, `CREATE TABLE o (id INT PRIMARY KEY, cust INT, amount INT);
+		CREATE TABLE c (id INT PRIMARY KEY, region TEXT);
+		INSERT INTO c VALUES (1, 'EU'), (2, 'US');
+		INSERT INTO o VALUES (1, 1, 10), (2, 2, 20)`)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW rev AS SELECT c.region, count(*) AS n, sum(o.amount) AS total, min(o.amount) AS lo
+		FROM o JOIN c ON o.cust = c.id GROUP BY c.region`)
+	mustRun(t, s, "CREATE MATERIALIZED VIEW regions AS SELECT region FROM rev")
+	check := func(s server.Session, want string) {
+		t.Helper()
+		if got := mustRun(t, s, "SELECT * FROM rev ORDER BY region"); got != want {
+			t.Fatalf("got\n%s want\n%s", got, want)
+		}
+	}
+	check(s, "EU|1|10|10\nUS|1|20|20\nSELECT 2\n")
+	// Read-your-writes: the statement returns with the view updated.
+	mustRun(t, s, "INSERT INTO o VALUES (3, 1, 5)")
+	check(s, "EU|2|15|5\nUS|1|20|20\nSELECT 2\n")
+	mustRun(t, s, "UPDATE o SET cust = 2 WHERE id = 3")
+	check(s, "EU|1|10|10\nUS|2|25|5\nSELECT 2\n")
+	mustRun(t, s, "DELETE FROM o WHERE cust = 1")
+	check(s, "US|2|25|5\nSELECT 1\n")
+	// A rolled-back block changes nothing; a committed one everything.
+	mustRun(t, s, "BEGIN; INSERT INTO o VALUES (9, 1, 1); ROLLBACK")
+	check(s, "US|2|25|5\nSELECT 1\n")
+	mustRun(t, s, "BEGIN; INSERT INTO o VALUES (9, 1, 1); INSERT INTO c VALUES (3, 'APAC'); INSERT INTO o VALUES (10, 3, 7); COMMIT")
+	check(s, "APAC|1|7|7\nEU|1|1|1\nUS|2|25|5\nSELECT 3\n")
+	// A failed statement (duplicate key) leaves the views alone.
+	wantCode(t, s, "INSERT INTO o VALUES (11, 1, 1), (9, 1, 1)", sqlerr.UniqueViolation)
+	check(s, "APAC|1|7|7\nEU|1|1|1\nUS|2|25|5\nSELECT 3\n")
+	if got := mustRun(t, s, "SELECT region FROM regions ORDER BY 1"); got != "APAC\nEU\nUS\nSELECT 3\n" {
+		t.Fatalf("view on view: %q", got)
+	}
+	wantCode(t, s, "DROP TABLE o", sqlerr.DependentObjectsStillExist)
+	wantCode(t, s, "INSERT INTO rev VALUES ('x', 1, 1, 1)", sqlerr.WrongObjectType)
+
+	// After a restart, the views hold what they held and keep being maintained.
+	s.Close()
+	h.close()
+	h2 := newHarness(t, dir)
+	s2 := h2.session()
+	check(s2, "APAC|1|7|7\nEU|1|1|1\nUS|2|25|5\nSELECT 3\n")
+	mustRun(t, s2, "DELETE FROM o WHERE id = 10")
+	check(s2, "EU|1|1|1\nUS|2|25|5\nSELECT 2\n")
+	if got := mustRun(t, s2, "DROP TABLE o CASCADE; SHOW MATERIALIZED VIEWS"); got != "DROP TABLE\nSHOW\n" {
+		t.Fatalf("cascade: %q", got)
+	}
+}
+
+func TestPushQuery(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s, w := h.session(), h.session()
+	mustRun(t, s, "CREATE TABLE t (id INT PRIMARY KEY, v INT); INSERT INTO t VALUES (1, 10)")
+	mustRun(t, s, "CREATE MATERIALIZED VIEW big AS SELECT id, v FROM t WHERE v >= 10")
+	ctx := context.Background()
+	stmts, err := s.Parse(ctx, "SELECT * FROM big EMIT CHANGES", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cols := stmts[0].Columns(); len(cols) != 3 || cols[0].Name != "op" {
+		t.Fatalf("columns %+v", cols)
+	}
+	res, err := s.Execute(ctx, stmts[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	next := func() string {
+		t.Helper()
+		row, ok, err := res.Next(ctx)
+		if err != nil || !ok {
+			t.Fatalf("next: %v %v", ok, err)
+		}
+		var parts []string
+		for _, d := range row {
+			parts = append(parts, string(types.AppendText(nil, d, nil)))
+		}
+		return strings.Join(parts, "|")
+	}
+	if got := next(); got != "insert|1|10" {
+		t.Fatalf("snapshot row %q", got)
+	}
+	mustRun(t, w, "INSERT INTO t VALUES (2, 5), (3, 30)")
+	if got := next(); got != "insert|3|30" {
+		t.Fatalf("change %q", got)
+	}
+	mustRun(t, w, "UPDATE t SET v = 11 WHERE id = 1")
+	if a, b := next(), next(); a != "delete|1|10" || b != "insert|1|11" {
+		t.Fatalf("update arrived as %q, %q", a, b)
+	}
+	// Cancel ends the query.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := res.Next(cctx); err == nil {
+		t.Fatal("cancelled push query kept going")
 	}
 }
