@@ -25,9 +25,14 @@ const (
 	AggBoolAnd
 	AggBoolOr
 	AggStringAgg
+	// AggAnyValue is some value of the group (the smallest non-NULL one;
+	// NULL when there is none). The planner pairs it with count(*) to
+	// evaluate a scalar subquery: with exactly one row it is that row's
+	// value.
+	AggAnyValue
 )
 
-var aggNames = [...]string{"count(*)", "count", "sum", "avg", "min", "max", "bool_and", "bool_or", "string_agg"}
+var aggNames = [...]string{"count(*)", "count", "sum", "avg", "min", "max", "bool_and", "bool_or", "string_agg", "any_value"}
 
 func (f AggFunc) String() string { return aggNames[f] }
 
@@ -102,7 +107,7 @@ func newAccumulator(s *AggSpec) accumulator {
 		default:
 			a = &numericSumAcc{col: col, avg: avg}
 		}
-	case AggMin, AggMax:
+	case AggMin, AggMax, AggAnyValue:
 		a = &minMaxAcc{col: col, max: s.Func == AggMax}
 	case AggBoolAnd, AggBoolOr:
 		a = &boolAcc{col: col, or: s.Func == AggBoolOr}

@@ -357,6 +357,25 @@ func (c *Compiler) compile(e Expr) (EvalFunc, bool, error) {
 		return c.compileInList(e)
 	case *SubqueryExpr:
 		return c.compileSubquery(e)
+	case *CardinalityCheck:
+		n, _, err := c.compile(e.N)
+		if err != nil {
+			return nil, false, err
+		}
+		x, _, err := c.compile(e.X)
+		if err != nil {
+			return nil, false, err
+		}
+		return func(row types.Row) (types.Datum, error) {
+			d, err := n(row)
+			if err != nil {
+				return types.Null, err
+			}
+			if !d.IsNull() && d.Int() > 1 {
+				return types.Null, errMoreThanOneRow
+			}
+			return x(row)
+		}, false, nil
 	}
 	return nil, false, sqlerr.New(sqlerr.InternalError, "executor: cannot compile expression %T", e)
 }
@@ -520,6 +539,8 @@ func sameKinds(x Expr, list []Expr) bool {
 	}
 	return true
 }
+
+var errMoreThanOneRow = sqlerr.New(sqlerr.CardinalityViolation, "more than one row returned by a subquery used as an expression")
 
 func (c *Compiler) compileSubquery(e *SubqueryExpr) (EvalFunc, bool, error) {
 	if e.Slot >= len(c.Subqueries) {

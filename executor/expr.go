@@ -163,6 +163,18 @@ type SubqueryExpr struct {
 	Typ     types.Type
 }
 
+// CardinalityCheck is X, unless N (a row count) exceeds one: then it fails
+// with 21000, as a scalar subquery that returns more than one row does.
+// The planner evaluates a scalar subquery as a join with the subquery's
+// count(*) and any_value per correlation key, so the error is raised only
+// for rows that use the subquery, as in PostgreSQL.
+type CardinalityCheck struct {
+	N, X Expr
+}
+
+func (e *CardinalityCheck) Type() types.Type { return e.X.Type() }
+func (e *CardinalityCheck) String() string   { return e.X.String() }
+
 func (e *ColRef) Type() types.Type         { return e.Typ }
 func (e *Const) Type() types.Type          { return e.Typ }
 func (e *ParamRef) Type() types.Type       { return e.Typ }
@@ -351,6 +363,8 @@ func Children(e Expr) []Expr {
 		if e.X != nil {
 			return []Expr{e.X}
 		}
+	case *CardinalityCheck:
+		return []Expr{e.N, e.X}
 	}
 	return nil
 }
@@ -430,6 +444,8 @@ func MapChildren(e Expr, f func(Expr) (Expr, error)) (Expr, error) {
 		c := *x
 		c.X = m(x.X)
 		e = &c
+	case *CardinalityCheck:
+		e = &CardinalityCheck{N: m(x.N), X: m(x.X)}
 	}
 	if err != nil {
 		return nil, err

@@ -22,6 +22,13 @@ type binder struct {
 	agg    *aggCollector
 	clause string
 	inAgg  bool
+	// corr is the correlation context of the subquery body being bound;
+	// apply collects the subqueries of the SELECT being bound.
+	corr  *corrCtx
+	apply *applyCtx
+	nsub  int
+	// subClauses names, per run-once subquery, where it is used.
+	subClauses []string
 }
 
 func newBinder(c *Context) *binder {
@@ -116,13 +123,16 @@ func (b *binder) bindExpr(e ast.Expr, sc *scope) (executor.Expr, error) {
 			}
 			return nil, err
 		}
-		if depth > 0 {
-			return nil, sqlerr.Unsupported("correlated subqueries are not supported (column %q refers to an outer query)", n.Name).
-				WithHint("Rewrite the subquery as a join, or use EXISTS/IN with equality conditions on the outer columns.")
-		}
 		name := col.name
 		if col.table != "" {
 			name = col.table + "." + col.name
+		}
+		if depth > 0 {
+			fs := sc
+			for range depth {
+				fs = fs.outer
+			}
+			return b.bindOuterRef(fs, idx, col, name)
 		}
 		return &executor.ColRef{Idx: idx, Typ: col.typ, Name: name}, nil
 	case *ast.Literal:
@@ -276,24 +286,24 @@ func (b *binder) bindExpr(e ast.Expr, sc *scope) (executor.Expr, error) {
 		}
 		return &executor.InListExpr{X: x, List: list, Eq: eq.Evaluator(), Not: n.Not}, nil
 	case *ast.InSubquery:
-		return b.bindQuantified(n.X, "=", false, n.Query, n.Not, sc)
+		return b.bindSubqueryUse(executor.SubAny, n.Query, n.X, "=", n.Not, sc)
 	case *ast.Quantified:
-		return b.bindQuantified(n.X, n.Op, n.All, n.Query, false, sc)
+		if n.Array != nil {
+			return b.bindArrayQuantified(n, sc)
+		}
+		kind := executor.SubAny
+		if n.All {
+			kind = executor.SubAll
+		}
+		op := n.Op
+		if op == "!=" {
+			op = "<>"
+		}
+		return b.bindSubqueryUse(kind, n.Query, n.X, op, false, sc)
 	case *ast.Exists:
-		qp, err := b.bindSubqueryPlan(n.Query, sc)
-		if err != nil {
-			return nil, err
-		}
-		return &executor.SubqueryExpr{Kind: executor.SubExists, Slot: b.addSub(qp), Not: n.Not, Typ: types.Bool}, nil
+		return b.bindSubqueryUse(executor.SubExists, n.Query, nil, "", n.Not, sc)
 	case *ast.Subquery:
-		qp, err := b.bindSubqueryPlan(n.Query, sc)
-		if err != nil {
-			return nil, err
-		}
-		if len(qp.cols) != 1 {
-			return nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
-		}
-		return &executor.SubqueryExpr{Kind: executor.SubScalar, Slot: b.addSub(qp), Typ: qp.cols[0].Type}, nil
+		return b.bindSubqueryUse(executor.SubScalar, n.Query, nil, "", false, sc)
 	case *ast.Func:
 		return b.bindFunc(n, sc)
 	case *ast.Cast:
@@ -314,48 +324,20 @@ func (b *binder) bindExpr(e ast.Expr, sc *scope) (executor.Expr, error) {
 
 func (b *binder) addSub(qp *queryPlan) int {
 	b.subs = append(b.subs, qp)
+	clause := b.clause
+	if clause == "" {
+		clause = "an expression"
+	}
+	b.subClauses = append(b.subClauses, clause)
 	return len(b.subs) - 1
 }
 
-// bindSubqueryPlan binds an uncorrelated subquery used in an expression.
+// bindSubqueryPlan binds a subquery used in an expression.
 func (b *binder) bindSubqueryPlan(q *ast.Query, sc *scope) (*queryPlan, error) {
-	saveAgg, saveClause, saveIn := b.agg, b.clause, b.inAgg
-	defer func() { b.agg, b.clause, b.inAgg = saveAgg, saveClause, saveIn }()
-	b.agg, b.inAgg = nil, false
+	saveAgg, saveClause, saveIn, saveApply := b.agg, b.clause, b.inAgg, b.apply
+	defer func() { b.agg, b.clause, b.inAgg, b.apply = saveAgg, saveClause, saveIn, saveApply }()
+	b.agg, b.inAgg, b.apply = nil, false, nil
 	return b.bindQuery(q, sc)
-}
-
-func (b *binder) bindQuantified(xe ast.Expr, op string, all bool, q *ast.Query, not bool, sc *scope) (executor.Expr, error) {
-	x, err := b.bindExpr(xe, sc)
-	if err != nil {
-		return nil, err
-	}
-	qp, err := b.bindSubqueryPlan(q, sc)
-	if err != nil {
-		return nil, err
-	}
-	if len(qp.cols) != 1 {
-		return nil, sqlerr.New(sqlerr.SyntaxError, "subquery has too many columns")
-	}
-	colT := qp.cols[0].Type
-	if x.Type().Kind == types.KindUnknown {
-		if x, err = b.coerce(x, colT, types.CastImplicit); err != nil {
-			return nil, err
-		}
-	}
-	r, err := funcs.Resolve(op, []types.Type{x.Type(), colT})
-	if err != nil {
-		return nil, err
-	}
-	if x, err = b.coerce(x, r.ArgTypes[0], types.CastImplicit); err != nil {
-		return nil, err
-	}
-	kind := executor.SubAny
-	if all {
-		kind = executor.SubAll
-	}
-	return &executor.SubqueryExpr{Kind: kind, Slot: b.addSub(qp), X: x, Cmp: r.Evaluator(), CmpName: op,
-		ColType: r.ArgTypes[1], Not: not, Typ: types.Bool}, nil
 }
 
 func (b *binder) bindUnary(n *ast.Unary, sc *scope) (executor.Expr, error) {

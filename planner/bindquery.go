@@ -45,6 +45,12 @@ func (b *binder) bindQuery(q *ast.Query, outer *scope) (*queryPlan, error) {
 			return nil, err
 		}
 	}
+	if q.Limit != nil || q.Offset != nil {
+		qp.scalarAgg = false
+		if qp.corrKeys > 0 {
+			return nil, corrUnsupported("LIMIT or OFFSET in a correlated subquery is not supported")
+		}
+	}
 	var err error
 	if q.Limit != nil {
 		if qp.limit, err = b.bindLimit(q.Limit, "LIMIT", outer); err != nil {

@@ -55,9 +55,11 @@ type Plan struct {
 	query   *queryPlan
 	dml     *dmlPlan
 	explain *Plan
-	// subs are the statement's uncorrelated subqueries, computed in order
-	// at the start of Run (a later one may use an earlier one).
-	subs []*queryPlan
+	// subs are the statement's run-once subqueries, computed in order
+	// at the start of Run (a later one may use an earlier one); subClauses
+	// names where each is used.
+	subs       []*queryPlan
+	subClauses []string
 }
 
 // PlanStatement binds and plans stmt (Go does not allow a function and a
@@ -73,9 +75,9 @@ func PlanStatement(c *Context, stmt ast.Statement) (*Plan, error) {
 	}
 	b.finishParams()
 	p.ParamTypes = b.paramTypes
-	p.subs = b.subs
+	p.subs, p.subClauses = b.subs, b.subClauses
 	if p.explain != nil {
-		p.explain.ParamTypes, p.explain.subs = b.paramTypes, b.subs
+		p.explain.ParamTypes, p.explain.subs, p.explain.subClauses = b.paramTypes, b.subs, b.subClauses
 	}
 	return p, nil
 }
@@ -164,6 +166,26 @@ func (p *Plan) compiler(ctx context.Context, rt *executor.Runtime) (*executor.Co
 		comp.Subqueries = append(comp.Subqueries, rows)
 	}
 	return comp, nil
+}
+
+// Incremental reports whether the plan is pure dataflow, so that the
+// incremental engine can maintain it from the changes of its inputs: it is
+// a 0A000 error naming the construct when the plan computes a subquery once
+// per Run instead (an uncorrelated IN or ANY/ALL subquery outside a WHERE
+// conjunct, or a subquery in JOIN ... ON, LIMIT, OFFSET or VALUES).
+func (p *Plan) Incremental() error {
+	if len(p.subs) == 0 {
+		return nil
+	}
+	clause := "an expression"
+	if p.explain != nil {
+		p = p.explain
+	}
+	if len(p.subClauses) > 0 {
+		clause = p.subClauses[0]
+	}
+	return sqlerr.Unsupported("a subquery in %s cannot be maintained incrementally", clause).
+		WithHint("Use EXISTS, IN or a scalar subquery as a condition of WHERE, or a scalar subquery in the select list.")
 }
 
 // Tag is the command tag for n rows.

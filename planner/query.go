@@ -17,6 +17,14 @@ type queryPlan struct {
 	order         []executor.SortKey
 	limit, offset executor.Expr
 	visible       int
+	// corrKeys is the number of correlation-key columns a decorrelated
+	// subquery body outputs after its visible columns.
+	corrKeys int
+	// scalarAgg: the query is an aggregate without GROUP BY, HAVING,
+	// DISTINCT ON, LIMIT or OFFSET, so it returns exactly one row (per
+	// correlation key); empty is its first column's value over no rows.
+	scalarAgg bool
+	empty     executor.Expr
 }
 
 func (q *queryPlan) columns() []Column { return q.cols }

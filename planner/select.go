@@ -43,6 +43,13 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		}
 	}
 	sc := newScope(cols, outer)
+	ap := &applyCtx{sc: sc}
+	saveApply := b.apply
+	b.apply = ap
+	defer func() { b.apply = saveApply }()
+	width := len(cols)
+	body := b.corr != nil && b.corr.core == core
+	var corrInner []executor.Expr
 
 	if core.Where != nil {
 		b.agg, b.clause = nil, "WHERE"
@@ -53,7 +60,19 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		if pred, err = b.coerceBool(pred, "WHERE"); err != nil {
 			return nil, err
 		}
-		root = pushFilter(root, splitAnd(pred))
+		conjs := splitAnd(pred)
+		if body {
+			if conjs, corrInner, err = b.extractCorrelation(b.corr, conjs); err != nil {
+				return nil, err
+			}
+		}
+		if root, width, conjs, err = b.applyWhere(root, width, conjs, ap.take()); err != nil {
+			return nil, err
+		}
+		root = pushFilter(root, conjs)
+	}
+	if len(corrInner) > 0 && len(core.DistinctOn) > 0 {
+		return nil, corrUnsupported("DISTINCT ON in a correlated subquery is not supported")
 	}
 
 	coll := &aggCollector{}
@@ -96,7 +115,7 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 	}
 
 	// GROUP BY: by input expression, output position or output alias.
-	b.agg, b.clause = nil, "GROUP BY"
+	b.agg, b.clause, b.apply = nil, "GROUP BY", nil
 	var groups []executor.Expr
 	for _, g := range core.GroupBy {
 		var e executor.Expr
@@ -127,10 +146,13 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		if containsAgg(e) {
 			return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY")
 		}
+		if hasSubRef(e) {
+			return nil, sqlerr.Unsupported("a subquery in GROUP BY is not supported")
+		}
 		groups = append(groups, e)
 	}
 
-	b.agg, b.clause = coll, ""
+	b.agg, b.clause, b.apply = coll, "", ap
 	var having executor.Expr
 	if core.Having != nil {
 		e, err := b.bindExpr(core.Having, sc)
@@ -194,9 +216,17 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		ons = append(ons, it)
 	}
 	b.agg = nil
+	uses := ap.take()
 
+	var keyOut []executor.Expr // correlation keys over the output row
+	scalarAgg := false
+	var empty executor.Expr
 	if len(groups) > 0 || len(coll.calls) > 0 || having != nil {
-		pre := append([]executor.Expr{}, groups...)
+		if having != nil && len(groups) == 0 && len(corrInner) > 0 {
+			return nil, corrUnsupported("HAVING in a correlated subquery without GROUP BY is not supported")
+		}
+		allGroups := append(append([]executor.Expr{}, groups...), corrInner...)
+		pre := append([]executor.Expr{}, allGroups...)
 		specs := make([]executor.AggSpec, len(coll.calls))
 		names := make([]string, len(coll.calls))
 		for i, c := range coll.calls {
@@ -215,12 +245,16 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 			}
 			specs[i], names[i] = s, c.text
 		}
-		groupBy := make([]int, len(groups))
+		groupBy := make([]int, len(allGroups))
 		for i := range groupBy {
 			groupBy[i] = i
 		}
-		root = &aggNode{in: &projectNode{in: root, exprs: pre}, groupBy: groupBy, specs: specs, scalar: len(groups) == 0, names: names}
-		rw := &aggRewriter{groups: map[string]int{}, n: len(groups)}
+		agg := &aggNode{in: &projectNode{in: root, exprs: pre}, groupBy: groupBy, specs: specs, scalar: len(allGroups) == 0, names: names}
+		root, width = agg, len(agg.colTypes())
+		for i, k := range corrInner {
+			keyOut = append(keyOut, &executor.ColRef{Idx: len(groups) + i, Typ: k.Type(), Name: k.String()})
+		}
+		rw := &aggRewriter{groups: map[string]int{}, n: len(allGroups)}
 		for i, g := range groups {
 			if _, dup := rw.groups[exprKey(g)]; !dup {
 				rw.groups[exprKey(g)] = i
@@ -232,8 +266,39 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 				return nil, err
 			}
 		}
+		if len(groups) == 0 && having == nil && len(targets) > 0 {
+			scalarAgg = true
+			empty, err = executor.Map(targets[0].e, func(x executor.Expr) (executor.Expr, error) {
+				if c, ok := x.(*executor.ColRef); ok {
+					if c.Idx < rw.n || c.Idx >= rw.n+len(specs) {
+						scalarAgg = false
+						return x, nil
+					}
+					s := specs[c.Idx-rw.n]
+					if s.Func == executor.AggCount || s.Func == executor.AggCountStar {
+						return zero64, nil
+					}
+					return &executor.Const{Value: types.Null, Typ: s.Type}, nil
+				}
+				if _, ok := x.(*subRef); ok {
+					scalarAgg = false
+				}
+				return x, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
 		if having != nil {
 			if having, err = rw.rewrite(having); err != nil {
+				return nil, err
+			}
+		}
+		if root, width, err = b.applySubs(root, width, uses, rw.rewrite); err != nil {
+			return nil, err
+		}
+		if having != nil {
+			if having, err = substSubs(having); err != nil {
 				return nil, err
 			}
 			root = &filterNode{in: root, pred: having}
@@ -247,15 +312,38 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 				}
 			}
 		}
+	} else {
+		keyOut = corrInner
+		var err error
+		if root, width, err = b.applySubs(root, width, uses, identity); err != nil {
+			return nil, err
+		}
 	}
+	for i := range targets {
+		var err error
+		if targets[i].e, err = substSubs(targets[i].e); err != nil {
+			return nil, err
+		}
+	}
+	for _, items := range [][]sortItem{sorts, ons} {
+		for i := range items {
+			var err error
+			if items[i].e, err = substSubs(items[i].e); err != nil {
+				return nil, err
+			}
+		}
+	}
+	_ = width
 
-	// The output projection: targets, then hidden sort / DISTINCT ON columns.
+	// The output projection: targets, correlation keys, then hidden sort /
+	// DISTINCT ON columns.
 	proj := make([]executor.Expr, len(targets))
 	keys := make([]string, len(targets))
 	for i, t := range targets {
 		proj[i] = t.e
 		keys[i] = exprKey(t.e)
 	}
+	proj = append(proj, keyOut...)
 	place := func(items []sortItem, what string) error {
 		for i := range items {
 			if items[i].col >= 0 {
@@ -304,7 +392,8 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 	for i, t := range targets {
 		out[i] = Column{Name: t.name, Type: t.e.Type(), TableOID: t.oid, Attr: t.attr}
 	}
-	return &queryPlan{root: root, cols: out, order: sortKeys, visible: len(targets)}, nil
+	return &queryPlan{root: root, cols: out, order: sortKeys, visible: len(targets), corrKeys: len(keyOut),
+		scalarAgg: scalarAgg && len(core.DistinctOn) == 0, empty: empty}, nil
 }
 
 func qualified(c scopeCol) string {
