@@ -164,3 +164,59 @@ func (d *Dataflow) Flush(ctx context.Context) (*executor.Batch, error) {
 
 // String lists the dataflow's operators, for EXPLAIN.
 func (d *Dataflow) String() string { return d.g.String() }
+
+// UniqueRows reports whether the query's result never holds the same row
+// twice (its rows are unique by a key: the groups of an aggregate, the rows
+// of a DISTINCT), so that a view over it can store rows without counting
+// them.
+func (p *Plan) UniqueRows() bool {
+	if p.kind != kindQuery {
+		return false
+	}
+	_, ok := uniqueKey(p.query.asNode())
+	return ok
+}
+
+// uniqueKey returns columns of n's output that no two rows share, if n
+// guarantees such a key.
+func uniqueKey(n node) ([]int, bool) {
+	switch x := n.(type) {
+	case *aggNode:
+		key := make([]int, len(x.groupBy))
+		for i := range key {
+			key[i] = i
+		}
+		return key, true
+	case *distinctNode:
+		key := make([]int, len(x.colTypes()))
+		for i := range key {
+			key[i] = i
+		}
+		return key, true
+	case *filterNode:
+		return uniqueKey(x.in)
+	case *topNNode:
+		return uniqueKey(x.in)
+	case *projectNode:
+		in, ok := uniqueKey(x.in)
+		if !ok {
+			return nil, false
+		}
+		out := make([]int, 0, len(in))
+		for _, k := range in {
+			found := -1
+			for j, e := range x.exprs {
+				if c, isCol := e.(*executor.ColRef); isCol && c.Idx == k {
+					found = j
+					break
+				}
+			}
+			if found < 0 {
+				return nil, false
+			}
+			out = append(out, found)
+		}
+		return out, true
+	}
+	return nil, false
+}

@@ -29,6 +29,21 @@ var incrementalQueries = []string{
 	`SELECT DISTINCT ON (g) g, id FROM r ORDER BY g, v, id`,
 	`SELECT g, string_agg(id::text, ',' ORDER BY id) FROM r GROUP BY g HAVING count(*) > 1`,
 	`SELECT v % 3, bool_or(v > 5), count(*) FILTER (WHERE g IS NULL) FROM r GROUP BY 1`,
+	// subqueries, decorrelated into joins
+	`SELECT id FROM r WHERE EXISTS (SELECT 1 FROM s WHERE s.g = r.g AND s.w > 2)`,
+	`SELECT id FROM r WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.g = r.g)`,
+	`SELECT id FROM r WHERE v IN (SELECT w FROM s WHERE s.g = r.g)`,
+	`SELECT id FROM r WHERE v NOT IN (SELECT w FROM s WHERE s.g = r.g)`,
+	`SELECT id FROM r WHERE v NOT IN (SELECT w FROM s)`,
+	`SELECT id FROM r WHERE v IN (SELECT w FROM s)`,
+	`SELECT id FROM r WHERE v > ALL (SELECT w FROM s WHERE s.g = r.g)`,
+	`SELECT id FROM r WHERE v > (SELECT max(w) FROM s)`,
+	`SELECT id FROM r WHERE v > (SELECT avg(w) FROM s WHERE s.g = r.g)`,
+	`SELECT id, (SELECT max(s.w) FROM s WHERE s.g = r.g), (SELECT count(*) FROM s WHERE s.g = r.g) FROM r`,
+	`SELECT id, (SELECT s.w FROM s WHERE s.id = r.v) FROM r`,
+	`SELECT id, EXISTS (SELECT 1 FROM s WHERE s.g = r.g) FROM r WHERE v = 1 OR EXISTS (SELECT 1 FROM s WHERE s.w = r.v)`,
+	`SELECT g, count(*), (SELECT count(*) FROM s WHERE s.g = r.g) FROM r GROUP BY g`,
+	`SELECT id FROM r WHERE EXISTS (SELECT 1 FROM s)`,
 }
 
 // TestIncrementalEqualsSnapshot runs each query over random tables twice:
@@ -54,6 +69,9 @@ func checkIncremental(t *testing.T, seed int64, query string) {
 	}
 	p, err := PlanStatement(&Context{Catalog: db.cat}, stmts[0].AST)
 	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	if err := p.Incremental(); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	ctx := context.Background()
