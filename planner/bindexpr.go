@@ -596,6 +596,25 @@ func (b *binder) bindCase(n *ast.Case, sc *scope) (executor.Expr, error) {
 	return c, nil
 }
 
+// unifyExprs coerces bound expressions to their common type.
+func (b *binder) unifyExprs(xs []executor.Expr, what string) ([]executor.Expr, types.Type, error) {
+	ts := make([]types.Type, len(xs))
+	for i, x := range xs {
+		ts[i] = x.Type()
+	}
+	t, err := commonType(ts, what)
+	if err != nil {
+		return nil, types.Unknown, err
+	}
+	out := make([]executor.Expr, len(xs))
+	for i := range xs {
+		if out[i], err = b.coerce(xs[i], t, types.CastImplicit); err != nil {
+			return nil, types.Unknown, err
+		}
+	}
+	return out, t, nil
+}
+
 // unify binds args and coerces them to their common type.
 func (b *binder) unify(args []ast.Expr, sc *scope, what string) ([]executor.Expr, types.Type, error) {
 	xs, err := b.bindExprs(args, sc)

@@ -292,9 +292,19 @@ func (b *binder) bindFrom(items []ast.TableExpr, outer *scope) (node, []scopeCol
 			continue
 		}
 		root = &joinNode{kind: executor.JoinInner, left: root, right: n}
-		cols = append(cols, c...)
+		cols = concatScopes(cols, c)
 	}
 	return root, cols, nil
+}
+
+// concatScopes is the scope of a join's row: l's columns then r's, with
+// r's after l's in SELECT * order.
+func concatScopes(l, r []scopeCol) []scopeCol {
+	cols := append(append(make([]scopeCol, 0, len(l)+len(r)), l...), r...)
+	for i := len(l); i < len(cols); i++ {
+		cols[i].star += len(l)
+	}
+	return cols
 }
 
 func (b *binder) lookupCTE(name string) *ast.CTE {
@@ -416,7 +426,7 @@ func (b *binder) bindJoin(j *ast.Join, outer *scope) (node, []scopeCol, error) {
 		return nil, nil, err
 	}
 	L := len(lcols)
-	cols := append(append([]scopeCol{}, lcols...), rcols...)
+	cols := concatScopes(lcols, rcols)
 	kind := executor.JoinInner
 	switch j.Kind {
 	case ast.LeftJoin:
@@ -456,6 +466,8 @@ func (b *binder) bindJoin(j *ast.Join, outer *scope) (node, []scopeCol, error) {
 		}
 		return found, nil
 	}
+	var merged []int     // the merged column of each USING column, in cols
+	var coalesce []executor.Expr // FULL JOIN: COALESCE(left.c, right.c), appended
 	for _, u := range using {
 		li, err := findSide(lcols, u, "left")
 		if err != nil {
@@ -465,18 +477,50 @@ func (b *binder) bindJoin(j *ast.Join, outer *scope) (node, []scopeCol, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		eq, err := b.call("=", []executor.Expr{
-			&executor.ColRef{Idx: li, Typ: lcols[li].typ, Name: lcols[li].table + "." + u},
-			&executor.ColRef{Idx: L + ri, Typ: rcols[ri].typ, Name: rcols[ri].table + "." + u},
-		})
+		lref := &executor.ColRef{Idx: li, Typ: lcols[li].typ, Name: lcols[li].table + "." + u}
+		rref := &executor.ColRef{Idx: L + ri, Typ: rcols[ri].typ, Name: rcols[ri].table + "." + u}
+		eq, err := b.call("=", []executor.Expr{lref, rref})
 		if err != nil {
 			return nil, nil, err
 		}
 		conds = append(conds, eq)
-		if kind == executor.JoinRight {
+		switch kind {
+		case executor.JoinRight:
 			cols[li].usingDup = true
-		} else {
+			merged = append(merged, L+ri)
+		case executor.JoinFull:
+			// The unqualified column is COALESCE(left.c, right.c).
+			cols[li].usingDup, cols[L+ri].usingDup = true, true
+			xs, t, err := b.unifyExprs([]executor.Expr{lref, rref}, "JOIN/USING")
+			if err != nil {
+				return nil, nil, err
+			}
+			merged = append(merged, len(cols))
+			cols = append(cols, scopeCol{name: u, typ: t})
+			coalesce = append(coalesce, &executor.Coalesce{Args: xs, Typ: t})
+		default:
 			cols[L+ri].usingDup = true
+			merged = append(merged, li)
+		}
+	}
+	// SELECT * lists the merged columns first, then the rest of the left
+	// and right columns (PostgreSQL's rule).
+	if len(merged) > 0 {
+		rank := map[int]int{}
+		for k, m := range merged {
+			rank[m] = k
+		}
+		next := len(merged)
+		for _, part := range [][2]int{{0, L}, {L, L + len(rcols)}} {
+			for _, i := range starOrder(cols[part[0]:part[1]]) {
+				if _, ok := rank[part[0]+i]; !ok {
+					rank[part[0]+i] = next
+					next++
+				}
+			}
+		}
+		for i := range cols {
+			cols[i].star = rank[i]
 		}
 	}
 	if j.On != nil {
@@ -502,6 +546,14 @@ func (b *binder) bindJoin(j *ast.Join, outer *scope) (node, []scopeCol, error) {
 		} else {
 			jn.residual = andExpr(jn.residual, c)
 		}
+	}
+	if len(coalesce) > 0 {
+		ts := jn.colTypes()
+		exprs := colRefs(ts, 0, len(ts), 0)
+		for i := range exprs {
+			exprs[i].(*executor.ColRef).Name = qualified(cols[i])
+		}
+		return &projectNode{in: jn, exprs: append(exprs, coalesce...)}, cols, nil
 	}
 	return jn, cols, nil
 }

@@ -15,7 +15,10 @@ type scopeCol struct {
 	// usingDup marks the second copy of a USING/NATURAL join column: not in
 	// * and not resolvable unqualified.
 	usingDup bool
-	oid      uint32
+	// star orders the columns in SELECT * (stable; ties by position): a
+	// USING/NATURAL join lists its merged columns first.
+	star int
+	oid  uint32
 	attr     int16
 }
 

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/weirdb/weir/executor"
@@ -86,7 +87,8 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 			if t.Table != "" && !sc.tables[t.Table] {
 				return nil, sqlerr.New(sqlerr.UndefinedTable, "missing FROM-clause entry for table \"%s\"", t.Table)
 			}
-			for i, c := range cols {
+			for _, i := range starOrder(cols) {
+				c := cols[i]
 				if c.hidden || (t.Table == "" && c.usingDup) || (t.Table != "" && c.table != t.Table) {
 					continue
 				}
@@ -394,6 +396,16 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 	}
 	return &queryPlan{root: root, cols: out, order: sortKeys, visible: len(targets), corrKeys: len(keyOut),
 		scalarAgg: scalarAgg && len(core.DistinctOn) == 0, empty: empty}, nil
+}
+
+// starOrder is the order of cols in SELECT *.
+func starOrder(cols []scopeCol) []int {
+	idx := make([]int, len(cols))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cols[a].star - cols[b].star })
+	return idx
 }
 
 func qualified(c scopeCol) string {
