@@ -22,7 +22,7 @@ BENCH_FLAGS  ?=
 # Debian packages the tests use, and the file or command that shows each is present.
 APT_PKGS := postgresql postgresql-client kcat libpostgresql-jdbc-java default-jdk-headless python3-psycopg2
 
-.PHONY: help build run test vet unit e2e deps bench fuzz clean
+.PHONY: help build run test vet unit e2e soak deps bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -44,6 +44,11 @@ unit: ## unit tests (everything but tests/; no PostgreSQL needed)
 
 e2e: build ## end-to-end tests in tests/ against bin/weir and a real PostgreSQL
 	WEIR_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./tests/...
+
+SOAK_DURATION ?= 10m
+soak: build ## long randomized differential run of views against PostgreSQL (SOAK_DURATION, WEIR_DIFF_SEED)
+	WEIR_BIN=$(CURDIR)/$(BIN) WEIR_DIFF_DURATION=$(SOAK_DURATION) WEIR_DIFF_ROUNDS=$${WEIR_DIFF_ROUNDS:-40} \
+		$(GO) test -count=1 -v -timeout 3h -run '^TestViewsDifferential$$' ./tests/
 
 deps: ## install what the tests need (apt-get as root), quietly and idempotently
 	@missing=""; \
