@@ -466,7 +466,7 @@ func (b *binder) bindJoin(j *ast.Join, outer *scope) (node, []scopeCol, error) {
 		}
 		return found, nil
 	}
-	var merged []int     // the merged column of each USING column, in cols
+	var merged []int             // the merged column of each USING column, in cols
 	var coalesce []executor.Expr // FULL JOIN: COALESCE(left.c, right.c), appended
 	for _, u := range using {
 		li, err := findSide(lcols, u, "left")

@@ -19,7 +19,7 @@ type scopeCol struct {
 	// USING/NATURAL join lists its merged columns first.
 	star int
 	oid  uint32
-	attr     int16
+	attr int16
 }
 
 // scope is the columns of a FROM clause (or of a relation's output), in
