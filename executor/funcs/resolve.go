@@ -328,7 +328,7 @@ func typeName(t types.Type) string {
 		switch {
 		case t.Fixed:
 			return "character"
-		case t.Width > 0:
+		case t.Width != 0:
 			return "character varying"
 		}
 	}

@@ -23,7 +23,7 @@ const (
 	KindFloat32
 	KindFloat64
 	KindNumeric
-	KindText // TEXT, VARCHAR(n), CHAR(n) (Width carries n)
+	KindText // TEXT, VARCHAR, VARCHAR(n), CHAR(n) (Width carries n)
 	KindBytea
 	KindDate
 	KindTime
@@ -37,7 +37,9 @@ const (
 // Type is a SQL type: a kind plus its modifiers.
 type Type struct {
 	Kind Kind
-	// Width is n of VARCHAR(n)/CHAR(n); 0 means unbounded.
+	// Width is n of VARCHAR(n)/CHAR(n). 0 is TEXT; -1 is VARCHAR without
+	// a length (unbounded like TEXT, but reported as character varying).
+	// Width > 0 is the only case that constrains values.
 	Width int32
 	// Precision and Scale are NUMERIC(p,s); Precision 0 means unconstrained.
 	Precision int16
@@ -57,6 +59,7 @@ var (
 	Float64     = Type{Kind: KindFloat64}
 	Numeric     = Type{Kind: KindNumeric}
 	Text        = Type{Kind: KindText}
+	Varchar     = Type{Kind: KindText, Width: -1}
 	Bytea       = Type{Kind: KindBytea}
 	Date        = Type{Kind: KindDate}
 	Time        = Type{Kind: KindTime}
@@ -110,7 +113,7 @@ func (t Type) OID() uint32 {
 		if t.Fixed {
 			return OIDBpchar
 		}
-		if t.Width > 0 {
+		if t.Width != 0 {
 			return OIDVarchar
 		}
 		return OIDText
@@ -153,7 +156,7 @@ func FromOID(oid uint32) (Type, bool) {
 	case OIDText, OIDUnknown:
 		return Text, true
 	case OIDVarchar:
-		return Type{Kind: KindText, Width: 0}, true
+		return Varchar, true
 	case OIDBpchar:
 		return Type{Kind: KindText, Fixed: true}, true
 	case OIDBytea:
@@ -248,6 +251,8 @@ func (t Type) String() string {
 			return fmt.Sprintf("character(%d)", max(t.Width, 1))
 		case t.Width > 0:
 			return fmt.Sprintf("character varying(%d)", t.Width)
+		case t.Width < 0:
+			return "character varying"
 		}
 		return "text"
 	case KindBytea:
@@ -309,7 +314,7 @@ func ParseTypeName(name string, mods []int) (Type, bool) {
 	case "text", "string", "name":
 		t = Text
 	case "varchar", "character varying", "char varying":
-		t = Text
+		t = Varchar
 		if len(mods) == 1 {
 			t.Width = int32(mods[0])
 		}
