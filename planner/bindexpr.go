@@ -486,6 +486,9 @@ func (b *binder) coerce(e executor.Expr, t types.Type, ctx types.CastContext) (e
 	}
 	if p, ok := e.(*executor.ParamRef); ok && from.Kind == types.KindUnknown {
 		pt := types.Type{Kind: t.Kind, Fixed: t.Fixed}
+		if t.Kind == types.KindText && t.Width != 0 && !t.Fixed {
+			pt = types.Varchar // PostgreSQL infers varchar, without the length
+		}
 		b.paramTypes[p.N] = pt
 		p.Typ = pt
 		if ctx == types.CastImplicit || pt == t {
@@ -494,17 +497,22 @@ func (b *binder) coerce(e executor.Expr, t types.Type, ctx types.CastContext) (e
 		return &executor.CastExpr{X: p, Typ: t, Ctx: ctx}, nil
 	}
 	if c, ok := e.(*executor.Const); ok && from.Kind == types.KindUnknown {
+		if ctx == types.CastImplicit {
+			// An operator or function argument has no length or precision:
+			// v = 'abcdefgh' compares, it does not fail for a VARCHAR(3) v.
+			t = withoutTypmod(t)
+		}
 		if c.Value.IsNull() {
 			return &executor.Const{Value: types.Null, Typ: t}, nil
 		}
 		if foldAtPlan(t) {
-			d, err := types.Cast(c.Value, t, types.CastExplicit, nil)
+			d, err := types.Cast(c.Value, t, ctx, nil)
 			if err != nil {
 				return nil, err
 			}
 			return &executor.Const{Value: d, Typ: t}, nil
 		}
-		return &executor.CastExpr{X: c, Typ: t, Ctx: types.CastExplicit}, nil
+		return &executor.CastExpr{X: c, Typ: t, Ctx: ctx}, nil
 	}
 	if from.Kind == t.Kind {
 		if from == t || ctx == types.CastImplicit {
@@ -573,9 +581,12 @@ func (b *binder) bindCase(n *ast.Case, sc *scope) (executor.Expr, error) {
 		}
 		results = append(results, e)
 	}
-	ts := make([]types.Type, len(results))
+	ts := make([]types.Type, len(results), len(results)+1)
 	for i, r := range results {
 		ts[i] = r.Type()
+	}
+	if n.Else == nil {
+		ts = append(ts, types.Unknown) // the implicit ELSE NULL
 	}
 	t, err := commonType(ts, "CASE")
 	if err != nil {

@@ -471,31 +471,39 @@ func (rw *aggRewriter) rewrite(e executor.Expr) (executor.Expr, error) {
 
 // figureName names an unaliased select-list column as PostgreSQL does.
 func figureName(e ast.Expr) string {
+	name, _ := figureNameStrength(e)
+	return name
+}
+
+// figureNameStrength is PostgreSQL's FigureColnameInternal: strength 2 is
+// a real name (column, function), 1 a cast's type name, which an outer
+// cast overrides, 0 none.
+func figureNameStrength(e ast.Expr) (string, int) {
 	switch x := e.(type) {
 	case *ast.ColumnRef:
-		return x.Name
+		return x.Name, 2
 	case *ast.Func:
-		return x.Name
+		return x.Name, 2
 	case *ast.Cast:
-		if n := figureName(x.X); n != "?column?" {
-			return n
+		if n, s := figureNameStrength(x.X); s > 1 {
+			return n, s
 		}
-		return typeName(x.Type)
+		return typeName(x.Type), 1
 	case *ast.Case:
-		return "case"
+		return "case", 1
 	case *ast.Exists:
-		return "exists"
+		return "exists", 2
 	case *ast.Literal:
 		if x.Value.Kind() == types.KindBool {
-			return "bool"
+			return "bool", 1
 		}
 	case *ast.Subquery:
 		if core, ok := x.Query.Body.(*ast.SelectCore); ok && len(core.Targets) == 1 && !core.Targets[0].Star {
 			if core.Targets[0].Alias != "" {
-				return core.Targets[0].Alias
+				return core.Targets[0].Alias, 2
 			}
-			return figureName(core.Targets[0].Expr)
+			return figureNameStrength(core.Targets[0].Expr)
 		}
 	}
-	return "?column?"
+	return "?column?", 0
 }

@@ -66,22 +66,29 @@ func isNum(k types.Kind) bool {
 
 // commonType is PostgreSQL's select_common_type for UNION, CASE, VALUES,
 // COALESCE, IN: all unknown -> text; otherwise the first known type,
-// replaced by a later one it casts to implicitly (and not back).
+// replaced by a later one it casts to implicitly (and not back). The
+// result keeps a modifier (VARCHAR(n), NUMERIC(p,s)) only when every input
+// has exactly that type, as select_common_typmod does: an unknown input
+// (a NULL, a string literal) or any differing input drops it.
 func commonType(ts []types.Type, what string) (types.Type, error) {
 	var cand types.Type
-	found := false
+	found, same, allVarchar := false, true, true
 	for _, t := range ts {
 		if t.Kind == types.KindUnknown {
+			same = false
 			continue
+		}
+		if t.Kind != types.KindText || t.Fixed || t.Width == 0 {
+			allVarchar = false
 		}
 		if !found {
 			cand, found = t, true
 			continue
 		}
+		if t != cand {
+			same = false
+		}
 		if t.Kind == cand.Kind {
-			if t != cand {
-				cand = types.Type{Kind: t.Kind} // differing modifiers: drop them
-			}
 			continue
 		}
 		switch {
@@ -95,7 +102,28 @@ func commonType(ts []types.Type, what string) (types.Type, error) {
 	if !found {
 		return types.Text, nil
 	}
+	if !same {
+		switch {
+		case cand.Kind == types.KindText && allVarchar:
+			cand = types.Varchar
+		default:
+			cand = types.Type{Kind: cand.Kind}
+		}
+	}
 	return cand, nil
+}
+
+// withoutTypmod is t without the length of VARCHAR(n) or the precision
+// and scale of NUMERIC(p,s). CHAR(n) is kept: its blank padding is part of
+// its comparison semantics.
+func withoutTypmod(t types.Type) types.Type {
+	switch {
+	case t.Kind == types.KindText && !t.Fixed && t.Width > 0:
+		return types.Varchar
+	case t.Kind == types.KindNumeric:
+		return types.Numeric
+	}
+	return t
 }
 
 // typeName is the name PostgreSQL gives an unaliased cast column
@@ -120,7 +148,7 @@ func typeName(t types.Type) string {
 		if t.Fixed {
 			return "bpchar"
 		}
-		if t.Width > 0 {
+		if t.Width != 0 {
 			return "varchar"
 		}
 		return "text"

@@ -145,7 +145,16 @@ func Cast(d Datum, t Type, ctx CastContext, loc *time.Location) (Datum, error) {
 	}
 	from := d.k
 	if from == KindUnknown {
-		return ParseText(t, d.s, loc)
+		if t.Kind != KindText || t.Width <= 0 {
+			return ParseText(t, d.s, loc)
+		}
+		// As PostgreSQL's coerce_type: the input function sees no length,
+		// which is then applied in ctx (an explicit cast truncates).
+		v, err := ParseText(Text, d.s, loc)
+		if err != nil {
+			return Null, err
+		}
+		return applyTypmod(v, t, ctx)
 	}
 	if from == t.Kind {
 		return applyTypmod(d, t, ctx)
