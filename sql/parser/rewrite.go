@@ -391,6 +391,16 @@ var tidbReserved = func() map[string]bool {
 	return m
 }()
 
+// byKeyword reports whether a BY at this point is the keyword of GROUP
+// BY, ORDER BY or PARTITION BY.
+func (rw *rewriter) byKeyword() bool {
+	if len(rw.out) == 0 {
+		return false
+	}
+	o := rw.out[len(rw.out)-1]
+	return o.kind == tIdent && (o.text == "group" || o.text == "order" || o.text == "partition")
+}
+
 // bareFuncs are PostgreSQL keywords that are function calls without
 // parentheses.
 var bareFuncs = map[string]bool{
@@ -675,6 +685,12 @@ func (rw *rewriter) name(i, hi int) (int, error) {
 		rw.emit(quoteIdent(t.val), t.pos, tQIdent)
 		return i + 1, nil
 	}
+	if t.val == "by" && !rw.byKeyword() {
+		// BY is unreserved in PostgreSQL: anywhere but after GROUP, ORDER
+		// or PARTITION it is a name.
+		rw.emit(quoteIdent(t.val), t.pos, tQIdent)
+		return i + 1, nil
+	}
 	rw.emit(t.val, t.pos, tIdent)
 	return i + 1, nil
 }
@@ -817,6 +833,10 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 			rw.emit("(", t.pos, tPunct)
 			rw.emit(")", t.pos, tPunct)
 			return i + 2, nil
+		}
+	case "by":
+		if !rw.byKeyword() {
+			return rw.name(i, hi)
 		}
 	case "order":
 		if f.funcCall && nx(1).is("by") {
@@ -1094,13 +1114,14 @@ func (rw *rewriter) castCall(i int) (int, error) {
 		return 0, rw.syntaxErr(next)
 	}
 	rw.addCast(typ, name)
+	k := len(rw.casts) - 1 // before the operand adds casts of its own
 	rw.emit(mkCast, rw.toks[i].pos, tIdent)
 	rw.emit("(", rw.toks[i+1].pos, tPunct)
 	if err := rw.rewriteNested(i+2, as); err != nil {
 		return 0, err
 	}
 	rw.emit(",", rw.toks[as].pos, tPunct)
-	rw.emit(strconv.Itoa(len(rw.casts)-1), rw.toks[as].pos, tNumber)
+	rw.emit(strconv.Itoa(k), rw.toks[as].pos, tNumber)
 	rw.emit(")", rw.toks[close].pos, tPunct)
 	return close + 1, nil
 }
@@ -1124,7 +1145,9 @@ func (rw *rewriter) call(name string, pos int, args [][2]int, closePos int) erro
 	return nil
 }
 
-// extract rewrites EXTRACT(field FROM x) to date_part('field', x).
+// extract rewrites EXTRACT(field FROM x) to extract('field', x), the
+// numeric-returning function of PostgreSQL 14 and later (date_part is
+// float8).
 func (rw *rewriter) extract(i int) (int, error) {
 	close := rw.matching(i + 1)
 	if close < 0 {
@@ -1134,7 +1157,7 @@ func (rw *rewriter) extract(i int) (int, error) {
 	if ft.kind != tIdent && ft.kind != tString {
 		return 0, rw.syntaxErr(i + 2)
 	}
-	rw.emit(quoteIdent("date_part"), rw.toks[i].pos, tQIdent)
+	rw.emit(quoteIdent("extract"), rw.toks[i].pos, tQIdent)
 	rw.emit("(", rw.toks[i].pos, tPunct)
 	rw.emit(quoteString(strings.ToLower(ft.val)), ft.pos, tString)
 	rw.emit(",", rw.toks[i+3].pos, tPunct)
