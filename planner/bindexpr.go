@@ -161,9 +161,21 @@ func (b *binder) bindExpr(e ast.Expr, sc *scope) (executor.Expr, error) {
 			return nil, err
 		}
 		if n.Escape != nil {
-			esc, ok := n.Escape.(*ast.Literal)
-			if !ok || esc.Value.IsNull() || esc.Value.Str() != `\` {
-				return nil, sqlerr.Unsupported("LIKE ... ESCAPE with an escape character other than backslash is not supported")
+			// x LIKE p ESCAPE e is x ~~ like_escape(p, e), as in
+			// PostgreSQL; with constant p and e it folds at compile time
+			// and the pattern is compiled once.
+			esc, err := b.bindExpr(n.Escape, sc)
+			if err != nil {
+				return nil, err
+			}
+			if p, err = b.settleUnknown(p); err != nil {
+				return nil, err
+			}
+			if esc, err = b.settleUnknown(esc); err != nil {
+				return nil, err
+			}
+			if p, err = b.call("like_escape", []executor.Expr{p, esc}); err != nil {
+				return nil, err
 			}
 		}
 		op := "~~"

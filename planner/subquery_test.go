@@ -88,6 +88,9 @@ func TestSubqueries(t *testing.T) {
 		{"SELECT id FROM a WHERE x > ANY(ARRAY[25, 35]) ORDER BY id", "4\n6"},
 		{"SELECT id FROM a WHERE x < ALL(ARRAY[25, NULL])", ""},
 		{"SELECT id FROM a WHERE x = ANY($1)", "ERROR 0A000"},
+		// LIKE ... ESCAPE
+		{"SELECT 'a%b' LIKE 'a#%b' ESCAPE '#', 'axb' LIKE 'a#%b' ESCAPE '#', 'a_b' NOT LIKE 'a!_b' ESCAPE '!'", "t f f"},
+		{"SELECT 'a\\b' LIKE 'a\\b' ESCAPE '', 'A%' ILIKE 'a$%' ESCAPE '$'", "t t"},
 	}
 	db := newTestDB(t)
 	db.exec(subSchema)
