@@ -36,8 +36,9 @@ type viewSet struct {
 
 // liveView is a materialized view and the dataflow maintaining it.
 type liveView struct {
-	rel *catalog.Relation
-	df  *planner.Dataflow
+	rel    *catalog.Relation
+	df     *planner.Dataflow
+	unique bool // rows never repeat: stored without reading counts
 }
 
 func newViewSet() *viewSet {
@@ -127,7 +128,7 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catal
 		if out.Len() == 0 {
 			continue
 		}
-		if err := txn.ApplyView(v.rel, out.Rows, out.Weights); err != nil {
+		if err := txn.ApplyView(v.rel, out.Rows, out.Weights, v.unique); err != nil {
 			return nil, err
 		}
 		deltas[v.rel.ID] = widenView(out)
@@ -271,7 +272,7 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 		return nil, err
 	}
 	created, err := c.createRelation(ctx, rel, false, func(txn *storage.Txn) error {
-		return txn.ApplyView(rel, out.Rows, out.Weights)
+		return txn.ApplyView(rel, out.Rows, out.Weights, plan.UniqueRows())
 	})
 	if err != nil {
 		return nil, err
@@ -279,7 +280,7 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 	if !created {
 		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
 	}
-	v := &liveView{rel: rel, df: df}
+	v := &liveView{rel: rel, df: df, unique: plan.UniqueRows()}
 	vs.order = append(vs.order, v)
 	vs.byID[rel.ID] = v
 	return tagOnly("CREATE MATERIALIZED VIEW"), nil
@@ -312,10 +313,11 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		_, df, err := c.newDataflow(ctx, c, mv.Query, env)
+		plan, df, err := c.newDataflow(ctx, c, mv.Query, env)
 		if err != nil {
 			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
 		}
+		v.unique = plan.UniqueRows()
 		if _, err := backfill(ctx, df, store); err != nil {
 			return fmt.Errorf("materialized view %q: backfill: %w", v.rel.Name, err)
 		}
