@@ -225,6 +225,13 @@ func (st *statement) prepare() error {
 	switch n := st.parsed.AST.(type) {
 	case *ast.Query, *ast.Insert, *ast.Update, *ast.Delete, *ast.Explain:
 		var stmt ast.Statement = n
+		if ex, ok := n.(*ast.Explain); ok {
+			// EXPLAIN CREATE MATERIALIZED VIEW shows the plan its dataflow
+			// is built from.
+			if mv, ok := ex.Stmt.(*ast.CreateMaterializedView); ok {
+				stmt = &ast.Explain{Stmt: mv.Query, Analyze: ex.Analyze}
+			}
+		}
 		q, push := n.(*ast.Query)
 		if push = push && q.EmitChanges; push {
 			// Plan once for the columns and parameter types; the push query
