@@ -172,6 +172,9 @@ func (c *Coordinator) dropRelation(ctx context.Context, rel *catalog.Relation) e
 	if err := txn.DropTableData(rel); err != nil {
 		return err
 	}
+	if err := txn.DropState(rel.ID); err != nil {
+		return err
+	}
 	if err := txn.Commit(ctx); err != nil {
 		return err
 	}
