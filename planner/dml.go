@@ -24,6 +24,10 @@ type dmlPlan struct {
 	set       []setItem // UPDATE: over the old row
 	conflict  *conflictPlan
 	returning []executor.Expr // over the final row
+	// dedupe: source rows are the target's columns followed by others
+	// (UPDATE ... FROM, DELETE ... USING) and a target row may come more
+	// than once; it is changed once.
+	dedupe bool
 }
 
 type setItem struct {
@@ -361,61 +365,123 @@ func (b *binder) bindSet(set []*ast.Assignment, rel *catalog.Relation, sc *scope
 	return out, nil
 }
 
-// bindTarget plans the scan of the rows an UPDATE or DELETE changes.
-func (b *binder) bindTarget(t *ast.TableName, where ast.Expr) (*catalog.Relation, *scope, *queryPlan, error) {
-	rel, err := b.relation(t)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	sc := newScope(tableScope(rel, aliasOf(t)), nil)
-	var root node = &scanNode{rel: rel, alias: t.Alias}
-	if where != nil {
-		b.agg, b.clause = nil, "WHERE"
-		pred, err := b.bindExpr(where, sc)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if pred, err = b.coerceBool(pred, "WHERE"); err != nil {
-			return nil, nil, nil, err
-		}
-		root = pushFilter(root, splitAnd(pred))
-	}
-	return rel, sc, &queryPlan{root: root, visible: len(rel.Columns)}, nil
+// dmlTarget is the binding of the rows an UPDATE or DELETE changes: the
+// target table's columns, then those of the FROM (USING) items, then those
+// the statement's subqueries add.
+type dmlTarget struct {
+	rel   *catalog.Relation
+	sc    *scope
+	ap    *applyCtx
+	root  node
+	width int
 }
 
-func (b *binder) planUpdate(n *ast.Update) (*Plan, error) {
-	if len(n.From) > 0 {
-		return nil, sqlerr.Unsupported("UPDATE ... FROM is not supported yet")
+// bindTarget plans the scan of the rows an UPDATE or DELETE changes: the
+// target joined with the FROM / USING items, filtered by WHERE.
+func (b *binder) bindTarget(t *ast.TableName, from []ast.TableExpr, where ast.Expr) (*dmlTarget, error) {
+	rel, err := b.relation(t)
+	if err != nil {
+		return nil, err
 	}
-	rel, sc, src, err := b.bindTarget(n.Table, n.Where)
+	cols := tableScope(rel, aliasOf(t))
+	var root node = &scanNode{rel: rel, alias: t.Alias}
+	if len(from) > 0 {
+		fn, fcols, err := b.bindFrom(from, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range fcols {
+			if c.table != "" && c.table == aliasOf(t) {
+				return nil, sqlerr.New(sqlerr.Code("42712"), "table name \"%s\" specified more than once", c.table)
+			}
+		}
+		root = &joinNode{kind: executor.JoinInner, left: root, right: fn}
+		cols = concatScopes(cols, fcols)
+	}
+	tg := &dmlTarget{rel: rel, sc: newScope(cols, nil), root: root, width: len(cols)}
+	tg.ap = &applyCtx{sc: tg.sc}
+	b.apply = tg.ap
+	if where != nil {
+		b.agg, b.clause = nil, "WHERE"
+		pred, err := b.bindExpr(where, tg.sc)
+		if err != nil {
+			return nil, err
+		}
+		if pred, err = b.coerceBool(pred, "WHERE"); err != nil {
+			return nil, err
+		}
+		conjs := splitAnd(pred)
+		if tg.root, tg.width, conjs, err = b.applyWhere(tg.root, tg.width, conjs, tg.ap.take()); err != nil {
+			return nil, err
+		}
+		tg.root = pushFilter(tg.root, conjs)
+	}
+	return tg, nil
+}
+
+// source finishes the target's plan once the statement's other
+// expressions (SET) are bound: their subqueries are joined in.
+func (b *binder) targetSource(tg *dmlTarget) (*queryPlan, error) {
+	var err error
+	if tg.root, tg.width, err = b.applySubs(tg.root, tg.width, tg.ap.take(), identity); err != nil {
+		return nil, err
+	}
+	return &queryPlan{root: tg.root, visible: tg.width}, nil
+}
+
+// planUpdate plans UPDATE [FROM]. With FROM, a target row that several
+// source rows match is updated once, with one of them (which one is not
+// defined), as in PostgreSQL.
+func (b *binder) planUpdate(n *ast.Update) (*Plan, error) {
+	saveApply := b.apply
+	defer func() { b.apply = saveApply }()
+	tg, err := b.bindTarget(n.Table, n.From, n.Where)
 	if err != nil {
 		return nil, err
 	}
 	b.agg, b.clause = nil, "UPDATE"
-	set, err := b.bindSet(n.Set, rel, sc)
+	set, err := b.bindSet(n.Set, tg.rel, tg.sc)
 	if err != nil {
 		return nil, err
 	}
-	ret, retCols, err := b.bindReturning(n.Returning, rel, aliasOf(n.Table))
+	src, err := b.targetSource(tg)
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{kind: kindUpdate, Columns: retCols, dml: &dmlPlan{kind: kindUpdate, rel: rel, source: src, set: set, returning: ret}}, nil
+	for i := range set {
+		if set[i].e, err = substSubs(set[i].e); err != nil {
+			return nil, err
+		}
+	}
+	b.apply = nil
+	ret, retCols, err := b.bindReturning(n.Returning, tg.rel, aliasOf(n.Table))
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{kind: kindUpdate, Columns: retCols, dml: &dmlPlan{kind: kindUpdate, rel: tg.rel, source: src, set: set,
+		returning: ret, dedupe: len(n.From) > 0}}, nil
 }
 
+// planDelete plans DELETE [USING]; a target row that several USING rows
+// match is deleted once.
 func (b *binder) planDelete(n *ast.Delete) (*Plan, error) {
-	if len(n.Using) > 0 {
-		return nil, sqlerr.Unsupported("DELETE ... USING is not supported yet")
-	}
-	rel, _, src, err := b.bindTarget(n.Table, n.Where)
+	saveApply := b.apply
+	defer func() { b.apply = saveApply }()
+	tg, err := b.bindTarget(n.Table, n.Using, n.Where)
 	if err != nil {
 		return nil, err
 	}
-	ret, retCols, err := b.bindReturning(n.Returning, rel, aliasOf(n.Table))
+	src, err := b.targetSource(tg)
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{kind: kindDelete, Columns: retCols, dml: &dmlPlan{kind: kindDelete, rel: rel, source: src, returning: ret}}, nil
+	b.apply = nil
+	ret, retCols, err := b.bindReturning(n.Returning, tg.rel, aliasOf(n.Table))
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{kind: kindDelete, Columns: retCols, dml: &dmlPlan{kind: kindDelete, rel: tg.rel, source: src,
+		returning: ret, dedupe: len(n.Using) > 0}}, nil
 }
 
 func (d *dmlPlan) explain(sb *strings.Builder) {
@@ -524,11 +590,37 @@ func (d *dmlPlan) run(ctx context.Context, rt *executor.Runtime, comp *executor.
 				return nil, err
 			}
 		}
-	case kindUpdate:
-		for _, old := range rows {
+	case kindUpdate, kindDelete:
+		w := len(rel.Columns)
+		var seen map[string]bool
+		var kb []byte
+		if d.dedupe {
+			seen = map[string]bool{}
+		}
+		for _, row := range rows {
+			old := row[:w:w]
+			if seen != nil {
+				kb = kb[:0]
+				for _, v := range old {
+					kb = types.AppendKey(kb, v)
+				}
+				if seen[string(kb)] {
+					continue
+				}
+				seen[string(kb)] = true
+			}
+			if d.kind == kindDelete {
+				if err := store.Delete(ctx, rel, old); err != nil {
+					return nil, err
+				}
+				if err := emit(old); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			nr := append(types.Row(nil), old...)
 			for i, s := range d.set {
-				v, err := set[i](old)
+				v, err := set[i](row)
 				if err != nil {
 					return nil, err
 				}
@@ -541,15 +633,6 @@ func (d *dmlPlan) run(ctx context.Context, rt *executor.Runtime, comp *executor.
 				return nil, err
 			}
 			if err := emit(nr); err != nil {
-				return nil, err
-			}
-		}
-	case kindDelete:
-		for _, old := range rows {
-			if err := store.Delete(ctx, rel, old); err != nil {
-				return nil, err
-			}
-			if err := emit(old); err != nil {
 				return nil, err
 			}
 		}

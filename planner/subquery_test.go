@@ -224,3 +224,44 @@ func (db *testDB) queryFullUsing(sql string) ([][]string, error) {
 		out = append(out, line)
 	}
 }
+
+const dmlFromSchema = `
+CREATE TABLE a (id INT PRIMARY KEY, k INT, x INT);
+INSERT INTO a VALUES (1, 1, 10), (2, 1, NULL), (3, 2, 20), (4, 3, 30), (5, NULL, 10), (6, 4, 40);
+CREATE TABLE b (id INT PRIMARY KEY, k INT, v INT);
+INSERT INTO b VALUES (10, 1, 10), (11, 1, 15), (12, 2, NULL), (13, 2, 20), (14, 3, 5), (15, NULL, 10);
+`
+
+// TestDMLFromUsing runs each statement on fresh tables, then reads a.
+func TestDMLFromUsing(t *testing.T) {
+	tests := []struct{ sql, want string }{
+		{"UPDATE a SET x = b.v FROM b WHERE b.id = a.id + 9", "1 1 10\n2 1 15\n3 2 NULL\n4 3 20\n5 NULL 5\n6 4 10"},
+		{"UPDATE a SET x = 0 FROM b WHERE b.k = a.k AND b.v IS NULL", "1 1 10\n2 1 NULL\n3 2 0\n4 3 30\n5 NULL 10\n6 4 40"},
+		{"UPDATE a SET x = (SELECT max(v) FROM b WHERE b.k = a.k)", "1 1 15\n2 1 15\n3 2 20\n4 3 5\n5 NULL NULL\n6 4 NULL"},
+		{"UPDATE a SET x = (SELECT count(*) FROM b WHERE b.k = a.k) WHERE NOT EXISTS (SELECT 1 FROM b WHERE b.v = a.x)", "1 1 10\n2 1 2\n3 2 20\n4 3 1\n5 NULL 10\n6 4 0"},
+		{"DELETE FROM a USING b WHERE b.k = a.k", "5 NULL 10\n6 4 40"},
+		{"DELETE FROM a WHERE x IN (SELECT v FROM b WHERE b.k = a.k)", "2 1 NULL\n4 3 30\n5 NULL 10\n6 4 40"},
+		{"DELETE FROM a WHERE x NOT IN (SELECT v FROM b WHERE b.k = a.k)", "1 1 10\n2 1 NULL\n3 2 20"},
+	}
+	for _, tc := range tests {
+		db := newTestDB(t)
+		db.exec(dmlFromSchema)
+		if _, _, _, err := db.query(tc.sql); err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		_, rows, _, err := db.query("SELECT id, k, x FROM a ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rowsText(rows); got != tc.want {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tc.sql, got, tc.want)
+		}
+	}
+	db := newTestDB(t)
+	db.exec(dmlFromSchema)
+	_, rows, tag, err := db.query("UPDATE a SET x = b.v FROM b WHERE b.k = a.k RETURNING a.id")
+	if err != nil || tag != "UPDATE 4" || len(rows) != 4 {
+		t.Errorf("UPDATE FROM with several matches per row: %v %q %v", err, tag, rows)
+	}
+}
