@@ -12,8 +12,8 @@
 //
 // Operator state is explicit (hash maps keyed by types.AppendKey bytes) and
 // holds what is needed to retract: aggregates keep running sums with
-// counts and MIN/MAX keep multisets, joins keep both sides indexed with
-// multiplicities and outer-join match counts, DISTINCT keeps counts.
+// counts and MIN/MAX keep ordered multisets (the next extreme in O(log n)),
+// joins keep both sides indexed by key, then by row, with multiplicities and outer-join match counts, DISTINCT keeps counts.
 //
 // Nothing here is safe for concurrent use: a graph is driven by one
 // goroutine at a time.
