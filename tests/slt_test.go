@@ -38,6 +38,14 @@ import (
 // `skipif <engine>` / `onlyif <engine>` (engine weir or postgres) may precede
 // a record; each use needs a comment saying why. `halt` stops the file.
 //
+// `control refresh-views` (views_*.slt): from there on, on PostgreSQL only,
+// every query record and every CREATE statement is preceded by REFRESH
+// MATERIALIZED VIEW of every live materialized view the file created, in
+// creation order (as the shared conformance runner's --postgres-refresh
+// does). Weir gets no refresh: its views must already be up to date when the
+// write returns. PostgreSQL so checks the expected results of views that
+// Weir maintains incrementally.
+//
 // SLT_TARGET=postgres (or weir) runs one side only; SLT_FILE=<glob> picks files.
 
 type sltRecord struct {
@@ -52,6 +60,7 @@ type sltRecord struct {
 	expect   []string
 	skipIf   []string
 	onlyIf   []string
+	refresh  bool // control refresh-views was in effect
 }
 
 var sqlstateRE = regexp.MustCompile(`^[0-9A-Z]{5}$`)
@@ -69,13 +78,14 @@ func parseSLT(path string) ([]sltRecord, error) {
 	lineNo := 0
 	var startLine int
 	var skip, only []string
+	refresh := false
 	flush := func() error {
 		if len(lines) == 0 {
 			return nil
 		}
 		defer func() { lines = nil }()
 		head := strings.Fields(lines[0])
-		r := sltRecord{line: startLine, skipIf: skip, onlyIf: only}
+		r := sltRecord{line: startLine, skipIf: skip, onlyIf: only, refresh: refresh}
 		skip, only = nil, nil
 		body := lines[1:]
 		switch head[0] {
@@ -151,6 +161,11 @@ func parseSLT(path string) ([]sltRecord, error) {
 				continue
 			case t == "halt":
 				return recs, nil
+			case t == "control refresh-views":
+				refresh = true
+				continue
+			case strings.HasPrefix(t, "control "):
+				return nil, fmt.Errorf("%s:%d: unknown directive %q", path, lineNo, t)
 			}
 			startLine = lineNo
 			lines = append(lines, line)
@@ -244,12 +259,78 @@ type sltReporter interface {
 	Errorf(format string, args ...any)
 }
 
+var (
+	createMatViewRE = regexp.MustCompile(`(?is)^\s*create\s+materialized\s+view\s+(?:if\s+not\s+exists\s+)?([a-z_][a-z0-9_]*)`)
+	dropMatViewRE   = regexp.MustCompile(`(?is)^\s*drop\s+materialized\s+view\s+(?:if\s+exists\s+)?([a-z_][a-z0-9_,\s]*?)\s*(cascade|restrict)?\s*;?\s*$`)
+	createRE        = regexp.MustCompile(`(?is)^\s*create\s`)
+)
+
+// matViews tracks the live materialized views of a file, in creation order.
+type matViews struct{ names []string }
+
+func (m *matViews) apply(sql string) {
+	if g := createMatViewRE.FindStringSubmatch(sql); g != nil {
+		m.names = append(m.names, strings.ToLower(g[1]))
+		return
+	}
+	if g := dropMatViewRE.FindStringSubmatch(sql); g != nil {
+		for _, n := range strings.Split(g[1], ",") {
+			n = strings.ToLower(strings.TrimSpace(n))
+			for i, x := range m.names {
+				if x == n {
+					m.names = append(m.names[:i:i], m.names[i+1:]...)
+					break
+				}
+			}
+		}
+		// CASCADE drops dependents too; refreshing one that is gone fails,
+		// so dependents are found again by asking the server (see refresh).
+	}
+}
+
+// refresh runs REFRESH MATERIALIZED VIEW for each live view (PostgreSQL only).
+func (m *matViews) refresh(ctx context.Context, c *pgconn.PgConn) error {
+	live := m.names[:0:0]
+	for _, n := range m.names {
+		_, _, err := execText(ctx, c, "REFRESH MATERIALIZED VIEW "+n)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42P01" { // dropped by a CASCADE
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("REFRESH MATERIALIZED VIEW %s: %w", n, err)
+		}
+		live = append(live, n)
+	}
+	m.names = live
+	return nil
+}
+
 func runSLT(t sltReporter, engine, path string, recs []sltRecord, c *pgconn.PgConn) {
+	runSLTRewrite(t, engine, path, recs, c, nil)
+}
+
+// runSLTRewrite is runSLT; when rewrites is not nil it also records each
+// query record's actual rows (sorted for rowsort) by the record's line.
+func runSLTRewrite(t sltReporter, engine, path string, recs []sltRecord, c *pgconn.PgConn, rewrites map[int][]string) {
 	name := filepath.Base(path)
 	failures := 0
+	var mv matViews
 	for _, r := range recs {
 		if !r.applies(engine) {
 			continue
+		}
+		if r.refresh && engine == "postgres" && (r.kind == "query" || createRE.MatchString(r.sql)) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := mv.refresh(ctx, c)
+			cancel()
+			if err != nil {
+				t.Errorf("%s:%d: %v", name, r.line, err)
+				failures++
+			}
+		}
+		if r.kind == "statement" {
+			mv.apply(r.sql)
 		}
 		if failures >= 25 {
 			t.Errorf("%s: too many failures, stopping", name)
@@ -307,6 +388,9 @@ func runSLT(t sltReporter, engine, path string, recs []sltRecord, c *pgconn.PgCo
 			sort.Strings(got)
 			sort.Strings(want)
 		}
+		if rewrites != nil {
+			rewrites[r.line] = got
+		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			fail("results differ\n--- got\n%s\n--- want\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
@@ -343,6 +427,14 @@ func TestSLT(t *testing.T) {
 						t.Fatal(err)
 					}
 					c := connect(t, pg.DSN(db), pgx.QueryExecModeSimpleProtocol)
+					if os.Getenv("SLT_REWRITE") == "1" {
+						got := map[int][]string{}
+						runSLTRewrite(discard{}, "postgres", path, recs, c.PgConn(), got)
+						if err := rewriteSLT(path, got); err != nil {
+							t.Fatal(err)
+						}
+						return
+					}
 					runSLT(t, "postgres", path, recs, c.PgConn())
 				})
 			}
@@ -398,4 +490,40 @@ func TestSLTRunnerDetectsMismatch(t *testing.T) {
 			t.Errorf("%s: %d failures reported, want %d:\n%s", filepath.Base(tc.path), len(rep.msgs), tc.want, strings.Join(rep.msgs, "\n"))
 		}
 	}
+}
+
+type discard struct{}
+
+func (discard) Errorf(string, ...any) {}
+
+// rewriteSLT replaces the expected rows of the query records at the given
+// lines with PostgreSQL's (SLT_REWRITE=1 SLT_TARGET=postgres SLT_FILE=x.slt):
+// the way to write a new file's expectations, to be read before committing.
+func rewriteSLT(path string, got map[int][]string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(b), "\n")
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		rows, ok := got[i+1]
+		if !ok {
+			out = append(out, lines[i])
+			continue
+		}
+		// copy the record head and SQL up to ----, then the new rows, then skip the old ones
+		for ; i < len(lines) && strings.TrimSpace(lines[i]) != "" && lines[i] != "----"; i++ {
+			out = append(out, lines[i])
+		}
+		out = append(out, "----")
+		out = append(out, rows...)
+		for i < len(lines) && strings.TrimSpace(lines[i]) != "" {
+			i++
+		}
+		if i < len(lines) {
+			out = append(out, lines[i])
+		}
+	}
+	return os.WriteFile(path, []byte(strings.Join(out, "\n")), 0o644)
 }
