@@ -43,9 +43,8 @@ func (p *Plan) Dataflow(ctx context.Context, rt *executor.Runtime) (*Dataflow, e
 	if p.kind != kindQuery {
 		return nil, sqlerr.Unsupported("only queries can be maintained incrementally")
 	}
-	if len(p.subs) > 0 {
-		return nil, sqlerr.Unsupported("subqueries in expressions cannot be maintained incrementally yet").
-			WithHint("Rewrite the subquery as a join.")
+	if err := p.Incremental(); err != nil {
+		return nil, err
 	}
 	comp, err := p.compiler(ctx, rt)
 	if err != nil {
