@@ -471,7 +471,11 @@ func (c *converter) tableExpr(n tast.ResultSetNode) (ast.TableExpr, error) {
 				return nil, err
 			}
 		}
-		for _, u := range n.Using {
+		for i, u := range n.Using {
+			if i == 0 && u.Name.O == mkFullJoin {
+				j.Kind = ast.FullJoin
+				continue
+			}
 			j.Using = append(j.Using, u.Name.O)
 		}
 		return j, nil
