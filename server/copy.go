@@ -70,8 +70,15 @@ func (c *conn) copyIn(ctx context.Context, ci CopyIn) (string, error) {
 
 // copyOut runs the COPY TO STDOUT sub-protocol.
 func (c *conn) copyOut(ctx context.Context, co CopyOut) (string, error) {
+	format := int16(pgproto3.TextFormat)
+	if co.Binary() {
+		format = pgproto3.BinaryFormat
+	}
 	cols := make([]uint16, max(co.Columns(), 0))
-	c.send(&pgproto3.CopyOutResponse{OverallFormat: pgproto3.TextFormat, ColumnFormatCodes: cols})
+	for i := range cols {
+		cols[i] = uint16(format)
+	}
+	c.send(&pgproto3.CopyOutResponse{OverallFormat: byte(format), ColumnFormatCodes: cols})
 	for {
 		data, ok, err := co.Next(ctx)
 		if err != nil {

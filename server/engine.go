@@ -118,6 +118,9 @@ type CopyIn interface {
 // CopyOut produces COPY TO STDOUT data.
 type CopyOut interface {
 	Columns() int
+	// Binary reports the binary COPY format: Next returns the header with
+	// the first tuple and the trailer last.
+	Binary() bool
 	// Next returns the next CopyData payload (one line, terminator
 	// included); ok is false at the end.
 	Next(ctx context.Context) (data []byte, ok bool, err error)

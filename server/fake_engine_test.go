@@ -282,6 +282,7 @@ type fakeCopyOut struct {
 }
 
 func (c *fakeCopyOut) Columns() int { return 2 }
+func (c *fakeCopyOut) Binary() bool { return false }
 func (c *fakeCopyOut) Next(ctx context.Context) ([]byte, bool, error) {
 	if c.i >= len(c.lines) {
 		return nil, false, nil

@@ -28,6 +28,7 @@ const maxCopyLine = 64 << 20
 // copyFormat holds the resolved options of a COPY.
 type copyFormat struct {
 	csv     bool
+	binary  bool
 	header  bool
 	delim   byte
 	null    string
@@ -40,7 +41,15 @@ func resolveCopyFormat(n *ast.Copy) (copyFormat, error) {
 	f := copyFormat{delim: '\t', null: `\N`, quote: '"', escape: '"'}
 	switch n.Format {
 	case ast.CopyBinary:
-		return f, sqlerr.Unsupported("COPY in binary format is not supported").WithHint("Use FORMAT text or FORMAT csv.")
+		f.binary = true
+		switch {
+		case n.Delimiter != "":
+			return f, sqlerr.New(sqlerr.SyntaxError, "cannot specify DELIMITER in BINARY mode")
+		case n.HasNull:
+			return f, sqlerr.New(sqlerr.SyntaxError, "cannot specify NULL in BINARY mode")
+		case n.Header:
+			return f, sqlerr.New(sqlerr.SyntaxError, "cannot specify HEADER in BINARY mode")
+		}
 	case ast.CopyCSV:
 		f.csv, f.delim, f.null = true, ',', ""
 	}
@@ -186,6 +195,7 @@ type copyIn struct {
 	n          int64
 	ended      bool
 	fields     []field
+	headerDone bool // binary: the file header has been read
 }
 
 // field is one decoded field: its text, or NULL.
@@ -195,11 +205,14 @@ type field struct {
 }
 
 func (c *copyIn) Columns() int { return c.f.columns }
-func (c *copyIn) Binary() bool { return false }
+func (c *copyIn) Binary() bool { return c.f.binary }
 
 func (c *copyIn) Write(ctx context.Context, data []byte) error {
 	if c.ended {
 		return nil
+	}
+	if c.f.binary {
+		return c.writeBinary(ctx, data)
 	}
 	c.buf = append(c.buf, data...)
 	for {
@@ -458,7 +471,11 @@ func (c *copyIn) splitCSV(rec []byte, out []field) ([]field, error) {
 
 func (c *copyIn) Done(ctx context.Context) (string, error) {
 	defer c.finish()
-	if !c.ended {
+	if c.f.binary {
+		if err := c.endBinary(); err != nil {
+			return "", err
+		}
+	} else if !c.ended {
 		for len(c.buf) > 0 {
 			rec, rest, ok, err := c.nextRecord(c.buf, true)
 			if err != nil {
@@ -519,6 +536,7 @@ type copyOut struct {
 }
 
 func (c *copyOut) Columns() int { return c.f.columns }
+func (c *copyOut) Binary() bool { return c.f.binary }
 
 func (c *copyOut) Next(ctx context.Context) ([]byte, bool, error) {
 	if c.pendingHeader {
@@ -534,10 +552,23 @@ func (c *copyOut) Next(ctx context.Context) ([]byte, bool, error) {
 	}
 	if !ok {
 		c.done = true
+		if c.f.binary {
+			c.buf = appendBinaryTrailer(c.buf[:0], c.n == 0)
+			return c.buf, true, nil
+		}
 		return nil, false, nil
 	}
 	c.n++
 	c.buf = c.buf[:0]
+	if c.f.binary {
+		if c.n == 1 {
+			c.buf = appendBinaryHeader(c.buf)
+		}
+		if c.buf, err = appendBinaryRow(c.buf, row); err != nil {
+			return nil, false, err
+		}
+		return c.buf, true, nil
+	}
 	var tmp []byte
 	for i, d := range row {
 		if i > 0 {

@@ -471,11 +471,7 @@ func (c *converter) tableExpr(n tast.ResultSetNode) (ast.TableExpr, error) {
 				return nil, err
 			}
 		}
-		for i, u := range n.Using {
-			if i == 0 && u.Name.O == mkFullJoin {
-				j.Kind = ast.FullJoin
-				continue
-			}
+		for _, u := range n.Using {
 			j.Using = append(j.Using, u.Name.O)
 		}
 		return j, nil

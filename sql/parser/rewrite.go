@@ -878,15 +878,8 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 			return j + 1, nil
 		}
 	case "using":
-		if f.pendingFull && nx(1).isP("(") {
-			// FULL JOIN ... USING (a, b): the LEFT JOIN carries the marker as
-			// its first USING column, which conversion removes.
-			f.pendingFull = false
-			rw.emit("using", t.pos, tIdent)
-			rw.emit("(", rw.toks[i+1].pos, tPunct)
-			rw.emit(mkFullJoin, rw.toks[i+1].pos, tIdent)
-			rw.emit(",", rw.toks[i+1].pos, tPunct)
-			return i + 2, nil
+		if f.pendingFull {
+			return 0, sqlerr.Unsupported("FULL JOIN with USING is not supported").WithPosition(charPos(rw.src, t.pos))
 		}
 	case "on":
 		if f.pendingFull {
