@@ -469,3 +469,123 @@ func TestPushQueryPsqlCopy(t *testing.T) {
 		t.Errorf("after psql went away: %d %v", n, err)
 	}
 }
+
+// TestViewsConcurrentWriters: several sessions write the same tables at once
+// (inserts, updates moving rows between groups, deletes, transactions);
+// afterwards every view equals its defining query run as a batch on Weir
+// over the same rows, and PostgreSQL agrees once given those rows.
+func TestViewsConcurrentWriters(t *testing.T) {
+	w := startWeir(t)
+	ctx := testCtx(t, 2*time.Minute)
+	c := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	mustExec(t, ctx, c, `CREATE TABLE cw (id INT PRIMARY KEY, g INT, v INT, s TEXT)`)
+	mustExec(t, ctx, c, `CREATE TABLE cg (g INT PRIMARY KEY, name TEXT)`)
+	mustExec(t, ctx, c, `INSERT INTO cg VALUES (0, 'a'), (1, 'b'), (2, 'c'), (3, NULL)`)
+	views := map[string]string{
+		"cw_agg":  `SELECT g, count(*) AS n, sum(v) AS sv, min(v) AS lo, max(s) AS hs, count(DISTINCT v) AS dv FROM cw GROUP BY g`,
+		"cw_join": `SELECT cg.name, count(cw.id) AS n, sum(cw.v) AS sv FROM cg LEFT JOIN cw ON cw.g = cg.g GROUP BY cg.name`,
+		"cw_top":  `SELECT id, v FROM cw ORDER BY v DESC, id LIMIT 4`,
+		"cw_nest": `SELECT n, count(*) AS ngroups FROM cw_agg GROUP BY n`,
+	}
+	for _, n := range []string{"cw_agg", "cw_join", "cw_top", "cw_nest"} {
+		mustExec(t, ctx, c, "CREATE MATERIALIZED VIEW "+n+" AS "+views[n])
+	}
+	var wg sync.WaitGroup
+	var writes atomic.Int64
+	deadline := time.Now().Add(4 * time.Second)
+	for wkr := 0; wkr < 4; wkr++ {
+		wg.Add(1)
+		go func(wkr int) {
+			defer wg.Done()
+			cc, err := pgx.Connect(ctx, w.DSN())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer cc.Close(context.Background())
+			for i := 0; time.Now().Before(deadline); i++ {
+				id := wkr*100000 + i
+				var stmts []string
+				switch i % 6 {
+				case 0, 1, 2:
+					stmts = []string{fmt.Sprintf(`INSERT INTO cw VALUES (%d, %d, %d, 's%d')`, id, i%4, (i*7)%13, i%5)}
+				case 3:
+					stmts = []string{fmt.Sprintf(`UPDATE cw SET g = (g + 1) %% 4, v = v + 1 WHERE id = %d`, id-2)}
+				case 4:
+					stmts = []string{fmt.Sprintf(`DELETE FROM cw WHERE id = %d`, id-4)}
+				case 5:
+					stmts = []string{"BEGIN", fmt.Sprintf(`UPDATE cw SET v = NULL WHERE id = %d`, id-1),
+						fmt.Sprintf(`INSERT INTO cw VALUES (%d, NULL, 1, NULL)`, id), "COMMIT"}
+				}
+				for _, s := range stmts {
+					if _, err := cc.Exec(ctx, s); err != nil {
+						var pe *pgconn.PgError
+						if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "25P02") {
+							continue // a serialization conflict is a fair answer to concurrent writers
+						}
+						t.Errorf("writer %d: %s: %v", wkr, s, err)
+						return
+					}
+				}
+				writes.Add(1)
+			}
+		}(wkr)
+	}
+	wg.Wait()
+	t.Logf("%d writes from 4 sessions", writes.Load())
+	for name, q := range views {
+		got, err := viewRows(ctx, c.PgConn(), "SELECT * FROM "+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// cw_nest reads cw_agg: its batch query must read the base table
+		batch := strings.ReplaceAll(q, "FROM cw_agg", "FROM ("+views["cw_agg"]+") x")
+		want, err := viewRows(ctx, c.PgConn(), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("view %s differs from its query run as a batch\n%s", name, rowDiff(got, want))
+		}
+	}
+	// and PostgreSQL over the same rows agrees with the batch answers
+	pg := postgres(t)
+	if err := pg.CreateDB(ctx, "views_concurrent"); err != nil {
+		t.Fatal(err)
+	}
+	pc := connect(t, pg.DSN("views_concurrent"), pgx.QueryExecModeSimpleProtocol).PgConn()
+	for _, s := range []string{`CREATE TABLE cw (id INT PRIMARY KEY, g INT, v INT, s TEXT)`, `CREATE TABLE cg (g INT PRIMARY KEY, name TEXT)`} {
+		if _, _, err := execText(ctx, pc, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tbl := range []string{"cw", "cg"} {
+		rows, _, err := execText(ctx, c.PgConn(), "SELECT * FROM "+tbl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			vals := make([]string, len(r))
+			for i, v := range r {
+				if v == nil {
+					vals[i] = "NULL"
+				} else {
+					vals[i] = "'" + strings.ReplaceAll(*v, "'", "''") + "'"
+				}
+			}
+			if _, _, err := execText(ctx, pc, "INSERT INTO "+tbl+" VALUES ("+strings.Join(vals, ", ")+")"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, q := range views {
+		got, _ := viewRows(ctx, c.PgConn(), "SELECT * FROM "+name)
+		want, err := viewRows(ctx, pc, strings.ReplaceAll(q, "FROM cw_agg", "FROM ("+views["cw_agg"]+") x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("view %s differs from PostgreSQL over the same rows\n%s", name, rowDiff(got, want))
+		}
+	}
+}
