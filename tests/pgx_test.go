@@ -44,7 +44,7 @@ func TestPgxTypesAndParams(t *testing.T) {
 				c := connect(t, s.dsn, m.mode)
 				tbl := "typed_" + m.name
 				mustExec(t, ctx, c, `CREATE TABLE `+tbl+` (id BIGINT PRIMARY KEY, b BOOLEAN, s SMALLINT, i INTEGER,
-					r REAL, d DOUBLE PRECISION, n NUMERIC(12,3), v VARCHAR(20), tx TEXT, bt BYTEA, dt DATE,
+					r REAL, d DOUBLE PRECISION, n NUMERIC(12,3), v VARCHAR(20), tx TEXT, by BYTEA, dt DATE,
 					ts TIMESTAMP, tz TIMESTAMPTZ, iv INTERVAL, j JSONB)`)
 				ts := time.Date(2024, 2, 29, 13, 14, 15, 123456000, time.UTC)
 				num := pgtype.Numeric{Int: big.NewInt(1234567), Exp: -3, Valid: true}
@@ -75,7 +75,7 @@ func TestPgxTypesAndParams(t *testing.T) {
 					iv  pgtype.Interval
 					j   map[string]any
 				)
-				err := c.QueryRow(ctx, `SELECT b, s, i, r, d, n, v, tx, bt, dt, ts, tz, iv, j FROM `+tbl+` WHERE id = $1`, int64(1)).
+				err := c.QueryRow(ctx, `SELECT b, s, i, r, d, n, v, tx, by, dt, ts, tz, iv, j FROM `+tbl+` WHERE id = $1`, int64(1)).
 					Scan(&b, &sm, &i, &r, &d, &n, &v, &tx, &by, &dt, &gts, &gtz, &iv, &j)
 				if err != nil {
 					t.Fatalf("select: %v", err)
