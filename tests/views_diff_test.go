@@ -568,7 +568,11 @@ func (d *diffCase) fromClause(joinChance int) (string, []qcol) {
 		if !ok {
 			continue
 		}
-		conds = append(conds, l.ref+" = "+r.ref)
+		if d.rng.Intn(6) == 0 {
+			conds = append(conds, l.ref+" IS NOT DISTINCT FROM "+r.ref)
+		} else {
+			conds = append(conds, l.ref+" = "+r.ref)
+		}
 	}
 	if len(conds) == 0 { // no shared type: a cross join filtered by a predicate
 		conds = append(conds, "true")
@@ -594,6 +598,9 @@ func (d *diffCase) fromClause(joinChance int) (string, []qcol) {
 
 // viewSQL builds one random view query.
 func (d *diffCase) viewSQL() string {
+	if d.rng.Intn(5) == 0 {
+		return d.viewSQLMore()
+	}
 	switch d.rng.Intn(7) {
 	case 0, 1: // filter + projection (maybe over a join)
 		from, cols := d.fromClause(2)
@@ -820,4 +827,76 @@ func rowDiff(got, want []string) string {
 		}
 	}
 	return b.String()
+}
+
+// viewSQLMore builds the rest of the grammar: subqueries (EXISTS,
+// NOT EXISTS, IN, NOT IN, scalar subqueries against an aggregate), subqueries
+// in FROM and WITH, DISTINCT ON, non-equi joins, top-N per group. Weir may
+// refuse some with 0A000 (counted and logged as gaps, not failures); once
+// accepted, they are compared like every other view.
+func (d *diffCase) viewSQLMore() string {
+	a, b := d.source(), d.source()
+	ac, bc := relCols("a", a.cols), relCols("b", b.cols)
+	where := func() string {
+		if d.rng.Intn(2) == 0 {
+			return " AND " + d.pred(bc, 0)
+		}
+		return ""
+	}
+	proj := func() string { return strings.Join(d.projection(ac), ", ") }
+	switch d.rng.Intn(9) {
+	case 0, 1: // EXISTS / NOT EXISTS, correlated
+		x, _ := d.pick(d.known(ac), tInt, tBig, tText, tNum)
+		y, ok := d.pick(bc, x.typ)
+		if x.ref == "" || !ok {
+			return d.viewSQL()
+		}
+		not := []string{"", "NOT "}[d.rng.Intn(2)]
+		return fmt.Sprintf("SELECT %s FROM %s AS a WHERE %sEXISTS (SELECT 1 FROM %s AS b WHERE %s = %s%s)",
+			proj(), a.name, not, b.name, y.ref, x.ref, where())
+	case 2: // IN / NOT IN (NOT IN with NULLs is the classic trap)
+		x, _ := d.pick(d.known(ac), tInt, tBig, tText, tNum)
+		y, ok := d.pick(bc, x.typ)
+		if x.ref == "" || !ok {
+			return d.viewSQL()
+		}
+		not := []string{"", "NOT "}[d.rng.Intn(2)]
+		return fmt.Sprintf("SELECT %s FROM %s AS a WHERE %s %sIN (SELECT %s FROM %s AS b WHERE true%s)",
+			proj(), a.name, x.ref, not, y.ref, b.name, where())
+	case 3: // compared against an aggregate of another relation (maybe correlated)
+		x, _ := d.pick(d.known(ac), tInt, tBig, tNum)
+		y, ok := d.pick(bc, x.typ)
+		if x.ref == "" || !ok {
+			return d.viewSQL()
+		}
+		corr := ""
+		if k, ok := d.pick(bc, tInt); ok && d.rng.Intn(2) == 0 {
+			corr = fmt.Sprintf(" AND %s = a.k", k.ref)
+		}
+		return fmt.Sprintf("SELECT %s FROM %s AS a WHERE %s %s (SELECT %s(%s) FROM %s AS b WHERE true%s%s)",
+			proj(), a.name, x.ref, d.cmp(), []string{"max", "min", "avg", "sum"}[d.rng.Intn(4)], y.ref, b.name, where(), corr)
+	case 4: // subquery in FROM: an aggregate of an aggregate
+		return fmt.Sprintf("SELECT g0, count(*) AS n, sum(a0) AS s FROM (SELECT k AS g0, count(*) AS a0 FROM %s WHERE %s GROUP BY k) AS sq GROUP BY g0",
+			d.tables[d.rng.Intn(len(d.tables))].name, d.pred(relCols("", d.tables[0].cols[:3]), 1))
+	case 5: // WITH
+		t0 := d.tables[d.rng.Intn(len(d.tables))]
+		t1 := d.tables[d.rng.Intn(len(d.tables))]
+		return fmt.Sprintf("WITH c AS (SELECT k, count(*) AS n FROM %s GROUP BY k) SELECT x.id, x.s, c.n FROM %s AS x %s c ON x.k = c.k",
+			t0.name, t1.name, []string{"JOIN", "LEFT JOIN"}[d.rng.Intn(2)])
+	case 6: // DISTINCT ON, ordered by every output column so the result is determined
+		tb := d.tables[d.rng.Intn(len(d.tables))]
+		return fmt.Sprintf("SELECT DISTINCT ON (k) k, s, id FROM %s ORDER BY k, s %s, id", tb.name, []string{"", "DESC"}[d.rng.Intn(2)])
+	case 7: // non-equi join only
+		x, _ := d.pick(d.known(ac), tInt, tBig)
+		y, ok := d.pick(bc, x.typ)
+		if x.ref == "" || !ok {
+			return d.viewSQL()
+		}
+		kind := []string{"JOIN", "LEFT JOIN"}[d.rng.Intn(2)]
+		return fmt.Sprintf("SELECT a.id AS o0, b.id AS o1 FROM %s AS a %s %s AS b ON %s %s %s", a.name, kind, b.name, x.ref, []string{"<", ">=", "<>"}[d.rng.Intn(3)], y.ref)
+	default: // top-N per group
+		tb := d.tables[d.rng.Intn(len(d.tables))]
+		return fmt.Sprintf("SELECT k, s, id FROM (SELECT k, s, id, row_number() OVER (PARTITION BY k ORDER BY s %s, id) AS rn FROM %s) AS r WHERE rn <= %d",
+			[]string{"", "DESC"}[d.rng.Intn(2)], tb.name, 1+d.rng.Intn(2))
+	}
 }
