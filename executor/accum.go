@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"errors"
 	"math"
 	"math/bits"
 	"slices"
@@ -82,9 +83,15 @@ type accumulator interface {
 	// add applies row with weight w (negative retracts).
 	add(row types.Row, w int64) error
 	result() (types.Datum, error)
+	// appendState and restoreState save and load the accumulator's
+	// state (accumstate.go).
+	appendState(buf []byte) []byte
+	restoreState(r *stateReader)
 }
 
-func newAccumulator(s *AggSpec) accumulator {
+// newAccumulator returns the accumulator of s. appendOnly: it will only
+// see insertions (weights > 0), so it may keep less state.
+func newAccumulator(s *AggSpec, appendOnly bool) accumulator {
 	var a accumulator
 	col := -1
 	if len(s.Args) > 0 {
@@ -108,7 +115,7 @@ func newAccumulator(s *AggSpec) accumulator {
 			a = &numericSumAcc{col: col, avg: avg}
 		}
 	case AggMin, AggMax, AggAnyValue:
-		a = &minMaxAcc{col: col, max: s.Func == AggMax}
+		a = &minMaxAcc{col: col, max: s.Func == AggMax, appendOnly: appendOnly}
 	case AggBoolAnd, AggBoolOr:
 		a = &boolAcc{col: col, or: s.Func == AggBoolOr}
 	case AggStringAgg:
@@ -334,11 +341,14 @@ func (a *intervalSumAcc) result() (types.Datum, error) {
 
 // minMaxAcc keeps the multiset of values in order (a sortedMultiset), so
 // that retracting the current minimum (maximum) finds the next one in
-// O(log n) instead of rescanning every value.
+// O(log n) instead of rescanning every value. In append-only mode (its
+// input never retracts) it keeps only the current extreme.
 type minMaxAcc struct {
-	col  int
-	max  bool
-	vals sortedMultiset
+	col        int
+	max        bool
+	appendOnly bool
+	vals       sortedMultiset
+	cur        types.Datum // append-only: the extreme so far (NULL: none)
 }
 
 func (a *minMaxAcc) add(row types.Row, w int64) error {
@@ -346,11 +356,25 @@ func (a *minMaxAcc) add(row types.Row, w int64) error {
 	if d.IsNull() {
 		return nil
 	}
+	if a.appendOnly {
+		if w <= 0 {
+			return errors.New("executor: retraction reached an append-only min/max")
+		}
+		if a.cur.IsNull() {
+			a.cur = d
+		} else if c := types.Compare(d, a.cur); (a.max && c > 0) || (!a.max && c < 0) {
+			a.cur = d
+		}
+		return nil
+	}
 	a.vals.add(d, w)
 	return nil
 }
 
 func (a *minMaxAcc) result() (types.Datum, error) {
+	if a.appendOnly {
+		return a.cur, nil
+	}
 	var e *mmEntry
 	if a.max {
 		e = a.vals.last()

@@ -22,15 +22,25 @@ type Aggregate struct {
 	dirty   []*aggGroup
 	keyBuf  []byte
 	started bool
+	// appendOnly: the input only inserts (see Graph.SetAppendOnly), so
+	// accumulators keep only what insertions need.
+	appendOnly bool
+	// unsaved are the groups changed since the last SaveDirty (a group
+	// deleted and created again appears twice: SaveDirty writes the live
+	// one).
+	unsaved []*aggGroup
+	saveBuf []byte
+	saveKey []byte
 }
 
 type aggGroup struct {
-	keyRow types.Row
-	count  int64
-	accs   []accumulator
-	out    types.Row // last emitted row, nil if none
-	dirty  bool
-	key    string
+	keyRow  types.Row
+	count   int64
+	accs    []accumulator
+	out     types.Row // last emitted row, nil if none
+	dirty   bool
+	unsaved bool
+	key     string
 }
 
 // NewAggregate returns an aggregate operator. scalar is true for an
@@ -45,11 +55,13 @@ func (a *Aggregate) newGroup(key string, r types.Row) *aggGroup {
 		g.keyRow[i] = r[c]
 	}
 	for i := range a.specs {
-		g.accs[i] = newAccumulator(&a.specs[i])
+		g.accs[i] = newAccumulator(&a.specs[i], a.appendOnly)
 	}
 	a.groups[key] = g
 	return g
 }
+
+func (a *Aggregate) setAppendOnly() { a.appendOnly = true }
 
 // Push implements Operator.
 func (a *Aggregate) Push(ctx context.Context, _ int, b *Batch) error {
@@ -93,6 +105,10 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 	a.started = true
 	for _, g := range a.dirty {
 		g.dirty = false
+		if !g.unsaved {
+			g.unsaved = true
+			a.unsaved = append(a.unsaved, g)
+		}
 		var row types.Row
 		if g.count > 0 || a.scalar {
 			row = make(types.Row, len(g.keyRow)+len(g.accs))
@@ -126,6 +142,65 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 	clear(a.dirty)
 	a.dirty = a.dirty[:0]
 	return a.drain(ctx)
+}
+
+// SaveDirty implements Stateful. Key: the group key bytes. Value: a flag
+// (1: the group has an emitted row), that row (else the group columns),
+// the group's row count, then each accumulator's state.
+func (a *Aggregate) SaveDirty(put func(key, value []byte) error) error {
+	for _, g := range a.unsaved {
+		g.unsaved = false
+		cur := a.groups[g.key]
+		if cur != nil && cur != g {
+			continue // replaced: the live group is in the list too
+		}
+		var v []byte
+		if cur != nil {
+			v = a.saveBuf[:0]
+			if g.out != nil {
+				v = appendStateRow(append(v, 1), g.out)
+			} else {
+				v = appendStateRow(append(v, 0), g.keyRow)
+			}
+			v = appendStateInt(v, g.count)
+			for _, acc := range g.accs {
+				v = acc.appendState(v)
+			}
+			a.saveBuf = v
+		}
+		a.saveKey = append(a.saveKey[:0], g.key...)
+		if err := put(a.saveKey, v); err != nil {
+			return err
+		}
+	}
+	clear(a.unsaved)
+	a.unsaved = a.unsaved[:0]
+	return nil
+}
+
+// Restore implements Stateful.
+func (a *Aggregate) Restore(key, value []byte) error {
+	r := stateReader{b: value}
+	hasOut := r.byte() == 1
+	row := r.row()
+	if r.err != nil || len(row) < len(a.groupBy) || (hasOut && len(row) != len(a.groupBy)+len(a.specs)) {
+		return errStateCorrupt
+	}
+	g := &aggGroup{key: string(key), keyRow: row[:len(a.groupBy):len(a.groupBy)], accs: make([]accumulator, len(a.specs))}
+	if hasOut {
+		g.out = row
+	}
+	g.count = r.int()
+	for i := range a.specs {
+		g.accs[i] = newAccumulator(&a.specs[i], a.appendOnly)
+		g.accs[i].restoreState(&r)
+	}
+	if err := r.done(); err != nil {
+		return err
+	}
+	a.groups[g.key] = g
+	a.started = true
+	return nil
 }
 
 func (a *Aggregate) String() string {

@@ -45,6 +45,8 @@ type emitter struct {
 // SetOutput implements Operator.
 func (e *emitter) SetOutput(out Output) { e.out = out }
 
+func (e *emitter) output() Output { return e.out }
+
 // send queues a change and pushes when the batch is full.
 func (e *emitter) send(ctx context.Context, r types.Row, w int64) error {
 	e.buf.Append(r, w)
@@ -79,6 +81,41 @@ func (g *Graph) Add(op Operator) Operator {
 
 // Connect connects from's output to port of to.
 func Connect(from Operator, to Operator, port int) { from.SetOutput(Output{To: to, Port: port}) }
+
+// SetAppendOnly declares that the graph runs once, as a pull query does:
+// its inputs only insert and it is flushed exactly once. Each operator whose
+// input then only inserts switches to its append-only mode, keeping only
+// what insertions need (MIN/MAX the current extreme instead of the ordered
+// multiset that retractions need). The property is derived along the
+// edges: an outer or anti join retracts null-padded rows even over
+// insertions, so what it feeds stays in the retractable mode, while an
+// operator that emits only at Flush (aggregate, DISTINCT, top-N, set
+// operations) emits only insertions at the single Flush. Call it after the
+// graph is built and connected, before the first Push; a live dataflow
+// never calls it.
+func (g *Graph) SetAppendOnly() {
+	retracts := map[Operator]bool{}
+	for _, op := range g.ops {
+		in := retracts[op]
+		if a, ok := op.(interface{ setAppendOnly() }); ok && !in {
+			a.setAppendOnly()
+		}
+		o, ok := op.(interface{ output() Output })
+		if !ok || o.output().To == nil {
+			continue
+		}
+		out := in
+		switch x := op.(type) {
+		case *HashJoin:
+			out = in || (x.kind != JoinInner && x.kind != JoinSemi)
+		case *Aggregate, *Distinct, *TopN, *SetOp:
+			out = false
+		}
+		if out {
+			retracts[o.output().To] = true
+		}
+	}
+}
 
 // Flush ends an epoch: every operator flushes, in topological order.
 func (g *Graph) Flush(ctx context.Context) error {

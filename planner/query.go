@@ -39,6 +39,8 @@ func (q *queryPlan) run(ctx context.Context, rt *executor.Runtime, comp *executo
 	}
 	sink := executor.NewIntegrate()
 	executor.Connect(top, sink, 0)
+	// Run once over insertions: operators take their append-only mode.
+	r.g.SetAppendOnly()
 	for _, f := range r.feeds {
 		if f.scan != nil {
 			err = f.scan.feed(r, f.to)
