@@ -131,6 +131,20 @@ var knownFailures = []struct {
 	},
 }
 
+// knownCreateFailures are real Weir bugs at CREATE time for queries the
+// generator produces: logged and counted, not failed (unless
+// WEIR_DIFF_STRICT=1). Remove an entry when it is fixed.
+var knownCreateFailures = []struct {
+	what       string
+	sql, error *regexp.Regexp
+}{
+	{
+		what:  "FULL JOIN ... ON with IS [NOT] DISTINCT FROM in the condition is a syntax error (42601) on Weir",
+		sql:   regexp.MustCompile(`FULL JOIN .* ON .*IS NOT DISTINCT FROM`),
+		error: regexp.MustCompile(`SQLSTATE 42601`),
+	},
+}
+
 var numTokenRE = regexp.MustCompile(`-?[0-9]+\.[0-9]+`)
 
 // normNumeric rewrites every decimal in the rendered rows to its shortest form.
@@ -729,6 +743,20 @@ func (d *diffCase) addView(ctx context.Context) {
 			d.t.Logf("seed %d: Weir refuses (0A000 %s): %s", d.seed, pe.Message, q)
 			execText(ctx, d.pg, "DROP VIEW "+name)
 			continue
+		}
+		if werr != nil && !d.strict {
+			known := ""
+			for _, k := range knownCreateFailures {
+				if k.sql.MatchString(q) && k.error.MatchString(werr.Error()) {
+					known = k.what
+				}
+			}
+			if known != "" {
+				d.stats.known[known]++
+				d.t.Logf("seed %d: known failure (%s): %s", d.seed, known, q)
+				execText(ctx, d.pg, "DROP VIEW "+name)
+				continue
+			}
 		}
 		if werr != nil {
 			d.fail("CREATE MATERIALIZED VIEW failed on Weir: %v\n  %s", werr, q)
