@@ -14,6 +14,9 @@ type Distinct struct {
 	rows  map[string]*distinctEntry
 	dirty []*distinctEntry
 	buf   []byte
+	// unsaved: entries changed since the last SaveDirty.
+	unsaved []*distinctEntry
+	saveBuf []byte
 }
 
 type distinctEntry struct {
@@ -22,6 +25,7 @@ type distinctEntry struct {
 	n       int64
 	emitted bool
 	dirty   bool
+	unsaved bool
 }
 
 // NewDistinct returns a DISTINCT operator.
@@ -49,6 +53,10 @@ func (d *Distinct) Push(_ context.Context, _ int, b *Batch) error {
 func (d *Distinct) Flush(ctx context.Context) error {
 	for _, e := range d.dirty {
 		e.dirty = false
+		if !e.unsaved {
+			e.unsaved = true
+			d.unsaved = append(d.unsaved, e)
+		}
 		want := e.n > 0
 		if want != e.emitted {
 			w := int64(1)
@@ -67,6 +75,49 @@ func (d *Distinct) Flush(ctx context.Context) error {
 	clear(d.dirty)
 	d.dirty = d.dirty[:0]
 	return d.drain(ctx)
+}
+
+// SaveDirty implements Stateful. Key: the row's key bytes. Value: the row,
+// its count, whether it is emitted.
+func (d *Distinct) SaveDirty(put func(key, value []byte) error) error {
+	for _, e := range d.unsaved {
+		e.unsaved = false
+		cur := d.rows[e.key]
+		if cur != nil && cur != e {
+			continue
+		}
+		var v []byte
+		if cur != nil {
+			v = appendStateInt(appendStateRow(d.saveBuf[:0], e.row), e.n)
+			v = append(v, b2byte(e.emitted))
+			d.saveBuf = v
+		}
+		d.buf = append(d.buf[:0], e.key...)
+		if err := put(d.buf, v); err != nil {
+			return err
+		}
+	}
+	clear(d.unsaved)
+	d.unsaved = d.unsaved[:0]
+	return nil
+}
+
+// Restore implements Stateful.
+func (d *Distinct) Restore(key, value []byte) error {
+	r := stateReader{b: value}
+	e := &distinctEntry{key: string(key), row: r.row(), n: r.int(), emitted: r.byte() == 1}
+	if err := r.done(); err != nil {
+		return err
+	}
+	d.rows[e.key] = e
+	return nil
+}
+
+func b2byte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (d *Distinct) String() string { return "Distinct" }

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/binary"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -47,6 +48,9 @@ type HashJoin struct {
 	rowBuf   []byte
 	scratch  types.Row
 	desc     string
+	unsaved  []*joinEntry
+	saveBuf  []byte
+	saveKey  []byte
 }
 
 // joinEntry is one distinct row of a side with its weight (multiplicity)
@@ -56,6 +60,11 @@ type joinEntry struct {
 	row     types.Row
 	w       int64
 	matches int64
+	bkey    string // the join key bytes of its bucket
+	side    uint8
+	// unsaved: changed since the last SaveDirty. An entry whose weight
+	// dropped to zero is no longer indexed; SaveDirty deletes it.
+	unsaved bool
 }
 
 // joinBucket holds the entries of one join key. Small buckets are searched
@@ -194,6 +203,9 @@ func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
 			// The other side's entry gains w matches.
 			old := e.matches
 			e.matches += w
+			if j.kind != JoinInner {
+				j.touch(e)
+			}
 			if (old == 0) != (e.matches == 0) {
 				if semiAnti && other == 0 {
 					sign := int64(1)
@@ -242,7 +254,9 @@ func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
 		if w == 0 {
 			return
 		}
-		idx[key] = &joinBucket{entries: []*joinEntry{{row: r, w: w, matches: m}}}
+		e := &joinEntry{row: r, w: w, matches: m, bkey: key, side: uint8(side)}
+		idx[key] = &joinBucket{entries: []*joinEntry{e}}
+		j.touch(e)
 		return
 	}
 	k := -1
@@ -263,7 +277,9 @@ func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
 		if w == 0 {
 			return
 		}
-		bk.entries = append(bk.entries, &joinEntry{row: r, w: w, matches: m})
+		e := &joinEntry{row: r, w: w, matches: m, bkey: key, side: uint8(side)}
+		j.touch(e)
+		bk.entries = append(bk.entries, e)
 		if bk.pos != nil {
 			bk.pos[string(j.rowBuf)] = len(bk.entries) - 1
 		} else if len(bk.entries) > bucketIndexAt {
@@ -276,6 +292,7 @@ func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
 	}
 	e := bk.entries[k]
 	e.w += w
+	j.touch(e)
 	if e.w != 0 {
 		return
 	}
@@ -293,6 +310,79 @@ func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
 	if last == 0 {
 		delete(idx, key)
 	}
+}
+
+func (j *HashJoin) touch(e *joinEntry) {
+	if !e.unsaved {
+		e.unsaved = true
+		j.unsaved = append(j.unsaved, e)
+	}
+}
+
+// SaveDirty implements Stateful. One entry per distinct indexed row of a
+// side: key the side (0/1), the join key's length (uvarint) and bytes, and
+// the row's key bytes; value the row, its weight and its match count. A
+// row whose weight dropped to zero is deleted; if it came back, its new
+// entry was changed later, so its put follows the delete.
+func (j *HashJoin) SaveDirty(put func(key, value []byte) error) error {
+	for _, e := range j.unsaved {
+		e.unsaved = false
+		k := append(j.saveKey[:0], e.side)
+		k = binary.AppendUvarint(k, uint64(len(e.bkey)))
+		k = appendRowKey(append(k, e.bkey...), e.row)
+		j.saveKey = k
+		var v []byte
+		if e.w != 0 {
+			v = appendStateRow(j.saveBuf[:0], e.row)
+			v = appendStateInt(appendStateInt(v, e.w), e.matches)
+			j.saveBuf = v
+		}
+		if err := put(k, v); err != nil {
+			return err
+		}
+	}
+	clear(j.unsaved)
+	j.unsaved = j.unsaved[:0]
+	return nil
+}
+
+// Restore implements Stateful.
+func (j *HashJoin) Restore(key, value []byte) error {
+	if len(key) < 2 || key[0] > 1 {
+		return errStateCorrupt
+	}
+	side := int(key[0])
+	kl, n := binary.Uvarint(key[1:])
+	if n <= 0 || kl > uint64(len(key)-1-n) {
+		return errStateCorrupt
+	}
+	bkey := string(key[1+n : 1+n+int(kl)])
+	r := stateReader{b: value}
+	e := &joinEntry{row: r.row(), bkey: bkey, side: uint8(side)}
+	e.w, e.matches = r.int(), r.int()
+	if err := r.done(); err != nil {
+		return err
+	}
+	if len(e.row) != j.widths[side] || e.w == 0 {
+		return errStateCorrupt
+	}
+	idx := j.sides[side]
+	bk := idx[bkey]
+	if bk == nil {
+		bk = &joinBucket{}
+		idx[bkey] = bk
+	}
+	bk.entries = append(bk.entries, e)
+	switch {
+	case bk.pos != nil:
+		bk.pos[string(appendRowKey(nil, e.row))] = len(bk.entries) - 1
+	case len(bk.entries) > bucketIndexAt:
+		bk.pos = make(map[string]int, 2*len(bk.entries))
+		for p, e := range bk.entries {
+			bk.pos[string(appendRowKey(nil, e.row))] = p
+		}
+	}
+	return nil
 }
 
 // Flush implements Operator.

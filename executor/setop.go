@@ -26,6 +26,9 @@ type SetOp struct {
 	rows  map[string]*setEntry
 	dirty []*setEntry
 	buf   []byte
+	// unsaved: entries changed since the last SaveDirty.
+	unsaved []*setEntry
+	saveBuf []byte
 }
 
 type setEntry struct {
@@ -34,6 +37,7 @@ type setEntry struct {
 	n       [2]int64
 	emitted int64
 	dirty   bool
+	unsaved bool
 }
 
 // NewSetOp returns an INTERSECT or EXCEPT operator.
@@ -80,6 +84,10 @@ func (s *SetOp) target(e *setEntry) int64 {
 func (s *SetOp) Flush(ctx context.Context) error {
 	for _, e := range s.dirty {
 		e.dirty = false
+		if !e.unsaved {
+			e.unsaved = true
+			s.unsaved = append(s.unsaved, e)
+		}
 		t := s.target(e)
 		if t != e.emitted {
 			if err := s.send(ctx, e.row, t-e.emitted); err != nil {
@@ -94,6 +102,43 @@ func (s *SetOp) Flush(ctx context.Context) error {
 	clear(s.dirty)
 	s.dirty = s.dirty[:0]
 	return s.drain(ctx)
+}
+
+// SaveDirty implements Stateful. Key: the row's key bytes. Value: the row,
+// its count on each side, its emitted multiplicity.
+func (s *SetOp) SaveDirty(put func(key, value []byte) error) error {
+	for _, e := range s.unsaved {
+		e.unsaved = false
+		cur := s.rows[e.key]
+		if cur != nil && cur != e {
+			continue
+		}
+		var v []byte
+		if cur != nil {
+			v = appendStateRow(s.saveBuf[:0], e.row)
+			v = appendStateInt(appendStateInt(appendStateInt(v, e.n[0]), e.n[1]), e.emitted)
+			s.saveBuf = v
+		}
+		s.buf = append(s.buf[:0], e.key...)
+		if err := put(s.buf, v); err != nil {
+			return err
+		}
+	}
+	clear(s.unsaved)
+	s.unsaved = s.unsaved[:0]
+	return nil
+}
+
+// Restore implements Stateful.
+func (s *SetOp) Restore(key, value []byte) error {
+	r := stateReader{b: value}
+	e := &setEntry{key: string(key), row: r.row()}
+	e.n[0], e.n[1], e.emitted = r.int(), r.int(), r.int()
+	if err := r.done(); err != nil {
+		return err
+	}
+	s.rows[e.key] = e
+	return nil
 }
 
 func (s *SetOp) String() string {

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/binary"
 	"slices"
 
 	"github.com/weirdb/weir/sql/types"
@@ -24,6 +25,8 @@ type TopN struct {
 	dirty     []*topPart
 	buf       []byte
 	desc      string
+	unsaved   []*topEntry
+	saveBuf   []byte
 }
 
 type topPart struct {
@@ -36,6 +39,11 @@ type topPart struct {
 type topEntry struct {
 	row types.Row
 	n   int64
+	key string // the row's key bytes (rows map entries only)
+	// unsaved: changed since the last SaveDirty; part is its partition
+	// then.
+	unsaved bool
+	part    *topPart
 }
 
 // NewTopN returns a top-N operator; desc is for String.
@@ -49,18 +57,21 @@ func (t *TopN) Push(_ context.Context, _ int, b *Batch) error {
 		t.buf = appendColsKey(t.buf[:0], r, t.partition)
 		p := t.parts[string(t.buf)]
 		if p == nil {
-			p = &topPart{key: string(t.buf), rows: map[string]*topEntry{}, out: map[string]*topEntry{}}
-			t.parts[p.key] = p
+			p = t.newPart(string(t.buf))
 		}
 		t.buf = appendRowKey(t.buf[:0], r)
 		e := p.rows[string(t.buf)]
 		if e == nil {
-			e = &topEntry{row: r}
-			p.rows[string(t.buf)] = e
+			e = &topEntry{row: r, key: string(t.buf)}
+			p.rows[e.key] = e
 		}
 		e.n += b.Weights[i]
 		if e.n == 0 {
-			delete(p.rows, string(t.buf))
+			delete(p.rows, e.key)
+		}
+		if !e.unsaved {
+			e.unsaved, e.part = true, p
+			t.unsaved = append(t.unsaved, e)
 		}
 		if !p.dirty {
 			p.dirty = true
@@ -70,53 +81,65 @@ func (t *TopN) Push(_ context.Context, _ int, b *Batch) error {
 	return nil
 }
 
-// Flush implements Operator.
-func (t *TopN) Flush(ctx context.Context) error {
+func (t *TopN) newPart(key string) *topPart {
+	p := &topPart{key: key, rows: map[string]*topEntry{}, out: map[string]*topEntry{}}
+	t.parts[key] = p
+	return p
+}
+
+// rank returns the rows p should emit, by row key, with their
+// multiplicities.
+func (t *TopN) rank(p *topPart) map[string]*topEntry {
 	type ranked struct {
 		key string
 		e   *topEntry
 	}
+	rs := make([]ranked, 0, len(p.rows))
+	for k, e := range p.rows {
+		if e.n > 0 {
+			rs = append(rs, ranked{k, e})
+		}
+	}
+	slices.SortFunc(rs, func(a, b ranked) int {
+		if c := CompareRows(a.e.row, b.e.row, t.keys); c != 0 {
+			return c
+		}
+		switch {
+		case a.key < b.key:
+			return -1
+		case a.key > b.key:
+			return 1
+		}
+		return 0
+	})
+	want := map[string]*topEntry{}
+	skip, take := t.offset, t.limit
+	for _, r := range rs {
+		n := r.e.n
+		if skip > 0 {
+			d := min(skip, n)
+			skip -= d
+			n -= d
+		}
+		if take >= 0 {
+			n = min(n, take)
+			take -= n
+		}
+		if n > 0 {
+			want[r.key] = &topEntry{row: r.e.row, n: n}
+		}
+		if take == 0 {
+			break
+		}
+	}
+	return want
+}
+
+// Flush implements Operator.
+func (t *TopN) Flush(ctx context.Context) error {
 	for _, p := range t.dirty {
 		p.dirty = false
-		rs := make([]ranked, 0, len(p.rows))
-		for k, e := range p.rows {
-			if e.n > 0 {
-				rs = append(rs, ranked{k, e})
-			}
-		}
-		slices.SortFunc(rs, func(a, b ranked) int {
-			if c := CompareRows(a.e.row, b.e.row, t.keys); c != 0 {
-				return c
-			}
-			switch {
-			case a.key < b.key:
-				return -1
-			case a.key > b.key:
-				return 1
-			}
-			return 0
-		})
-		// New output multiplicities.
-		want := map[string]*topEntry{}
-		skip, take := t.offset, t.limit
-		for _, r := range rs {
-			n := r.e.n
-			if skip > 0 {
-				d := min(skip, n)
-				skip -= d
-				n -= d
-			}
-			if take >= 0 {
-				n = min(n, take)
-				take -= n
-			}
-			if n > 0 {
-				want[r.key] = &topEntry{row: r.e.row, n: n}
-			}
-			if take == 0 {
-				break
-			}
-		}
+		want := t.rank(p)
 		for k, o := range p.out {
 			if w := want[k]; w == nil || w.n != o.n {
 				if err := t.send(ctx, o.row, -o.n); err != nil {
@@ -139,6 +162,66 @@ func (t *TopN) Flush(ctx context.Context) error {
 	clear(t.dirty)
 	t.dirty = t.dirty[:0]
 	return t.drain(ctx)
+}
+
+// SaveDirty implements Stateful. One entry per distinct row: key the
+// partition key's length (uvarint), the partition key and the row's key
+// bytes; value the row and its count. What a partition emits is derived
+// from its rows (FinishRestore).
+func (t *TopN) SaveDirty(put func(key, value []byte) error) error {
+	for _, e := range t.unsaved {
+		e.unsaved = false
+		var cur *topEntry
+		if p := t.parts[e.part.key]; p != nil {
+			cur = p.rows[e.key]
+		}
+		if cur != nil && cur != e {
+			continue
+		}
+		var v []byte
+		if cur != nil {
+			v = appendStateInt(appendStateRow(t.saveBuf[:0], e.row), e.n)
+			t.saveBuf = v
+		}
+		t.buf = binary.AppendUvarint(t.buf[:0], uint64(len(e.part.key)))
+		t.buf = append(append(t.buf, e.part.key...), e.key...)
+		e.part = nil
+		if err := put(t.buf, v); err != nil {
+			return err
+		}
+	}
+	clear(t.unsaved)
+	t.unsaved = t.unsaved[:0]
+	return nil
+}
+
+// Restore implements Stateful.
+func (t *TopN) Restore(key, value []byte) error {
+	pl, k := binary.Uvarint(key)
+	if k <= 0 || pl > uint64(len(key)-k) {
+		return errStateCorrupt
+	}
+	pk, rk := key[k:k+int(pl)], key[k+int(pl):]
+	r := stateReader{b: value}
+	e := &topEntry{row: r.row(), n: r.int(), key: string(rk)}
+	if err := r.done(); err != nil {
+		return err
+	}
+	p := t.parts[string(pk)]
+	if p == nil {
+		p = t.newPart(string(pk))
+	}
+	p.rows[e.key] = e
+	return nil
+}
+
+// FinishRestore implements RestoreFinisher: each partition's emitted rows
+// are its current ranking.
+func (t *TopN) FinishRestore() error {
+	for _, p := range t.parts {
+		p.out = t.rank(p)
+	}
+	return nil
 }
 
 func (t *TopN) String() string { return "TopN " + t.desc }
