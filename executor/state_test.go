@@ -142,7 +142,9 @@ func TestStateRoundTripAggregate(t *testing.T) {
 		{Func: AggCount, Args: []int{1}, Distinct: true, Filter: -1, ArgType: types.Int64, Type: types.Int64},
 		{Func: AggMax, Args: []int{4}, Filter: 3, ArgType: types.Float64, Type: types.Float64},
 	}
-	t.Run("grouped", func(t *testing.T) { roundTrip(t, 1, 7, func() Operator { return NewAggregate([]int{0}, specs, false) }) })
+	t.Run("grouped", func(t *testing.T) {
+		roundTrip(t, 1, 7, func() Operator { return NewAggregate([]int{0}, specs, false) })
+	})
 	t.Run("scalar", func(t *testing.T) { roundTrip(t, 1, 7, func() Operator { return NewAggregate(nil, specs, true) }) })
 }
 
