@@ -2,6 +2,8 @@ package planner
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/sql/catalog"
@@ -22,6 +24,9 @@ type Dataflow struct {
 	values []feed
 	comp   *executor.Compiler
 	cols   []Column
+	// stIDs are the graph indexes of the stateful operators stOps.
+	stIDs []int
+	stOps []executor.Stateful
 }
 
 // dataflowInput is one read of a relation in the query. A relation read
@@ -57,6 +62,7 @@ func (p *Plan) Dataflow(ctx context.Context, rt *executor.Runtime) (*Dataflow, e
 	}
 	d := &Dataflow{g: r.g, sink: executor.NewCollect(), comp: comp, cols: p.Columns}
 	executor.Connect(top, d.sink, 0)
+	d.stIDs, d.stOps = r.g.Stateful()
 	for _, f := range r.feeds {
 		if f.values != nil {
 			d.values = append(d.values, f)
@@ -159,6 +165,48 @@ func (d *Dataflow) Flush(ctx context.Context) (*executor.Batch, error) {
 		return nil, err
 	}
 	return d.sink.Take(), nil
+}
+
+// SaveState calls put for every state entry of the dataflow's stateful
+// operators changed since the last SaveState (all of them the first time),
+// op being the operator's index in the graph: stable across restarts, since
+// the graph is rebuilt deterministically from the same definition. value
+// nil deletes the entry; key and value are valid only during put. Call it
+// after Flush.
+func (d *Dataflow) SaveState(put func(op uint32, key, value []byte) error) error {
+	for i, s := range d.stOps {
+		id := uint32(d.stIDs[i])
+		if err := s.SaveDirty(func(k, v []byte) error { return put(id, k, v) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RestoreState loads one entry written by SaveState into a freshly built
+// dataflow (instead of Start and a backfill). After the last entry call
+// FinishRestore. An error means the saved state does not fit this dataflow.
+func (d *Dataflow) RestoreState(op uint32, key, value []byte) error {
+	i, ok := slices.BinarySearch(d.stIDs, int(op))
+	if !ok {
+		return fmt.Errorf("dataflow: no stateful operator %d", op)
+	}
+	if err := d.stOps[i].Restore(key, value); err != nil {
+		return fmt.Errorf("dataflow: operator %d (%s): %w", op, d.stOps[i], err)
+	}
+	return nil
+}
+
+// FinishRestore completes RestoreState.
+func (d *Dataflow) FinishRestore() error {
+	for _, s := range d.stOps {
+		if f, ok := s.(executor.RestoreFinisher); ok {
+			if err := f.FinishRestore(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // String lists the dataflow's operators, for EXPLAIN.
