@@ -1,10 +1,15 @@
 package coord
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/planner"
@@ -32,6 +37,38 @@ type viewSet struct {
 	order []*liveView // in creation order, which is a topological order
 	byID  map[catalog.ID]*liveView
 	subs  map[catalog.ID]map[*subscription]struct{}
+	// restored and backfilled count how views got their operator state
+	// when they were (re)built: loaded from storage, or recomputed from
+	// their inputs.
+	restored, backfilled atomic.Int64
+}
+
+// stateMarkerOp is the operator id of a view's state format marker: a view
+// whose state holds (stateMarkerOp, "format") = stateFormat has complete
+// operator state in storage. Views created before operator state was
+// saved have none and are backfilled at startup (and then saved).
+const stateMarkerOp = math.MaxUint32
+
+var stateFormatKey, stateFormat = []byte("format"), []byte{1}
+
+// saveViewState writes the dirty operator state of v's dataflow into txn.
+func saveViewState(txn *storage.Txn, id catalog.ID, df *planner.Dataflow) error {
+	return df.SaveState(func(op uint32, key, value []byte) error {
+		return txn.PutState(id, op, key, value)
+	})
+}
+
+// saveFullViewState replaces the stored operator state of a view with the
+// whole state of df (freshly backfilled, so that all of it is dirty) and
+// the format marker.
+func saveFullViewState(txn *storage.Txn, id catalog.ID, df *planner.Dataflow) error {
+	if err := txn.DropState(id); err != nil {
+		return err
+	}
+	if err := saveViewState(txn, id, df); err != nil {
+		return err
+	}
+	return txn.PutState(id, stateMarkerOp, stateFormatKey, stateFormat)
 }
 
 // liveView is a materialized view and the dataflow maintaining it.
@@ -125,6 +162,11 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catal
 		if err != nil {
 			return nil, viewError(v, err)
 		}
+		// The epoch's operator state goes into the same batch, so a
+		// restart resumes from exactly this epoch.
+		if err := saveViewState(txn, v.rel.ID, v.df); err != nil {
+			return nil, fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
+		}
 		if out.Len() == 0 {
 			continue
 		}
@@ -179,7 +221,8 @@ func (c *Coordinator) Relation(schema, name string) (*catalog.Relation, error) {
 	return c.lookup(schema, name)
 }
 
-// newDataflow plans q and builds its live dataflow.
+// newDataflow plans q and builds its live dataflow. The caller either
+// starts and backfills it, or restores its state.
 func (c *Coordinator) newDataflow(ctx context.Context, cat planner.Catalog, q *ast.Query, env *executor.Runtime) (*planner.Plan, *planner.Dataflow, error) {
 	if err := checkMaintainable(q); err != nil {
 		return nil, nil, err
@@ -195,14 +238,12 @@ func (c *Coordinator) newDataflow(ctx context.Context, cat planner.Catalog, q *a
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := df.Start(ctx); err != nil {
-		return nil, nil, err
-	}
 	return plan, df, nil
 }
 
 // backfill pushes the current contents of every input of df, read from
-// store, and returns the dataflow's first output: the view's contents.
+// store, and returns the dataflow's first output: the view's contents. df
+// must be started.
 func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableStore) (*executor.Batch, error) {
 	for _, rel := range df.Inputs() {
 		err := store.Scan(ctx, rel, nil, func(rows []types.Row) error {
@@ -265,6 +306,9 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 	for _, in := range df.Inputs() {
 		rel.DependsOn = append(rel.DependsOn, in.ID)
 	}
+	if err := df.Start(ctx); err != nil {
+		return nil, err
+	}
 	snap := c.db.Snapshot()
 	out, err := backfill(ctx, df, &viewStore{base: snap})
 	_ = snap.Close()
@@ -272,7 +316,10 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 		return nil, err
 	}
 	created, err := c.createRelation(ctx, rel, false, func(txn *storage.Txn) error {
-		return txn.ApplyView(rel, out.Rows, out.Weights, plan.UniqueRows())
+		if err := txn.ApplyView(rel, out.Rows, out.Weights, plan.UniqueRows()); err != nil {
+			return err
+		}
+		return saveFullViewState(txn, rel.ID, df)
 	})
 	if err != nil {
 		return nil, err
@@ -287,15 +334,17 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 }
 
 // startViews rebuilds the dataflow of every stored view at startup: each
-// is backfilled from the committed contents of its inputs (which were
-// committed in the same batches as the view's own contents, so they agree).
+// restores its operator state from storage, written in the same batches as
+// the view's contents and its inputs, so they agree (or, lacking usable
+// state, is backfilled from the committed contents of its inputs).
 func (c *Coordinator) startViews(ctx context.Context) error {
 	c.views.mu.Lock()
 	defer c.views.mu.Unlock()
 	return c.rebuildViewsLocked(ctx)
 }
 
-// rebuildViewsLocked rebuilds every view's dataflow from storage.
+// rebuildViewsLocked rebuilds every view's dataflow from storage: from its
+// saved operator state, else by a backfill whose state it then saves.
 func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 	vs := c.views
 	snap := c.db.Snapshot()
@@ -318,9 +367,40 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
 		}
 		v.unique = plan.UniqueRows()
+		start := time.Now()
+		n, rerr := restoreViewState(snap, v.rel.ID, df)
+		if rerr == nil {
+			vs.restored.Add(1)
+			c.logger.Info("materialized view restored", "view", v.rel.Name, "entries", n, "took", time.Since(start))
+			v.df = df
+			continue
+		}
+		if !errors.Is(rerr, errNoViewState) {
+			c.logger.Warn("materialized view state unusable, backfilling", "view", v.rel.Name, "err", rerr)
+		}
+		// The dataflow may hold part of the state: start over.
+		if _, df, err = c.newDataflow(ctx, c, mv.Query, env); err != nil {
+			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
+		}
+		if err := df.Start(ctx); err != nil {
+			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
+		}
 		if _, err := backfill(ctx, df, store); err != nil {
 			return fmt.Errorf("materialized view %q: backfill: %w", v.rel.Name, err)
 		}
+		// Save the whole state, so that later epochs' dirty state lands on
+		// a complete base and the next start restores.
+		txn := c.db.Begin()
+		err = saveFullViewState(txn, v.rel.ID, df)
+		if err == nil {
+			err = txn.Commit(ctx)
+		}
+		txn.Rollback()
+		if err != nil {
+			return fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
+		}
+		vs.backfilled.Add(1)
+		c.logger.Info("materialized view backfilled", "view", v.rel.Name, "took", time.Since(start))
 		v.df = df
 	}
 	vs.order = order
@@ -329,6 +409,33 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		vs.byID[v.rel.ID] = v
 	}
 	return nil
+}
+
+var errNoViewState = errors.New("no saved operator state")
+
+// restoreViewState loads the saved operator state of view id into df and
+// returns the number of entries. errNoViewState: the view has no complete
+// saved state (no format marker).
+func restoreViewState(snap *storage.Snapshot, id catalog.ID, df *planner.Dataflow) (int, error) {
+	n, marked := 0, false
+	err := snap.ScanState(id, func(op uint32, key, value []byte) error {
+		if op == stateMarkerOp {
+			if !bytes.Equal(key, stateFormatKey) || !bytes.Equal(value, stateFormat) {
+				return fmt.Errorf("unknown state format %x=%x", key, value)
+			}
+			marked = true
+			return nil
+		}
+		n++
+		return df.RestoreState(op, key, value)
+	})
+	if err != nil {
+		return n, err
+	}
+	if !marked {
+		return n, errNoViewState
+	}
+	return n, df.FinishRestore()
 }
 
 func sortByID(vs []*liveView) {
