@@ -818,4 +818,3 @@ func jsonTypeName(n *jnode) string {
 	}
 	return "object"
 }
-
