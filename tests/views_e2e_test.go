@@ -3,9 +3,11 @@ package tests
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -588,4 +590,117 @@ func TestViewsConcurrentWriters(t *testing.T) {
 			t.Errorf("view %s differs from PostgreSQL over the same rows\n%s", name, rowDiff(got, want))
 		}
 	}
+}
+
+// TestPushQuerySlowClient: a push-query client that never reads must not
+// slow the writers or other subscribers; it is dropped with a clear error
+// once it falls too far behind (bounded buffer per subscriber).
+func TestPushQuerySlowClient(t *testing.T) {
+	w := startWeir(t)
+	ctx := testCtx(t, 2*time.Minute)
+	c := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	mustExec(t, ctx, c, `CREATE TABLE firehose (id INT PRIMARY KEY, v TEXT)`)
+	mustExec(t, ctx, c, `CREATE MATERIALIZED VIEW firehose_v AS SELECT id, v FROM firehose`)
+
+	// the slow client: a raw socket that sends the query and stops reading
+	conn, err := net.Dial("tcp", w.PGAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	params := []byte("user\x00weir\x00database\x00weir\x00\x00")
+	startup := binary.BigEndian.AppendUint32(nil, uint32(8+len(params)))
+	startup = binary.BigEndian.AppendUint32(startup, 196608)
+	if _, err := conn.Write(append(startup, params...)); err != nil {
+		t.Fatal(err)
+	}
+	// read up to ReadyForQuery ('Z')
+	br := bufio.NewReader(conn)
+	for {
+		typ, body := readMsg(t, br)
+		if typ == 'E' {
+			t.Fatalf("startup: %q", body)
+		}
+		if typ == 'Z' {
+			break
+		}
+	}
+	q := []byte("SELECT * FROM firehose_v EMIT CHANGES\x00")
+	msg := append([]byte{'Q'}, binary.BigEndian.AppendUint32(nil, uint32(4+len(q)))...)
+	if _, err := conn.Write(append(msg, q...)); err != nil {
+		t.Fatal(err)
+	}
+
+	// a well-behaved subscriber alongside
+	good := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	gctx, gcancel := context.WithCancel(ctx)
+	defer gcancel()
+	p := startPushSimple(gctx, good.PgConn(), `SELECT id FROM firehose_v WHERE id = 150000 EMIT CHANGES`)
+
+	start := time.Now()
+	const n = 150000
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = []any{int32(i + 1), strings.Repeat("x", 100)}
+	}
+	for off := 0; off < n; off += 10000 {
+		if _, err := c.CopyFrom(ctx, pgx.Identifier{"firehose"}, []string{"id", "v"}, pgx.CopyFromRows(rows[off:off+10000])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	took := time.Since(start)
+	t.Logf("%d rows written in %v with a stalled subscriber", n, took)
+	if took > 60*time.Second {
+		t.Errorf("writes took %v: the stalled subscriber slows the pipeline", took)
+	}
+	if r := strings.Join(p.next(t, 10*time.Second, "the other subscriber's row"), " "); r != "insert 150000" {
+		t.Errorf("other subscriber got %q", r)
+	}
+	// the stalled client, when it reads at last, finds an ErrorResponse
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var code string
+	counts := map[byte]int{}
+	defer func() { t.Logf("stalled client read: %v", counts) }()
+	for code == "" {
+		typ, body := readMsgCounting(t, br, counts)
+		if typ == 'E' {
+			for _, f := range strings.Split(string(body), "\x00") {
+				if strings.HasPrefix(f, "C") {
+					code = f[1:]
+				}
+			}
+			t.Logf("stalled client: %q", body)
+		}
+	}
+	if code == "" || code == "XX000" {
+		t.Errorf("stalled client ended with SQLSTATE %q, want a clear error", code)
+	}
+}
+
+// readMsg reads one backend message (type, body), failing t on error.
+func readMsg(t *testing.T, br *bufio.Reader) (byte, []byte) {
+	t.Helper()
+	var hdr [5]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	body := make([]byte, binary.BigEndian.Uint32(hdr[1:])-4)
+	if _, err := io.ReadFull(br, body); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return hdr[0], body
+}
+
+func readMsgCounting(t *testing.T, br *bufio.Reader, counts map[byte]int) (byte, []byte) {
+	t.Helper()
+	var hdr [5]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		t.Fatalf("read after %v messages: %v", counts, err)
+	}
+	body := make([]byte, binary.BigEndian.Uint32(hdr[1:])-4)
+	if _, err := io.ReadFull(br, body); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	counts[hdr[0]]++
+	return hdr[0], body
 }
