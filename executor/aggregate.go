@@ -31,6 +31,7 @@ type Aggregate struct {
 	unsaved []*aggGroup
 	saveBuf []byte
 	saveKey []byte
+	track   bool
 }
 
 type aggGroup struct {
@@ -105,7 +106,7 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 	a.started = true
 	for _, g := range a.dirty {
 		g.dirty = false
-		if !g.unsaved {
+		if a.track && !g.unsaved {
 			g.unsaved = true
 			a.unsaved = append(a.unsaved, g)
 		}

@@ -17,6 +17,7 @@ type Distinct struct {
 	// unsaved: entries changed since the last SaveDirty.
 	unsaved []*distinctEntry
 	saveBuf []byte
+	track   bool
 }
 
 type distinctEntry struct {
@@ -53,7 +54,7 @@ func (d *Distinct) Push(_ context.Context, _ int, b *Batch) error {
 func (d *Distinct) Flush(ctx context.Context) error {
 	for _, e := range d.dirty {
 		e.dirty = false
-		if !e.unsaved {
+		if d.track && !e.unsaved {
 			e.unsaved = true
 			d.unsaved = append(d.unsaved, e)
 		}

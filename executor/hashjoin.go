@@ -51,6 +51,7 @@ type HashJoin struct {
 	unsaved  []*joinEntry
 	saveBuf  []byte
 	saveKey  []byte
+	track    bool
 }
 
 // joinEntry is one distinct row of a side with its weight (multiplicity)
@@ -313,7 +314,7 @@ func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
 }
 
 func (j *HashJoin) touch(e *joinEntry) {
-	if !e.unsaved {
+	if j.track && !e.unsaved {
 		e.unsaved = true
 		j.unsaved = append(j.unsaved, e)
 	}

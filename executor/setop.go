@@ -29,6 +29,7 @@ type SetOp struct {
 	// unsaved: entries changed since the last SaveDirty.
 	unsaved []*setEntry
 	saveBuf []byte
+	track   bool
 }
 
 type setEntry struct {
@@ -84,7 +85,7 @@ func (s *SetOp) target(e *setEntry) int64 {
 func (s *SetOp) Flush(ctx context.Context) error {
 	for _, e := range s.dirty {
 		e.dirty = false
-		if !e.unsaved {
+		if s.track && !e.unsaved {
 			e.unsaved = true
 			s.unsaved = append(s.unsaved, e)
 		}

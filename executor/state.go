@@ -4,8 +4,11 @@ package executor
 // that a live dataflow's state can be written to storage with each epoch
 // and restored at startup instead of being recomputed from the inputs.
 //
-// SaveDirty calls put for every state entry changed since the last
-// SaveDirty (everything, the first time): value nil deletes the entry. key
+// State changes are tracked only once TrackState was called (by
+// Graph.TrackState, before the first Push): pull queries and push-query
+// subscriptions, which never save, pay nothing for it. SaveDirty calls put
+// for every state entry changed since the last SaveDirty (since
+// TrackState, the first time): value nil deletes the entry. key
 // and value are valid only during put (put copies what it keeps). It
 // allocates nothing per entry beyond its reused encoding buffers. Call it
 // after Flush: state pushed but not yet flushed is not complete.
@@ -18,8 +21,34 @@ package executor
 // definition); the caller then rebuilds the operator from its inputs.
 type Stateful interface {
 	Operator
+	TrackState()
 	SaveDirty(put func(key, value []byte) error) error
 	Restore(key, value []byte) error
+}
+
+// TrackState implements Stateful.
+func (a *Aggregate) TrackState() { a.track = true }
+
+// TrackState implements Stateful.
+func (j *HashJoin) TrackState() { j.track = true }
+
+// TrackState implements Stateful.
+func (d *Distinct) TrackState() { d.track = true }
+
+// TrackState implements Stateful.
+func (t *TopN) TrackState() { t.track = true }
+
+// TrackState implements Stateful.
+func (s *SetOp) TrackState() { s.track = true }
+
+// TrackState makes every stateful operator of g track its changes for
+// SaveDirty. Call it before the first Push.
+func (g *Graph) TrackState() {
+	for _, op := range g.ops {
+		if s, ok := op.(Stateful); ok {
+			s.TrackState()
+		}
+	}
 }
 
 // RestoreFinisher is implemented by stateful operators that derive part of

@@ -92,12 +92,14 @@ func roundTrip(t *testing.T, ports, width int, mk func() Operator) {
 			}
 		}
 		a, sa := mk(), &collector{}
+		a.(Stateful).TrackState()
 		a.SetOutput(Output{To: sa})
 		for range 1 + rng.IntN(6) {
 			epoch([]Operator{a}, []*collector{sa})
 			save(a)
 		}
 		b, sb := mk(), &collector{}
+		b.(Stateful).TrackState()
 		b.SetOutput(Output{To: sb})
 		for k, v := range state {
 			if err := b.(Stateful).Restore([]byte(k), v); err != nil {

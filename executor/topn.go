@@ -27,6 +27,7 @@ type TopN struct {
 	desc      string
 	unsaved   []*topEntry
 	saveBuf   []byte
+	track     bool
 }
 
 type topPart struct {
@@ -69,7 +70,7 @@ func (t *TopN) Push(_ context.Context, _ int, b *Batch) error {
 		if e.n == 0 {
 			delete(p.rows, e.key)
 		}
-		if !e.unsaved {
+		if t.track && !e.unsaved {
 			e.unsaved, e.part = true, p
 			t.unsaved = append(t.unsaved, e)
 		}

@@ -167,8 +167,13 @@ func (d *Dataflow) Flush(ctx context.Context) (*executor.Batch, error) {
 	return d.sink.Take(), nil
 }
 
+// TrackState makes the dataflow track the changes of its operator state
+// for SaveState (a view does; a push query, which never saves, does not).
+// Call it before Start or RestoreState.
+func (d *Dataflow) TrackState() { d.g.TrackState() }
+
 // SaveState calls put for every state entry of the dataflow's stateful
-// operators changed since the last SaveState (all of them the first time),
+// operators changed since the last SaveState (since TrackState the first time),
 // op being the operator's index in the graph: stable across restarts, since
 // the graph is rebuilt deterministically from the same definition. value
 // nil deletes the entry; key and value are valid only during put. Call it

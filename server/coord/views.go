@@ -238,6 +238,7 @@ func (c *Coordinator) newDataflow(ctx context.Context, cat planner.Catalog, q *a
 	if err != nil {
 		return nil, nil, err
 	}
+	df.TrackState()
 	return plan, df, nil
 }
 
