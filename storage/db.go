@@ -144,6 +144,31 @@ func (db *DB) Close() error {
 // is a fresh copy owned by the caller.
 func (db *DB) Metrics() *pebble.Metrics { return db.pdb.Metrics() }
 
+// ReserveSequence durably reserves n values of the named sequence and
+// returns the first; values are never handed out twice, even after a crash
+// (values reserved but unused are skipped, as in PostgreSQL, where sequences
+// may have gaps). Sequences start at 1. Safe for concurrent use.
+func (db *DB) ReserveSequence(name string, n int64) (int64, error) {
+	db.idMu.Lock()
+	defer db.idMu.Unlock()
+	key := metaKey("seq/" + name)
+	next := int64(1)
+	v, closer, err := db.pdb.Get(key)
+	switch {
+	case err == nil:
+		if len(v) == 8 {
+			next = int64(binary.BigEndian.Uint64(v))
+		}
+		closer.Close()
+	case !errors.Is(err, pebble.ErrNotFound):
+		return 0, fmt.Errorf("storage: sequence %q: %w", name, err)
+	}
+	if err := db.pdb.Set(key, binary.BigEndian.AppendUint64(nil, uint64(next+n)), pebble.Sync); err != nil {
+		return 0, fmt.Errorf("storage: sequence %q: %w", name, err)
+	}
+	return next, nil
+}
+
 // NextID allocates an object id durably: the id is never handed out again,
 // even after a crash (the counter is persisted with fsync before the id is
 // returned). Safe for concurrent use.

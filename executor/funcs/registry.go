@@ -31,6 +31,9 @@ type Env struct {
 	// Catalog answers catalog functions (regclass, pg_get_indexdef ...);
 	// nil when there is no catalog (they then find nothing).
 	Catalog CatalogInfo
+	// NextVal advances the named sequence (nextval); nil when there are no
+	// sequences.
+	NextVal func(name string) (int64, error)
 }
 
 // Overload is one signature of a function or operator.

@@ -33,6 +33,17 @@ func addSystem(t table) {
 		}
 		return types.Null, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter \"%s\"", name)
 	}
+	t.add("nextval", &Overload{Args: ts(kTxt), Ret: retConst(types.Int64), Volatile: true,
+		Eval: func(env *Env, a []types.Datum) (types.Datum, error) {
+			if env.NextVal == nil {
+				return types.Null, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" does not exist", a[0].Str())
+			}
+			v, err := env.NextVal(a[0].Str())
+			if err != nil {
+				return types.Null, err
+			}
+			return types.NewInt64(v), nil
+		}})
 	t.fn("current_setting", ts(kTxt), types.Text, setting)
 	t.fn("current_setting", ts(kTxt, types.KindBool), types.Text, setting)
 	// pg_typeof needs the argument's type, which only the call site knows.

@@ -378,3 +378,28 @@ func TestPushQuery(t *testing.T) {
 		t.Fatal("cancelled push query kept going")
 	}
 }
+
+func TestSerial(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE s (id SERIAL PRIMARY KEY, big BIGSERIAL, name TEXT)")
+	if got := mustRun(t, s, "INSERT INTO s (name) VALUES ('a'), ('b') RETURNING id, big, name"); got != "1|1|a\n2|2|b\nINSERT 0 2\n" {
+		t.Fatalf("got %q", got)
+	}
+	mustRun(t, s, "INSERT INTO s VALUES (100, 100, 'explicit')")
+	s.Close()
+	h.close()
+	// After a restart the sequence goes on past what it handed out (it may
+	// skip values, never repeat them).
+	h2 := newHarness(t, dir)
+	s2 := h2.session()
+	got := mustRun(t, s2, "INSERT INTO s (name) VALUES ('c') RETURNING id > 2")
+	if got != "t\nINSERT 0 1\n" {
+		t.Fatalf("after restart: %q", got)
+	}
+	if got := mustRun(t, s2, "SELECT nextval('s_id_seq') > 2"); got != "t\nSELECT 1\n" {
+		t.Fatalf("nextval: %q", got)
+	}
+	wantCode(t, s2, "SELECT nextval('nope_seq')", sqlerr.UndefinedTable)
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/weirdb/weir/server"
@@ -35,6 +36,9 @@ type Coordinator struct {
 
 	views *viewSet
 
+	seqMu sync.Mutex
+	seqs  map[string]*seqRange
+
 	mu      sync.RWMutex
 	byName  map[string]*catalog.Relation
 	version uint64 // bumped on every catalog change; prepared plans re-plan when it moves
@@ -50,7 +54,7 @@ func New(opts Options) (*Coordinator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet()}
+	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet(), seqs: map[string]*seqRange{}}
 	entries, err := opts.DB.Catalog()
 	if err != nil {
 		return nil, fmt.Errorf("coord: load catalog: %w", err)
@@ -200,4 +204,48 @@ func archName() string {
 		return "aarch64"
 	}
 	return runtime.GOARCH
+}
+
+// seqCache is how many sequence values are reserved durably at a time; a
+// crash skips at most this many (sequences may have gaps, as in
+// PostgreSQL).
+const seqCache = 1000
+
+// seqRange is the reserved, unused part of a sequence: [next, limit).
+type seqRange struct{ next, limit int64 }
+
+// nextVal advances the named sequence (nextval()).
+func (c *Coordinator) nextVal(name string) (int64, error) {
+	if !c.sequenceExists(name) {
+		return 0, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" does not exist", name)
+	}
+	c.seqMu.Lock()
+	defer c.seqMu.Unlock()
+	r := c.seqs[name]
+	if r == nil || r.next >= r.limit {
+		first, err := c.db.ReserveSequence(name, seqCache)
+		if err != nil {
+			return 0, err
+		}
+		r = &seqRange{next: first, limit: first + seqCache}
+		c.seqs[name] = r
+	}
+	v := r.next
+	r.next++
+	return v, nil
+}
+
+// sequenceExists reports whether a SERIAL column owns the named sequence.
+func (c *Coordinator) sequenceExists(name string) bool {
+	want := "nextval('" + strings.ReplaceAll(name, "'", "''") + "')"
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, r := range c.byName {
+		for _, col := range r.Columns {
+			if col.Default == want {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -41,11 +41,18 @@ func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql strin
 		if c.Name == catalog.RowIDColumn {
 			return nil, sqlerr.New(sqlerr.DuplicateColumn, "column name \"%s\" is reserved", c.Name)
 		}
-		if c.Serial {
-			return nil, sqlerr.Unsupported("SERIAL columns are not supported yet").WithHint("Declare the column as INTEGER or BIGINT and supply its values.")
-		}
 		col := catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull || c.PrimaryKey}
-		if c.Default != nil {
+		if c.Serial {
+			if c.Default != nil {
+				return nil, sqlerr.New(sqlerr.SyntaxError, "multiple default values specified for column \"%s\" of table \"%s\"", c.Name, n.Name.Name)
+			}
+			// SERIAL is an integer column whose default draws from a
+			// sequence named as PostgreSQL names it.
+			seq := n.Name.Name + "_" + c.Name + "_seq"
+			col.NotNull = true
+			col.Default = "nextval('" + strings.ReplaceAll(seq, "'", "''") + "')"
+		}
+		if c.Default != nil && !c.Serial {
 			col.Default = c.DefaultText
 			if col.Default == "" {
 				return nil, sqlerr.Unsupported("this DEFAULT expression is not supported")

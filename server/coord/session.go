@@ -356,6 +356,7 @@ func (s *session) env() *funcs.Env {
 		User:          s.user,
 		Schema:        "public",
 		Version:       versionString(),
+		NextVal:       s.c.nextVal,
 	}
 }
 

@@ -360,6 +360,10 @@ func quoteString(s string) string {
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
+// tidbSequenceFuncs are PostgreSQL's sequence functions, which TiDB's
+// grammar parses its own way.
+var tidbSequenceFuncs = map[string]bool{"nextval": true, "setval": true, "lastval": true, "currval": true}
+
 // tidbReserved are TiDB reserved words that PostgreSQL lets users write as
 // plain names; they are quoted when used as names.
 var tidbReserved = func() map[string]bool {
@@ -678,6 +682,12 @@ func (rw *rewriter) name(i, hi int) (int, error) {
 		}
 	}
 	if t.kind == tQIdent {
+		rw.emit(quoteIdent(t.val), t.pos, tQIdent)
+		return i + 1, nil
+	}
+	if tidbSequenceFuncs[t.val] && i+1 < hi && rw.toks[i+1].isP("(") {
+		// TiDB parses NEXTVAL(seq) with a table name, PostgreSQL takes a
+		// string: quoted, the name is an ordinary function call.
 		rw.emit(quoteIdent(t.val), t.pos, tQIdent)
 		return i + 1, nil
 	}
