@@ -195,6 +195,9 @@ type drel struct {
 	isView bool
 	sql    string // defining query (views)
 	broken bool   // a mismatch was reported: not compared again
+	// tolerant: a known failure was seen; compared from then on with the
+	// known failure's normalization, so the view still catches other bugs
+	tolerant bool
 }
 
 type diffCase struct {
@@ -335,6 +338,26 @@ func (d *diffCase) insertSQL(tb *drel, n int) string {
 // dmlSQL is one random INSERT, UPDATE or DELETE.
 func (d *diffCase) dmlSQL() string {
 	tb := d.tables[d.rng.Intn(len(d.tables))]
+	switch d.rng.Intn(20) {
+	case 0: // the primary key changes: a delete and an insert of the whole row
+		d.nextID++
+		return fmt.Sprintf("UPDATE %s SET id = %d WHERE id = %d", tb.name, d.nextID, 1+d.rng.Intn(d.nextID-1))
+	case 1: // every group of this table vanishes (and comes back with later inserts)
+		return []string{"DELETE FROM ", "TRUNCATE "}[d.rng.Intn(2)] + tb.name
+	case 2, 3: // upsert: ids that may exist, some rows updated in place, some inserted
+		c := tb.cols[1+d.rng.Intn(len(tb.cols)-1)]
+		vals := []string{strconv.Itoa(1 + d.rng.Intn(d.nextID+2))}
+		for _, c := range tb.cols[1:] {
+			vals = append(vals, d.lit(c.typ, true))
+		}
+		if d.rng.Intn(3) == 0 {
+			return fmt.Sprintf("INSERT INTO %s VALUES (%s) ON CONFLICT (id) DO NOTHING", tb.name, strings.Join(vals, ", "))
+		}
+		return fmt.Sprintf("INSERT INTO %s VALUES (%s) ON CONFLICT (id) DO UPDATE SET %s = EXCLUDED.%s", tb.name, strings.Join(vals, ", "), c.name, c.name)
+	case 4: // DELETE driven by another table
+		o := d.tables[d.rng.Intn(len(d.tables))]
+		return fmt.Sprintf("DELETE FROM %s WHERE k IN (SELECT k FROM %s WHERE %s)", tb.name, o.name, d.pred(relCols("", o.cols), 0))
+	}
 	switch d.rng.Intn(3) {
 	case 0:
 		return d.insertSQL(tb, 1+d.rng.Intn(4))
@@ -606,8 +629,20 @@ func (d *diffCase) fromClause(joinChance int) (string, []qcol) {
 		}
 	}
 	kind := []string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"}[d.rng.Intn(4)]
-	return fmt.Sprintf("%s AS l %s %s AS r ON %s", a.name, kind, b.name, strings.Join(conds, " AND ")),
-		append(lc, rc...)
+	from := fmt.Sprintf("%s AS l %s %s AS r ON %s", a.name, kind, b.name, strings.Join(conds, " AND "))
+	cols := append(lc, rc...)
+	if d.rng.Intn(4) == 0 { // a third relation, joined to either side on a column of the same type
+		c := d.source()
+		mc := relCols("m", c.cols)
+		if x, ok := d.pick(d.known(cols), tInt, tBig, tText); ok {
+			if y, ok := d.pick(mc, x.typ); ok {
+				kind := []string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"}[d.rng.Intn(4)]
+				from += fmt.Sprintf(" %s %s AS m ON %s = %s", kind, c.name, x.ref, y.ref)
+				cols = append(cols, mc...)
+			}
+		}
+	}
+	return from, cols
 }
 
 // viewSQL builds one random view query.
@@ -806,17 +841,18 @@ func (d *diffCase) compareAll(ctx context.Context, when string) {
 			v.broken = true
 			continue
 		}
-		if equalMultiset(got, want) {
+		if equalMultiset(got, want) || (v.tolerant && equalMultiset(normNumeric(got), normNumeric(want))) {
 			continue
 		}
 		v.broken = true
-		if !d.strict {
+		if !d.strict && !v.tolerant {
 			tolerated := false
 			for _, k := range knownFailures {
 				if k.match(got, want) {
 					d.stats.known[k.what]++
 					d.t.Logf("seed %d %s: known failure (%s) in %s: %s\n%s", d.seed, when, k.what, v.name, v.sql, rowDiff(got, want))
 					tolerated = true
+					v.broken, v.tolerant = false, true
 					break
 				}
 			}
