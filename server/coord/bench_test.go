@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/weirdb/weir/sql/types"
 )
 
 // BenchmarkGroupByScan measures a GROUP BY over a stored table through the
@@ -116,4 +118,40 @@ func BenchmarkViewMaintenance(b *testing.B) {
 			b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "changes/s")
 		})
 	}
+}
+
+// BenchmarkPointSelect measures a prepared primary-key lookup through the
+// session API: plan reuse, snapshot, lookup, result.
+func BenchmarkPointSelect(b *testing.B) {
+	h := newHarness(&testing.T{}, b.TempDir())
+	defer h.close()
+	s := h.session()
+	if _, err := run(&testing.T{}, s, "CREATE TABLE bench (id BIGINT PRIMARY KEY, grp INTEGER, name TEXT)"); err != nil {
+		b.Fatal(err)
+	}
+	var sb strings.Builder
+	for i := 0; i < 100_000; i++ {
+		fmt.Fprintf(&sb, "%d\t%d\tname-%d\n", i, i%1000, i)
+	}
+	if _, err := feedCopy(&testing.T{}, s, "COPY bench FROM STDIN", sb.String()); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	stmts, err := s.Parse(ctx, "SELECT * FROM bench WHERE id = $1", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := int64(0)
+	for b.Loop() {
+		res, err := s.Execute(ctx, stmts[0], []types.Datum{types.NewInt64(i * 7919 % 100_000)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok, err := res.Next(ctx); !ok || err != nil {
+			b.Fatal("no row", err)
+		}
+		res.Close()
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 }
