@@ -3,6 +3,7 @@ package coord
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -43,13 +44,22 @@ type viewSet struct {
 	restored, backfilled atomic.Int64
 }
 
-// stateMarkerOp is the operator id of a view's state format marker: a view
-// whose state holds (stateMarkerOp, "format") = stateFormat has complete
-// operator state in storage. Views created before operator state was
-// saved have none and are backfilled at startup (and then saved).
+// stateMarkerOp is the operator id of a view's state marker: a view whose
+// state holds (stateMarkerOp, "format") = stateMarker(df) has complete
+// operator state in storage, saved by a dataflow of the same shape. Views
+// created before operator state was saved have none, and a view whose
+// dataflow is planned differently now (operator ids are graph positions)
+// has a different marker: both are backfilled at startup, then saved.
 const stateMarkerOp = math.MaxUint32
 
-var stateFormatKey, stateFormat = []byte("format"), []byte{1}
+var stateFormatKey = []byte("format")
+
+// stateMarker is the codec version (1) followed by the first 8 bytes of
+// the SHA-256 of the dataflow's operator listing.
+func stateMarker(df *planner.Dataflow) []byte {
+	h := sha256.Sum256([]byte(df.String()))
+	return append([]byte{1}, h[:8]...)
+}
 
 // saveViewState writes the dirty operator state of v's dataflow into txn.
 func saveViewState(txn *storage.Txn, id catalog.ID, df *planner.Dataflow) error {
@@ -68,7 +78,7 @@ func saveFullViewState(txn *storage.Txn, id catalog.ID, df *planner.Dataflow) er
 	if err := saveViewState(txn, id, df); err != nil {
 		return err
 	}
-	return txn.PutState(id, stateMarkerOp, stateFormatKey, stateFormat)
+	return txn.PutState(id, stateMarkerOp, stateFormatKey, stateMarker(df))
 }
 
 // liveView is a materialized view and the dataflow maintaining it.
@@ -418,11 +428,11 @@ var errNoViewState = errors.New("no saved operator state")
 // returns the number of entries. errNoViewState: the view has no complete
 // saved state (no format marker).
 func restoreViewState(snap *storage.Snapshot, id catalog.ID, df *planner.Dataflow) (int, error) {
-	n, marked := 0, false
+	n, marked, want := 0, false, stateMarker(df)
 	err := snap.ScanState(id, func(op uint32, key, value []byte) error {
 		if op == stateMarkerOp {
-			if !bytes.Equal(key, stateFormatKey) || !bytes.Equal(value, stateFormat) {
-				return fmt.Errorf("unknown state format %x=%x", key, value)
+			if !bytes.Equal(key, stateFormatKey) || !bytes.Equal(value, want) {
+				return fmt.Errorf("state saved by another format or dataflow (%x=%x, want %x)", key, value, want)
 			}
 			marked = true
 			return nil

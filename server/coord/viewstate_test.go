@@ -125,4 +125,24 @@ func TestViewStateRestart(t *testing.T) {
 	}
 	write(9)
 	checkRecompute()
+
+	// State saved by a dataflow of another shape (its marker differs) is
+	// not used.
+	top, err := h.c.lookup("", "top")
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn = h.db.Begin()
+	if err := txn.PutState(top.ID, stateMarkerOp, stateFormatKey, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	restart()
+	if r, b := h.c.views.restored.Load(), h.c.views.backfilled.Load(); r != int64(len(names)-1) || b != 1 {
+		t.Fatalf("after changing top's marker: %d views restored, %d backfilled", r, b)
+	}
+	write(10)
+	checkRecompute()
 }
