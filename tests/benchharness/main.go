@@ -4,7 +4,11 @@
 //
 // Figures: (a) batched INSERT rows/s (multi-row INSERTs of -batch rows),
 // (b) point SELECT by primary key ops/s from 1 and from -conns connections,
-// (c) a GROUP BY over all -rows rows, seconds per query.
+// (c) a GROUP BY over all -rows rows, seconds per query; and with -figures
+// views the figures of issue 3 (views.go): row changes/s through GROUP BY and
+// join views fed by COPY against PostgreSQL's REFRESH MATERIALIZED VIEW after
+// each batch, one small change at N rows, push-query latency, pull queries on
+// a view under writes, restart time.
 package main
 
 import (
@@ -33,7 +37,11 @@ var (
 	groupRep = flag.Int("group-reps", 3, "GROUP BY repetitions (the best is reported)")
 	only     = flag.String("only", "", "run against one side only: weir or postgres")
 	timeout  = flag.Duration("timeout", 20*time.Minute, "give up after")
+	which    = flag.String("figures", "base,views", "figures to run: base (INSERT, point SELECT, GROUP BY), views (issue 3), or both")
 )
+
+func mkTemp() (string, error) { return os.MkdirTemp("", "weirbench-") }
+func removeAll(dir string)    { os.RemoveAll(dir) }
 
 type figures struct {
 	insertRowsPerSec float64
@@ -48,29 +56,64 @@ func main() {
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	base, views := strings.Contains(*which, "base"), strings.Contains(*which, "views")
 	results := map[string]*figures{}
+	sides := map[string]*side{}
 	if *only == "" || *only == "weir" {
-		results["weir"] = runWeir(ctx)
+		bin, err := weirBinPath()
+		if base {
+			if err != nil {
+				results["weir"] = &figures{err: err}
+			} else {
+				results["weir"] = runWeir(ctx, bin)
+			}
+		}
+		if views {
+			if err != nil {
+				sides["weir"] = &side{name: "weir", errs: map[string]string{"*": err.Error()}}
+			} else {
+				sides["weir"] = runWeirViews(ctx, bin)
+			}
+		}
 	}
 	if *only == "" || *only == "postgres" {
-		results["postgres"] = runPostgres(ctx)
-	}
-	report(results)
-	for _, f := range results {
-		if f.err != nil {
-			os.Exit(1)
+		pg, err := weirtest.StartPostgres(ctx, weirtest.PGOptions{Fsync: true})
+		if err != nil {
+			results["postgres"] = &figures{err: err}
+			sides["postgres"] = &side{name: "postgres", errs: map[string]string{"*": err.Error()}}
+		} else {
+			if base {
+				results["postgres"] = workload(ctx, "postgres", pg.DSN("weir"))
+			}
+			if views {
+				sides["postgres"] = runPostgresViews(ctx, pg)
+			}
+			pg.Stop()
 		}
+	}
+	failed := false
+	if base {
+		report(results)
+		for _, f := range results {
+			failed = failed || f.err != nil
+		}
+	}
+	if views {
+		failed = reportViews(sides) || failed
+	}
+	if failed {
+		os.Exit(1)
 	}
 }
 
-func runWeir(ctx context.Context) *figures {
-	bin := *weirBin
-	if bin == "" {
-		var err error
-		if bin, err = weirtest.BinPath(); err != nil {
-			return &figures{err: err}
-		}
+func weirBinPath() (string, error) {
+	if *weirBin != "" {
+		return *weirBin, nil
 	}
+	return weirtest.BinPath()
+}
+
+func runWeir(ctx context.Context, bin string) *figures {
 	dir, err := os.MkdirTemp("", "weirbench-")
 	if err != nil {
 		return &figures{err: err}
@@ -86,15 +129,6 @@ func runWeir(ctx context.Context) *figures {
 		fmt.Fprintf(os.Stderr, "weir log tail:\n%s\n", w.LogTail(3000))
 	}
 	return f
-}
-
-func runPostgres(ctx context.Context) *figures {
-	pg, err := weirtest.StartPostgres(ctx, weirtest.PGOptions{Fsync: true})
-	if err != nil {
-		return &figures{err: err}
-	}
-	defer pg.Stop()
-	return workload(ctx, "postgres", pg.DSN("weir"))
 }
 
 func logf(side, format string, args ...any) {
