@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/weirdb/weir/executor"
@@ -150,6 +151,12 @@ func (b *binder) bindExpr(e ast.Expr, sc *scope) (executor.Expr, error) {
 	case *ast.Unary:
 		return b.bindUnary(n, sc)
 	case *ast.Binary:
+		if x, ok, err := expandRowCompare(n); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			return b.bindExpr(x, sc)
+		}
 		return b.bindBinary(n, sc)
 	case *ast.Like:
 		x, err := b.bindExpr(n.X, sc)
@@ -268,6 +275,12 @@ func (b *binder) bindExpr(e ast.Expr, sc *scope) (executor.Expr, error) {
 		}
 		return r, nil
 	case *ast.InList:
+		if x, ok, err := expandRowCompare(n); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			return b.bindExpr(x, sc)
+		}
 		x, err := b.bindExpr(n.X, sc)
 		if err != nil {
 			return nil, err
@@ -839,6 +852,9 @@ func (b *binder) bindAggregate(n *ast.Func, sc *scope) (executor.Expr, error) {
 		}
 		if e, err = b.settleUnknown(e); err != nil {
 			return nil, err
+		}
+		if call.distinct && !slices.ContainsFunc(call.args, func(a executor.Expr) bool { return a.String() == e.String() }) {
+			return nil, sqlerr.New(sqlerr.InvalidColumnReference, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list")
 		}
 		call.order = append(call.order, orderExpr{e: e, desc: o.Desc, nullsFirst: nullsFirst(o)})
 	}

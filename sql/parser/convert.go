@@ -1071,6 +1071,9 @@ func (c *converter) funcCall(n *tast.FuncCallExpr) (ast.Expr, error) {
 // aggregate builds a Func from a call of any kind (plain, aggregate, window),
 // peeling off the marker arguments for count(*) and ORDER BY.
 func (c *converter) aggregate(name string, args []tast.ExprNode, distinct bool, order *tast.OrderByClause, spec *tast.WindowSpec) (ast.Expr, error) {
+	if len(args) > 0 && isMarker(args[0], mkAggDist) {
+		distinct, args = true, args[1:]
+	}
 	f := &ast.Func{Name: strings.ToLower(name), Distinct: distinct}
 	if len(args) == 1 && isMarker(args[0], mkStar) {
 		f.Star = true

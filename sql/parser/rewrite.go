@@ -34,6 +34,7 @@ import (
 //	__weir_subscript(x, i)       x[i]
 //	__weir_at_tz(x, z)           x AT TIME ZONE z, i.e. timezone(z, x)
 //	__weir_star()                the * of count(*)
+//	f(__weir_agg_distinct(), x)  f(DISTINCT x) for an aggregate TiDB's grammar takes no DISTINCT for
 const (
 	mkCast      = "__weir_cast"
 	mkOp        = "__weir_op"
@@ -53,6 +54,7 @@ const (
 	mkNoAlias   = "__weir_noalias"
 	mkStar      = "__weir_star"
 	mkAtTZ      = "__weir_at_tz"
+	mkAggDist   = "__weir_agg_distinct"
 	// aliasSep separates a FROM alias from its column aliases inside one
 	// quoted TiDB identifier: AS x(a, b) becomes AS "x\x1fa\x1fb".
 	aliasSep = "\x1f"
@@ -230,7 +232,7 @@ func (rw *rewriter) scanTo(i, hi int, stop func(token) bool) int {
 	depth := 0
 	for j := i; j < hi; j++ {
 		t := rw.toks[j]
-		if depth == 0 && stop(t) {
+		if depth == 0 && stop(t) && !rw.distinctFrom(j) {
 			return j
 		}
 		if t.kind == tPunct {
@@ -246,6 +248,13 @@ func (rw *rewriter) scanTo(i, hi int, stop func(token) bool) int {
 		}
 	}
 	return hi
+}
+
+// distinctFrom reports whether toks[j] is the FROM of IS [NOT] DISTINCT
+// FROM, which is no clause keyword.
+func (rw *rewriter) distinctFrom(j int) bool {
+	return j >= 2 && rw.toks[j].is("from") && rw.toks[j-1].is("distinct") &&
+		(rw.toks[j-2].is("is") || rw.toks[j-2].is("not"))
 }
 
 // splitTop splits [lo, hi) on commas at depth 0.
@@ -360,40 +369,88 @@ func quoteString(s string) string {
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
+// tidbDistinctAggs are the aggregates whose DISTINCT TiDB's grammar
+// parses; any other f(DISTINCT x) becomes f(__weir_agg_distinct(), x).
+var tidbDistinctAggs = map[string]bool{
+	"count": true, "sum": true, "avg": true, "min": true, "max": true, "std": true, "stddev": true,
+	"stddev_pop": true, "stddev_samp": true, "variance": true, "var_pop": true, "var_samp": true,
+	"group_concat": true,
+}
+
 // tidbSequenceFuncs are PostgreSQL's sequence functions, which TiDB's
 // grammar parses its own way.
 var tidbSequenceFuncs = map[string]bool{"nextval": true, "setval": true, "lastval": true, "currval": true}
 
-// tidbReserved are TiDB reserved words that PostgreSQL lets users write as
-// plain names; they are quoted when used as names.
-var tidbReserved = func() map[string]bool {
-	pgSyntax := map[string]bool{}
-	for _, w := range strings.Fields(`all analyze and any array as asc asymmetric both case cast check collate
-		column constraint create current_date current_time current_timestamp current_user default
-		desc distinct else end except false fetch for foreign from grant group having in inner
-		intersect into is join lateral leading left like ilike limit localtime localtimestamp natural not null
-		offset on or order outer over primary references right select set some table then to
-		trailing true union unique user using values when where window with cross full between
-		exists interval partition rows range row insert update delete ignore conflict escape
-		recursive by first last nulls current unbounded preceding following if substring trim
-		extract position convert char replace repeat varchar timestamp date time varcharacter
-		integer int bigint smallint real double decimal numeric float precision character
-		binary mod div regexp rlike xor of key do update groups following except distinctrow
-		tablesample straight_join`) {
-		pgSyntax[w] = true
-	}
+// pgReserved are PostgreSQL 15's reserved key words, "reserved" and
+// "reserved (can be function or type)" in Appendix C: the only words a
+// PostgreSQL user must quote to use as a column or table name.
+var pgReserved = func() map[string]bool {
 	m := map[string]bool{}
-	for _, k := range tidb.Keywords {
-		w := strings.ToLower(k.Word)
-		if k.Reserved && !pgSyntax[w] {
-			m[w] = true
-		}
-	}
-	for _, w := range []string{"key", "keys", "index", "database", "databases", "schema", "status", "usage", "read", "write", "load", "lines", "long", "match", "release", "rename", "require", "describe", "show", "kill", "use", "dual", "separator", "spatial", "out", "return", "sql", "ssl", "starting"} {
+	for _, w := range strings.Fields(`all analyse analyze and any array as asc asymmetric both case cast
+		check collate column constraint create current_catalog current_date current_role current_time
+		current_timestamp current_user default deferrable desc distinct do else end except false fetch
+		for foreign from grant group having in initially intersect into lateral leading limit localtime
+		localtimestamp not null offset on only or order placing primary references returning select
+		session_user some symmetric table then to trailing true union unique user using variadic when
+		where window with
+		authorization binary collation concurrently cross current_schema freeze full ilike inner is
+		isnull join left like natural notnull outer overlaps right similar tablesample verbose`) {
 		m[w] = true
 	}
 	return m
 }()
+
+// tidbReserved are the words TiDB reserves and PostgreSQL does not: where
+// one is used as a name (a column, an alias, a CTE column) it is quoted.
+// Type names are among them: a type never reaches TiDB's text (casts become
+// __weir_cast), so real or dec left here is always a name. The few that
+// TiDB also needs as keywords of PostgreSQL syntax are told apart by
+// keywordUse.
+var tidbReserved = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range tidb.Keywords {
+		if k.Reserved {
+			m[strings.ToLower(k.Word)] = true
+		}
+	}
+	// reserved spellings TiDB's keyword table leaves out (aliases of
+	// reserved tokens), and words its grammar treats specially
+	for _, w := range []string{"dec", "schema", "schemas", "key", "keys", "index", "database", "databases", "status", "usage", "read", "write", "load", "lines", "long", "match", "release", "rename", "require", "describe", "show", "kill", "use", "dual", "separator", "spatial", "out", "return", "sql", "ssl", "starting"} {
+		m[w] = true
+	}
+	for w := range pgReserved {
+		delete(m, w)
+	}
+	return m
+}()
+
+// keywordUse reports whether toks[i], a word of tidbReserved, is a keyword
+// of PostgreSQL syntax here that TiDB must see as such.
+func (rw *rewriter) keywordUse(i int) bool {
+	t := rw.toks[i]
+	prev := ""
+	if len(rw.out) > 0 && rw.out[len(rw.out)-1].kind == tIdent {
+		prev = rw.out[len(rw.out)-1].text
+	}
+	switch t.val {
+	case "insert", "update", "delete":
+		// the statement's verb, FOR UPDATE
+		return len(rw.out) == 0 || prev == "for"
+	case "of":
+		// FOR UPDATE OF t
+		return prev == "update" || prev == "share"
+	case "row":
+		// CURRENT ROW of a window frame
+		return prev == "current"
+	case "rows", "range", "groups":
+		// a window frame: ROWS BETWEEN ..., ROWS UNBOUNDED PRECEDING,
+		// ROWS CURRENT ROW, ROWS 3 PRECEDING
+		n := rw.at(i + 1)
+		return n.is("between") || n.is("unbounded") || n.is("current") ||
+			rw.at(i+2).is("preceding") || rw.at(i+2).is("following")
+	}
+	return false
+}
 
 // byKeyword reports whether a BY at this point is the keyword of GROUP
 // BY, ORDER BY or PARTITION BY.
@@ -530,6 +587,14 @@ func (rw *rewriter) punct(i, hi int) (int, error) {
 			rw.emit(mkStar, rw.toks[i+1].pos, tIdent)
 			rw.emit("(", rw.toks[i+1].pos, tPunct)
 			rw.emit(")", rw.toks[i+1].pos, tPunct)
+			return i + 2, nil
+		}
+		if f.funcCall && rw.toks[i+1].is("distinct") && !tidbDistinctAggs[rw.out[len(rw.out)-2].text] {
+			d := rw.toks[i+1].pos
+			rw.emit(mkAggDist, d, tIdent)
+			rw.emit("(", d, tPunct)
+			rw.emit(")", d, tPunct)
+			rw.emit(",", d, tPunct)
 			return i + 2, nil
 		}
 		return i + 1, nil
@@ -691,7 +756,7 @@ func (rw *rewriter) name(i, hi int) (int, error) {
 		rw.emit(quoteIdent(t.val), t.pos, tQIdent)
 		return i + 1, nil
 	}
-	if tidbReserved[t.val] && !(i+1 < hi && rw.toks[i+1].isP("(")) {
+	if tidbReserved[t.val] && !(i+1 < hi && rw.toks[i+1].isP("(")) && !rw.keywordUse(i) {
 		rw.emit(quoteIdent(t.val), t.pos, tQIdent)
 		return i + 1, nil
 	}
