@@ -20,18 +20,40 @@ import (
 var monthNames = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 
-// dtPatterns is ordered so that longer patterns match first.
+// dtPatterns are the template patterns as PostgreSQL spells them
+// (formatting.c's DCH_keywords): matched case-sensitively, longer first
+// among those sharing a prefix. Numeric fields have an upper- and a
+// lower-case spelling with one meaning (mm is MM, the month; mi is MI);
+// names have upper, capitalized and lower-case spellings that set the case
+// of the output (MONTH, Month, month), as do AM/am, A.M./a.m. and TZ/tz. A
+// mixed spelling PostgreSQL does not list (Mm, hH24) is no pattern.
 var dtPatterns = [...]string{
 	"HH24", "HH12", "HH", "MI", "SS", "MS", "US", "IYYY", "YYYY", "YYY", "YY", "Y",
 	"MONTH", "Month", "month", "MON", "Mon", "mon", "MM", "DAY", "Day", "day", "DY", "Dy", "dy",
 	"DDD", "DD", "ID", "IW", "D", "WW", "Q", "A.M.", "P.M.", "a.m.", "p.m.", "AM", "PM", "am", "pm",
 	"TZ", "tz", "OF",
+	"hh24", "hh12", "hh", "mi", "ss", "ms", "us", "iyyy", "yyyy", "yyy", "yy", "y",
+	"mm", "ddd", "dd", "id", "iw", "d", "ww", "q", "of",
 }
 
+// caseSensitivePatterns are the patterns whose spelling sets the case of
+// their output; every other pattern means its upper-case spelling.
+var caseSensitivePatterns = map[string]bool{
+	"MONTH": true, "Month": true, "month": true, "MON": true, "Mon": true, "mon": true,
+	"DAY": true, "Day": true, "day": true, "DY": true, "Dy": true, "dy": true,
+	"A.M.": true, "P.M.": true, "a.m.": true, "p.m.": true, "AM": true, "PM": true, "am": true, "pm": true,
+	"TZ": true, "tz": true,
+}
+
+// matchPattern returns the pattern f starts with, in its canonical
+// spelling (of the same length as the text matched), or "".
 func matchPattern(f string) string {
 	for _, p := range dtPatterns {
 		if strings.HasPrefix(f, p) {
-			return p
+			if caseSensitivePatterns[p] {
+				return p
+			}
+			return strings.ToUpper(p)
 		}
 	}
 	return ""
@@ -237,7 +259,7 @@ func parseTS(s, f string) (tm, bool, error) {
 		return v, nil
 	}
 	for i := 0; i < len(f); {
-		if strings.HasPrefix(f[i:], "FM") {
+		if strings.HasPrefix(f[i:], "FM") || strings.HasPrefix(f[i:], "fm") {
 			i += 2
 			continue
 		}
@@ -471,7 +493,7 @@ func formatInterval(t tm, f string) string {
 	var b strings.Builder
 	for i := 0; i < len(f); {
 		fm := false
-		if strings.HasPrefix(f[i:], "FM") {
+		if strings.HasPrefix(f[i:], "FM") || strings.HasPrefix(f[i:], "fm") {
 			fm = true
 			i += 2
 		}

@@ -275,6 +275,10 @@ func TestFormatting(t *testing.T) {
 		{"to_char", A{tsv("2024-03-05 14:07:09"), tx("HH12:MI AM Dy Mon DD")}, "02:07 PM Tue Mar 05"},
 		{"to_char", A{tsv("2024-03-05 14:07:09"), tx("Month|FMMonth|FMDD|DDD|Q|IW|US")}, "March    |March|5|065|1|10|000000"},
 		{"to_char", A{tsv("2024-03-05 14:07:09"), tx(`"Year" YYYY`)}, "Year 2024"},
+		// numeric fields are case-insensitive, names take their case from the pattern (PostgreSQL 15)
+		{"to_char", A{tsv("2015-07-15 12:07:00"), tx("HH:mm")}, "12:07"},
+		{"to_char", A{tsv("2015-07-15 12:07:09.5"), tx("yyyy-mm-dd hh24:mi:ss.ms Mm hH24 fmdd ddd d iw q Dd mON")}, "2015-07-15 12:07:09.500 Mm hH24 15 196 4 29 3 44 mON"},
+		{"to_char", A{tsv("2015-07-05 01:02:03"), tx("fmMonth fmmonth hh12 am Day")}, "July july 01 am Sunday   "},
 		{"to_char", A{tz("2024-07-01 10:00:00+00"), tx("YYYY-MM-DD HH24:MI TZ OF")}, "2024-07-01 12:00 CEST +02"},
 		{"to_char", A{dt("2024-12-25"), tx("DD/MM/YYYY")}, "25/12/2024"},
 		{"to_char", A{num("1234.5"), tx("9999.99")}, " 1234.50"},
