@@ -26,7 +26,13 @@ import (
 //     aggregate without GROUP BY (with its value over no rows, count() = 0,
 //     for keys without rows), else count(*) and any_value, checked for more
 //     than one row where it is used (21000);
-//   - EXISTS elsewhere is a left join with count(*) per key.
+//   - EXISTS elsewhere is a left join with count(*) per key;
+//   - a conjunct of the subquery's WHERE over outer columns only (p) is
+//     lifted out: the subquery is planned without it and its result is
+//     taken where p is true, elsewhere the result over no rows: EXISTS and
+//     IN as WHERE conjuncts become p AND the semi join; otherwise the use's
+//     value is CASE WHEN p THEN value ELSE (NULL, false for EXISTS, the
+//     aggregate over no rows, count() = 0...) END.
 //
 // An uncorrelated subquery is the same with no keys: a join with a one-row
 // aggregate. What cannot be planned so (an uncorrelated IN or ANY/ALL
@@ -45,6 +51,9 @@ type corrCtx struct {
 	// outerKeys are the outer sides of the correlation equalities, over the
 	// enclosing query's row.
 	outerKeys []executor.Expr
+	// outerPreds are the conjuncts over outer columns only, over the
+	// enclosing query's row.
+	outerPreds []executor.Expr
 }
 
 // outerRef is a reference to column idx of the enclosing query's row from
@@ -67,6 +76,9 @@ type subUse struct {
 	op        string
 	qp        *queryPlan
 	outerKeys []executor.Expr // over the enclosing row
+	// outerPred is the AND of the conjuncts over outer columns only lifted
+	// out of the subquery (nil if none), over the enclosing row.
+	outerPred executor.Expr
 	clause    string
 	// result replaces the placeholder once the use is planned.
 	result executor.Expr
@@ -138,23 +150,42 @@ func walkAll(e executor.Expr, f func(executor.Expr)) {
 // extractCorrelation removes from conjs the equalities inner = outer of a
 // correlated subquery body and returns the inner sides (over the body's
 // FROM row); the outer sides go to c.outerKeys.
+//
+// Another conjunct over inner and outer columns is kept in the subquery
+// when each outer column in it is the outer side of one of those
+// equalities: where the equality holds, the column's value is the inner
+// side's (psql's \d has a.attcollation <> t.typcollation next to
+// c.oid = a.attcollation).
 func (b *binder) extractCorrelation(c *corrCtx, conjs []executor.Expr) (rest, inner []executor.Expr, err error) {
+	var pending []executor.Expr
+	keyed := map[int]executor.Expr{} // outer column -> the inner side equal to it
 	for _, cj := range conjs {
 		n := countOuter(cj)
 		if n == 0 {
 			rest = append(rest, cj)
 			continue
 		}
+		if len(refs(cj)) == 0 && !hasSubRef(cj) && !hasVolatile(cj) {
+			// over outer columns only: lifted out of the subquery
+			c.used += n
+			c.outerPreds = append(c.outerPreds, toOuterRow(cj))
+			continue
+		}
 		call, ok := cj.(*executor.Call)
 		if !ok || call.Name != "=" || len(call.Args) != 2 {
-			return nil, nil, corrUnsupported("correlated subquery condition %s is not supported: only equalities between an inner and an outer expression can be decorrelated", cj)
+			pending = append(pending, cj)
+			continue
 		}
 		in, out := call.Args[0], call.Args[1]
 		if countOuter(in) > 0 {
 			in, out = out, in
 		}
 		if countOuter(in) > 0 || len(refs(out)) > 0 || len(refs(in)) == 0 || hasVolatile(in) {
-			return nil, nil, corrUnsupported("correlated subquery condition %s is not supported: only equalities between an inner and an outer expression can be decorrelated", cj)
+			pending = append(pending, cj)
+			continue
+		}
+		if o, ok := out.(*outerRef); ok && in.Type().Kind == o.typ.Kind {
+			keyed[o.idx] = in
 		}
 		if in.Type().Kind != out.Type().Kind {
 			t, err := commonType([]types.Type{in.Type(), out.Type()}, "=")
@@ -168,17 +199,37 @@ func (b *binder) extractCorrelation(c *corrCtx, conjs []executor.Expr) (rest, in
 				return nil, nil, err
 			}
 		}
-		outer, _ := executor.Map(out, func(x executor.Expr) (executor.Expr, error) {
-			if o, ok := x.(*outerRef); ok {
-				return &executor.ColRef{Idx: o.idx, Typ: o.typ, Name: o.name}, nil
+		c.used += n
+		c.outerKeys = append(c.outerKeys, toOuterRow(out))
+		inner = append(inner, in)
+	}
+	for _, cj := range pending {
+		n := countOuter(cj)
+		sub, _ := executor.Map(cj, func(x executor.Expr) (executor.Expr, error) {
+			if o, ok := x.(*outerRef); ok && keyed[o.idx] != nil {
+				return keyed[o.idx], nil
 			}
 			return x, nil
 		})
+		if countOuter(sub) > 0 || hasSubRef(sub) {
+			return nil, nil, corrUnsupported("correlated subquery condition %s is not supported: only equalities between an inner and an outer expression can be decorrelated", cj)
+		}
 		c.used += n
-		c.outerKeys = append(c.outerKeys, outer)
-		inner = append(inner, in)
+		rest = append(rest, sub)
 	}
 	return rest, inner, nil
+}
+
+// toOuterRow turns an expression over outer references into one over the
+// enclosing query's row.
+func toOuterRow(e executor.Expr) executor.Expr {
+	out, _ := executor.Map(e, func(x executor.Expr) (executor.Expr, error) {
+		if o, ok := x.(*outerRef); ok {
+			return &executor.ColRef{Idx: o.idx, Typ: o.typ, Name: o.name}, nil
+		}
+		return x, nil
+	})
+	return out
 }
 
 // bindSubqueryUse binds a subquery in an expression: kind SubScalar,
@@ -222,6 +273,13 @@ func (b *binder) bindSubqueryUse(kind executor.SubqueryKind, q *ast.Query, xe as
 		}
 	}
 	u := &subUse{kind: kind, not: not, x: x, op: op, qp: qp, outerKeys: c.outerKeys, clause: b.clause}
+	switch len(c.outerPreds) {
+	case 0:
+	case 1:
+		u.outerPred = c.outerPreds[0]
+	default:
+		u.outerPred = &executor.BoolOp{Args: c.outerPreds}
+	}
 	typ := types.Bool
 	if kind == executor.SubScalar {
 		typ = qp.cols[0].Type
@@ -232,7 +290,7 @@ func (b *binder) bindSubqueryUse(kind executor.SubqueryKind, q *ast.Query, xe as
 		b.apply.uses = append(b.apply.uses, u)
 		return &subRef{u: u, typ: typ}, nil
 	}
-	if len(u.outerKeys) > 0 {
+	if len(u.outerKeys) > 0 || u.outerPred != nil {
 		clause := b.clause
 		if clause == "" {
 			clause = "this position"
@@ -349,9 +407,14 @@ func (b *binder) applyWhere(root node, width int, conjs []executor.Expr, uses []
 	done := map[*subUse]bool{}
 	for _, cj := range conjs {
 		u, not := asSubTest(cj)
-		if u == nil || u.qp.scalarAgg || (u.kind == executor.SubExists && len(u.outerKeys) == 0) || (u.x != nil && hasSubRef(u.x)) {
+		if u == nil || u.qp.scalarAgg || (u.kind == executor.SubExists && len(u.outerKeys) == 0) || (u.x != nil && hasSubRef(u.x)) ||
+			(u.outerPred != nil && (u.not != not || u.kind == executor.SubAll)) {
 			rest = append(rest, cj)
 			continue
+		}
+		if u.outerPred != nil {
+			// EXISTS (... AND p) is p AND EXISTS (...); so are IN and ANY
+			rest = append(rest, u.outerPred)
 		}
 		var conds []executor.Expr
 		var err error
@@ -496,6 +559,19 @@ func (b *binder) applySub(root node, width int, u *subUse, rewrite func(executor
 	if err != nil {
 		return nil, 0, err
 	}
+	// when returns v where the lifted outer conjuncts hold, empty elsewhere.
+	when := func(v, empty executor.Expr) executor.Expr { return v }
+	if u.outerPred != nil {
+		p, err := rewrite(u.outerPred)
+		if err != nil {
+			return nil, 0, err
+		}
+		when = func(v, empty executor.Expr) executor.Expr {
+			return &executor.CaseExpr{Whens: []executor.When{{Cond: p, Result: v}}, Else: empty, Typ: v.Type()}
+		}
+	}
+	nullOf := func(t types.Type) executor.Expr { return &executor.Const{Value: types.Null, Typ: t} }
+	boolOf := func(v bool) executor.Expr { return &executor.Const{Value: types.NewBool(v), Typ: types.Bool} }
 	var x executor.Expr
 	if u.x != nil {
 		if x, err = rewrite(u.x); err != nil {
@@ -526,6 +602,7 @@ func (b *binder) applySub(root node, width int, u *subUse, rewrite func(executor
 		if u.result, err = b.call(op, []executor.Expr{&executor.Coalesce{Args: []executor.Expr{n, zero64}, Typ: types.Int64}, zero64}); err != nil {
 			return nil, 0, err
 		}
+		u.result = when(u.result, boolOf(u.not))
 		return root, width + len(cts), nil
 	case u.kind == executor.SubScalar || qp.scalarAgg:
 		var right node
@@ -553,6 +630,13 @@ func (b *binder) applySub(root node, width int, u *subUse, rewrite func(executor
 			val = &executor.ColRef{Idx: width + k + 1, Typ: its[0], Name: qp.cols[0].Name}
 			res = &executor.CardinalityCheck{N: &executor.ColRef{Idx: width + k, Typ: types.Int64, Name: "count(*)"}, X: val}
 		}
+		// the subquery over no rows: no row (NULL), or one row with its
+		// aggregates over nothing
+		empty := nullOf(its[0])
+		if qp.scalarAgg && qp.empty != nil {
+			empty = qp.empty
+		}
+		res = when(res, empty)
 		root = &joinNode{kind: executor.JoinLeft, left: root, right: right, lkeys: lkeys, rkeys: rkeys}
 		width += len(right.colTypes())
 		if u.kind == executor.SubScalar {
@@ -578,6 +662,7 @@ func (b *binder) applySub(root node, width int, u *subUse, rewrite func(executor
 	if u.result, err = b.runOnce(&cp); err != nil {
 		return nil, 0, err
 	}
+	u.result = when(u.result, boolOf(u.not != (u.kind == executor.SubAll)))
 	return root, width, nil
 }
 
