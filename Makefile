@@ -17,6 +17,9 @@ UNIT_TIMEOUT ?= 6m
 E2E_TIMEOUT  ?= 7m
 FUZZTIME     ?= 30s
 BENCHTIME    ?= 200ms
+# `make bench` defaults fit in ~6 minutes on 2 cores; issue 3's full sizes:
+#   make bench BENCH_FLAGS='-groups 1000000 -push-rate 10000'
+# (-figures base|views, -view-figures agg,join,pull,push,restart, -h for all.)
 BENCH_FLAGS  ?=
 
 # Debian packages the tests use, and the file or command that shows each is present.

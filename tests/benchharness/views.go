@@ -336,6 +336,16 @@ func pullFigure(ctx context.Context, s *side, c *pgx.Conn) error {
 			return err
 		}
 	}
+	if rs, err := c.Query(ctx, `EXPLAIN SELECT * FROM gv_l WHERE grp = 1`, pgx.QueryExecModeSimpleProtocol); err == nil {
+		var plan []string
+		for rs.Next() {
+			var line string
+			if rs.Scan(&line) == nil {
+				plan = append(plan, strings.TrimSpace(line))
+			}
+		}
+		logf(s.name, "pull: EXPLAIN SELECT * FROM gv_l WHERE grp = 1: %s", strings.Join(plan, " | "))
+	}
 	cs := make([]*pgx.Conn, *conns)
 	for i := range cs {
 		var err error
