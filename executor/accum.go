@@ -257,12 +257,47 @@ func (a *floatSumAcc) result() (types.Datum, error) {
 	return types.NewFloat64(a.s), nil
 }
 
-// numericSumAcc is sum/avg over numeric, exact.
+// numericSumAcc is sum/avg over numeric, exact. PostgreSQL's sum has the
+// largest display scale of the values summed; with retractions that is the
+// largest scale among the values still present, so the accumulator counts
+// values per scale (few distinct scales occur).
 type numericSumAcc struct {
-	col int
-	avg bool
-	s   apd.Decimal
-	n   int64
+	col    int
+	avg    bool
+	s      apd.Decimal
+	n      int64
+	scales []scaleCount
+}
+
+// scaleCount is how many summed values have a display scale.
+type scaleCount struct {
+	scale int32
+	n     int64
+}
+
+// addScale counts w more values of display scale sc.
+func (a *numericSumAcc) addScale(sc int32, w int64) {
+	for i := range a.scales {
+		if a.scales[i].scale == sc {
+			a.scales[i].n += w
+			if a.scales[i].n == 0 {
+				a.scales = append(a.scales[:i], a.scales[i+1:]...)
+			}
+			return
+		}
+	}
+	a.scales = append(a.scales, scaleCount{scale: sc, n: w})
+}
+
+// maxScale is the largest display scale of the values present.
+func (a *numericSumAcc) maxScale() int32 {
+	m := int32(0)
+	for _, sc := range a.scales {
+		if sc.n > 0 && sc.scale > m {
+			m = sc.scale
+		}
+	}
+	return m
 }
 
 func (a *numericSumAcc) add(row types.Row, w int64) error {
@@ -281,6 +316,9 @@ func (a *numericSumAcc) add(row types.Row, w int64) error {
 	if _, err := types.NumericContext.Add(&a.s, &a.s, x); err != nil {
 		return err
 	}
+	if d.Decimal().Form == apd.Finite {
+		a.addScale(max(0, -d.Decimal().Exponent), w)
+	}
 	a.n += w
 	return nil
 }
@@ -291,6 +329,16 @@ func (a *numericSumAcc) result() (types.Datum, error) {
 	}
 	r := new(apd.Decimal)
 	r.Set(&a.s)
+	if r.Form == apd.Finite && -r.Exponent != a.maxScale() {
+		// Retracted values may have left digits of a larger scale (1.00
+		// after 2.25 went away from 2.25 + 1): show the scale of what is
+		// present, as a recompute would.
+		q, err := types.RoundNumeric(r, a.maxScale())
+		if err != nil {
+			return types.Null, err
+		}
+		r = q
+	}
 	if a.avg {
 		q, err := types.DivNumeric(r, apd.New(a.n, 0))
 		if err != nil {

@@ -17,7 +17,12 @@ func (a *boolAcc) appendState(buf []byte) []byte {
 func (a *boolAcc) restoreState(r *stateReader)     { a.nTrue, a.nFal = r.int(), r.int() }
 func (a *floatSumAcc) restoreState(r *stateReader) { a.s, a.n = r.datum().Float(), r.int() }
 func (a *numericSumAcc) appendState(b []byte) []byte {
-	return appendStateInt(appendStateDecimal(b, &a.s), a.n)
+	b = appendStateInt(appendStateDecimal(b, &a.s), a.n)
+	b = appendStateInt(b, int64(len(a.scales)))
+	for _, sc := range a.scales {
+		b = appendStateInt(appendStateInt(b, int64(sc.scale)), sc.n)
+	}
+	return b
 }
 
 func (a *floatSumAcc) appendState(buf []byte) []byte {
@@ -29,6 +34,9 @@ func (a *numericSumAcc) restoreState(r *stateReader) {
 		a.s.Set(d)
 	}
 	a.n = r.int()
+	for i := r.int(); i > 0; i-- {
+		a.scales = append(a.scales, scaleCount{scale: int32(r.int()), n: r.int()})
+	}
 }
 
 func (a *intSumAcc) appendState(buf []byte) []byte {

@@ -403,3 +403,19 @@ func TestSerial(t *testing.T) {
 	}
 	wantCode(t, s2, "SELECT nextval('nope_seq')", sqlerr.UndefinedTable)
 }
+
+// A view's numeric sum shows the scale of the values still summed, as a
+// recompute would, after values of a larger scale are retracted.
+func TestViewNumericSumScale(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE n (id INT PRIMARY KEY, v NUMERIC); INSERT INTO n VALUES (1, 2.25), (2, 1)")
+	mustRun(t, s, "CREATE MATERIALIZED VIEW total AS SELECT sum(v) AS s, avg(v) AS a FROM n")
+	if got := mustRun(t, s, "SELECT * FROM total"); got != "3.25|1.6250000000000000\nSELECT 1\n" {
+		t.Fatalf("got %q", got)
+	}
+	mustRun(t, s, "DELETE FROM n WHERE id = 1")
+	if got := mustRun(t, s, "SELECT * FROM total"); got != "1|1.00000000000000000000\nSELECT 1\n" {
+		t.Fatalf("after retraction got %q", got)
+	}
+}

@@ -54,11 +54,11 @@ const stateMarkerOp = math.MaxUint32
 
 var stateFormatKey = []byte("format")
 
-// stateMarker is the codec version (1) followed by the first 8 bytes of
+// stateMarker is the codec version (2) followed by the first 8 bytes of
 // the SHA-256 of the dataflow's operator listing.
 func stateMarker(df *planner.Dataflow) []byte {
 	h := sha256.Sum256([]byte(df.String()))
-	return append([]byte{1}, h[:8]...)
+	return append([]byte{2}, h[:8]...)
 }
 
 // saveViewState writes the dirty operator state of v's dataflow into txn.
