@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/binary"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -24,7 +25,7 @@ func (c *Collect) SetOutput(Output) {}
 // Push implements Operator.
 func (c *Collect) Push(_ context.Context, _ int, b *Batch) error {
 	for i, r := range b.Rows {
-		c.buf = appendRowKey(c.buf[:0], r)
+		c.buf = appendRowIdentity(c.buf[:0], r)
 		if j, ok := c.index[string(c.buf)]; ok {
 			c.out.Weights[j] += b.Weights[i]
 			continue
@@ -53,6 +54,20 @@ func (c *Collect) Take() *Batch {
 }
 
 func (c *Collect) String() string { return "Collect" }
+
+// appendRowIdentity appends bytes that tell rows apart as they would be
+// shown: like appendRowKey, but numerics that are equal with different
+// scales (0 and 0.0) differ, so that a change from one to the other reaches
+// a view instead of cancelling out.
+func appendRowIdentity(buf []byte, r types.Row) []byte {
+	for _, d := range r {
+		buf = types.AppendKey(buf, d)
+		if d.Kind() == types.KindNumeric && !d.IsNull() {
+			buf = binary.AppendVarint(buf, int64(d.Decimal().Exponent))
+		}
+	}
+	return buf
+}
 
 // RowKey appends the canonical key bytes of a whole row: equal rows (as
 // types.Equal sees their values) give equal bytes.

@@ -419,3 +419,16 @@ func TestViewNumericSumScale(t *testing.T) {
 		t.Fatalf("after retraction got %q", got)
 	}
 }
+
+// A change between equal values of different scales (0 to 0.0) reaches a
+// view: it shows what a recompute would.
+func TestViewSeesScaleChange(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE n (id INT PRIMARY KEY, v NUMERIC); INSERT INTO n VALUES (1, 0)")
+	mustRun(t, s, "CREATE MATERIALIZED VIEW copy AS SELECT id, v FROM n")
+	mustRun(t, s, "UPDATE n SET v = v * 0.5")
+	if got := mustRun(t, s, "SELECT * FROM copy"); got != "1|0.0\nSELECT 1\n" {
+		t.Fatalf("got %q", got)
+	}
+}
