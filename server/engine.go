@@ -127,3 +127,34 @@ type CopyOut interface {
 	// Tag is "COPY n", valid once Next returned false.
 	Tag() string
 }
+
+// noticeKey is the context key of a statement's notice function.
+type noticeKey struct{}
+
+// WithNotice returns a copy of ctx whose statement sends notices through
+// fn. The server puts one into the context of every Session.Execute (and
+// of the Result and COPY calls that follow it); engines call Notice.
+func WithNotice(ctx context.Context, fn func(msg string)) context.Context {
+	return context.WithValue(ctx, noticeKey{}, fn)
+}
+
+// Notice sends msg to the client as a NoticeResponse (severity NOTICE,
+// SQLSTATE 00000) at once, while the statement of ctx is still running:
+// the message is written and flushed before Notice returns, so the client
+// sees it before the statement completes (a long CREATE MATERIALIZED VIEW
+// reports its progress this way). It reports whether ctx carries a notice
+// function; without one (a context not from the server) it does nothing.
+//
+// Notice writes to the connection without locking: call it only
+// synchronously from Session.Execute, Result.Next or the CopyIn/CopyOut
+// methods (all run on the connection's goroutine), never from another
+// goroutine. Notices known only at the end of a statement go in
+// Result.Notices instead.
+func Notice(ctx context.Context, msg string) bool {
+	fn, _ := ctx.Value(noticeKey{}).(func(string))
+	if fn == nil {
+		return false
+	}
+	fn(msg)
+	return true
+}

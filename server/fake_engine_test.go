@@ -23,6 +23,8 @@ import (
 //	sleep           blocks until its context is cancelled
 //	insert          no rows, tag INSERT 0 1
 //	notice          tag DO, notice "hello"
+//	progress N      tag DO after N mid-statement notices "step i" (server.Notice),
+//	                each waiting for a receive on noticeAck, if set
 //	set tz NAME     sets TimeZone (reported through Changed)
 //	begin | commit  transaction status T / I
 //	copy in | copy out
@@ -35,6 +37,9 @@ type fakeEngine struct {
 	started  chan struct{} // receives when a sleep statement starts, if set
 	finished chan struct{} // receives when a sleep statement ends, if set
 	noPanic  bool          // "panic" fails instead (for the fuzzer)
+	// noticeAck, if set, is received from after each notice of a progress
+	// statement: the test proves the notice reached the client mid-statement.
+	noticeAck chan struct{}
 }
 
 func (e *fakeEngine) NewSession(ctx context.Context, params map[string]string) (Session, error) {
@@ -88,7 +93,7 @@ func (s *fakeSession) Parse(ctx context.Context, query string, oids []uint32) ([
 			continue
 		}
 		st := &fakeStmt{sql: text, words: strings.Fields(text)}
-		need := map[string]int{"rows": 2, "echo": 2, "add": 2, "fail": 2, "set": 3, "copy": 2}[st.words[0]]
+		need := map[string]int{"progress": 2, "rows": 2, "echo": 2, "add": 2, "fail": 2, "set": 3, "copy": 2}[st.words[0]]
 		if len(st.words) < need || (st.words[0] == "add" && len(st.words) < 3 && !strings.HasPrefix(st.words[1], "$")) {
 			return nil, sqlerr.New(sqlerr.SyntaxError, "too few arguments").WithPosition(pos)
 		}
@@ -122,7 +127,7 @@ func (s *fakeSession) Parse(ctx context.Context, query string, oids []uint32) ([
 			st.cols = []Column{{Name: "v", Type: t}}
 		case "syntax":
 			return nil, sqlerr.New(sqlerr.SyntaxError, "syntax error at or near \"syntax\"").WithPosition(pos)
-		case "fail", "sleep", "insert", "notice", "set", "begin", "commit", "copy", "panic":
+		case "fail", "sleep", "insert", "notice", "progress", "set", "begin", "commit", "copy", "panic":
 		default:
 			return nil, sqlerr.New(sqlerr.SyntaxError, "syntax error at or near %q", st.words[0]).WithPosition(pos)
 		}
@@ -143,6 +148,21 @@ func (s *fakeSession) Execute(ctx context.Context, stmt Statement, params []type
 			rows[i] = types.Row{types.NewInt32(int32(i + 1))}
 		}
 		return &fakeResult{rows: rows, tag: fmt.Sprintf("SELECT %d", n)}, nil
+	case "progress":
+		n, _ := strconv.Atoi(w[1])
+		for i := 1; i <= n; i++ {
+			if !Notice(ctx, fmt.Sprintf("step %d", i)) {
+				return nil, sqlerr.New(sqlerr.InternalError, "no notice function in the statement's context")
+			}
+			if s.eng.noticeAck != nil {
+				select {
+				case <-s.eng.noticeAck:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+		}
+		return &fakeResult{tag: "DO"}, nil
 	case "ts":
 		return &fakeResult{rows: []types.Row{{types.NewTimestampTZ(0)}}, tag: "SELECT 1"}, nil
 	case "nulls":

@@ -47,6 +47,7 @@ func (c *conn) runPortal(p *portal, maxRows uint32) *sqlerr.Error {
 	}
 	ctx, end := c.beginStatement()
 	defer end()
+	ctx = WithNotice(ctx, c.noticeNow)
 	start := time.Now()
 
 	if !p.started {
@@ -138,8 +139,20 @@ func exhaustedTag(tag string) string {
 
 func (c *conn) sendNotices(res Result) {
 	for _, n := range res.Notices() {
-		c.send(&pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: string(sqlerr.SuccessfulCompletion), Message: n})
+		c.sendNotice(n)
 	}
+}
+
+func (c *conn) sendNotice(msg string) {
+	c.send(&pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: string(sqlerr.SuccessfulCompletion), Message: msg})
+}
+
+// noticeNow is the notice function of a running statement (see Notice):
+// it sends msg and flushes, so that the client sees it mid-statement. It
+// runs on the connection's goroutine, as everything writing c.wbuf does.
+func (c *conn) noticeNow(msg string) {
+	c.sendNotice(msg)
+	c.flush()
 }
 
 // closePortal destroys a portal, closing its Result if it is mid-way.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -157,6 +158,47 @@ func TestNotice(t *testing.T) {
 	}
 	if got.Load() != "hello" {
 		t.Errorf("notice %v", got.Load())
+	}
+}
+
+// TestNoticeMidStatement: a notice the engine sends while a statement runs
+// (server.Notice) reaches the client before the statement completes, in
+// the simple and the extended protocol. The fake statement waits after each
+// notice until the client's OnNotice handler has seen it.
+func TestNoticeMidStatement(t *testing.T) {
+	srv, eng := testServer(t, Options{})
+	eng.noticeAck = make(chan struct{})
+	cfg, err := pgconn.ParseConfig(dsn(srv, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []string
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+		mu.Lock()
+		got = append(got, n.Severity+" "+n.Code+" "+n.Message)
+		mu.Unlock()
+		select {
+		case eng.noticeAck <- struct{}{}:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	c, err := pgconn.ConnectConfig(ctx5(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if _, err := c.Exec(ctx5(t), "progress 3").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.ExecParams(ctx5(t), "progress 2", nil, nil, nil, nil).Read(); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := "NOTICE 00000 step 1,NOTICE 00000 step 2,NOTICE 00000 step 3,NOTICE 00000 step 1,NOTICE 00000 step 2"
+	if s := strings.Join(got, ","); s != want {
+		t.Errorf("notices %s, want %s", s, want)
 	}
 }
 
