@@ -654,7 +654,9 @@ func restartFigure(ctx context.Context, s *side, w *weirtest.Weir) {
 		return
 	}
 	var want int64
+	t0 := time.Now()
 	err = c.QueryRow(ctx, `SELECT count(*) FROM gv_l`).Scan(&want)
+	before := time.Since(t0)
 	c.Close(context.Background())
 	if err != nil {
 		s.fail(keys, err)
@@ -668,10 +670,13 @@ func restartFigure(ctx context.Context, s *side, w *weirtest.Weir) {
 	}
 	ready := time.Since(start)
 	var got int64
+	var answer time.Duration
 	for {
 		c, err := pgx.Connect(ctx, w.DSN())
 		if err == nil {
+			t0 := time.Now()
 			err = c.QueryRow(ctx, `SELECT count(*) FROM gv_l`).Scan(&got)
+			answer = time.Since(t0)
 			c.Close(context.Background())
 		}
 		if err == nil {
@@ -689,7 +694,18 @@ func restartFigure(ctx context.Context, s *side, w *weirtest.Weir) {
 		return
 	}
 	s.set("restart", d.Seconds())
-	logf(s.name, "restart: %.3f s from kill -9 to the answer (/readyz after %.3f s), %d groups", d.Seconds(), ready.Seconds(), got)
+	logf(s.name, "restart: %.3f s from kill -9 to the answer (/readyz after %.3f s; SELECT count(*) took %.3f s, %.3f s before the kill), %d groups",
+		d.Seconds(), ready.Seconds(), answer.Seconds(), before.Seconds(), got)
+	// where the time went, from Weir's log of the restart
+	if b, err := os.ReadFile(w.LogPath); err == nil {
+		log := string(b)
+		log = log[strings.LastIndex(log, "==== weirtest: starting"):]
+		for _, line := range strings.Split(log, "\n") {
+			if strings.Contains(line, "replayed") || strings.Contains(line, "restored") || strings.Contains(line, "storage opened") || strings.Contains(line, "weir is ready") {
+				logf(s.name, "restart log: %s", line)
+			}
+		}
+	}
 }
 
 // reportViews prints the view figures; it reports whether any failed.
