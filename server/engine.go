@@ -151,10 +151,18 @@ func WithNotice(ctx context.Context, fn func(msg string)) context.Context {
 // goroutine. Notices known only at the end of a statement go in
 // Result.Notices instead.
 func Notice(ctx context.Context, msg string) bool {
-	fn, _ := ctx.Value(noticeKey{}).(func(string))
+	fn := NoticeFunc(ctx)
 	if fn == nil {
 		return false
 	}
 	fn(msg)
 	return true
+}
+
+// NoticeFunc returns the notice function of ctx (see Notice), or nil when
+// ctx carries none. The same rule applies: call it only synchronously from
+// the statement's own calls into the engine.
+func NoticeFunc(ctx context.Context) func(msg string) {
+	fn, _ := ctx.Value(noticeKey{}).(func(string))
+	return fn
 }

@@ -36,6 +36,10 @@ type Coordinator struct {
 
 	views *viewSet
 
+	// progress lists running backfills and push queries
+	// (weir_catalog.progress); it has its own lock (progress.go).
+	progress progressList
+
 	seqMu sync.Mutex
 	seqs  map[string]*seqRange
 

@@ -32,10 +32,12 @@ const (
 	nsPgCatalog  = funcs.OIDNamespacePgCatalog
 	nsPublic     = funcs.OIDNamespacePublic
 	nsInfoSchema = funcs.OIDNamespaceInfoSchema
-	ownerOID     = funcs.OIDOwnerRole
-	databaseOID  = 5
-	heapAM       = 2
-	btreeAM      = 403
+	// nsWeirCatalog is weir_catalog, Weir's own system relations.
+	nsWeirCatalog = 12500
+	ownerOID      = funcs.OIDOwnerRole
+	databaseOID   = 5
+	heapAM        = 2
+	btreeAM       = 403
 
 	// OIDs of a table's primary-key index and constraint, derived from the
 	// table's id (Weir does not store them).
@@ -71,7 +73,7 @@ func virtualRelation(schema, name string) *catalog.Relation {
 			return nil
 		}
 		schema = "pg_catalog"
-	case "pg_catalog", "information_schema":
+	case "pg_catalog", "information_schema", "weir_catalog":
 	default:
 		return nil
 	}
@@ -111,6 +113,8 @@ func buildRelation(id catalog.ID, name string, kind catalog.Kind, spec string) *
 			t = types.Int16
 		case "float4":
 			t = types.Float32
+		case "float8":
+			t = types.Float64
 		case "bool":
 			t = types.Bool
 		case "text":
@@ -131,8 +135,11 @@ func buildPgCatalog() *pgCatalog {
 	pc := &pgCatalog{byID: map[catalog.ID]*vrel{}, byName: map[string]*vrel{}}
 	add := func(id catalog.ID, schema, name string, kind catalog.Kind, spec string, rows func(v *catalogView) []types.Row) {
 		ns := int64(nsPgCatalog)
-		if schema == "information_schema" {
+		switch schema {
+		case "information_schema":
 			ns = nsInfoSchema
+		case "weir_catalog":
+			ns = nsWeirCatalog
 		}
 		v := &vrel{rel: buildRelation(id, name, kind, spec), schema: schema, nsOID: ns, rows: rows}
 		pc.byID[id] = v
@@ -184,6 +191,11 @@ func buildPgCatalog() *pgCatalog {
 	add(13003, is, "columns", catalog.View, "table_catalog text, table_schema text, table_name text, column_name text, ordinal_position int4, column_default text, is_nullable text, data_type text, character_maximum_length int4, character_octet_length int4, numeric_precision int4, numeric_precision_radix int4, numeric_scale int4, datetime_precision int4, interval_type text, interval_precision int4, character_set_catalog text, character_set_schema text, character_set_name text, collation_catalog text, collation_schema text, collation_name text, domain_catalog text, domain_schema text, domain_name text, udt_catalog text, udt_schema text, udt_name text, scope_catalog text, scope_schema text, scope_name text, maximum_cardinality int4, dtd_identifier text, is_self_referencing text, is_identity text, identity_generation text, identity_start text, identity_increment text, identity_maximum text, identity_minimum text, identity_cycle text, is_generated text, generation_expression text, is_updatable text", (*catalogView).isColumns)
 	add(13004, is, "table_constraints", catalog.View, "constraint_catalog text, constraint_schema text, constraint_name text, table_catalog text, table_schema text, table_name text, constraint_type text, is_deferrable text, initially_deferred text, enforced text, nulls_distinct text", (*catalogView).isTableConstraints)
 	add(13005, is, "key_column_usage", catalog.View, "constraint_catalog text, constraint_schema text, constraint_name text, table_catalog text, table_schema text, table_name text, column_name text, ordinal_position int4, position_in_unique_constraint int4", (*catalogView).isKeyColumnUsage)
+	// Weir's own: read without the epoch lock, so that another session
+	// watches a backfill while it runs (progress.go).
+	add(12501, "weir_catalog", "progress", catalog.View, "kind text, name text, phase text, rows_read int8, started_at tstz, rows_per_second float8", func(v *catalogView) []types.Row {
+		return v.s.c.progress.progressRows()
+	})
 	sort.Slice(pc.list, func(i, j int) bool { return pc.list[i].rel.ID < pc.list[j].rel.ID })
 	return pc
 }

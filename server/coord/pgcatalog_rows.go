@@ -90,6 +90,7 @@ func (v *catalogView) pgNamespace() []types.Row {
 		{i8(nsPgCatalog), txt("pg_catalog"), i8(ownerOID), types.Null},
 		{i8(nsPublic), txt("public"), i8(ownerOID), types.Null},
 		{i8(nsInfoSchema), txt("information_schema"), i8(ownerOID), types.Null},
+		{i8(nsWeirCatalog), txt("weir_catalog"), i8(ownerOID), types.Null},
 	}
 }
 
@@ -274,7 +275,7 @@ func yesNo(b bool) types.Datum {
 
 func (v *catalogView) isSchemata() []types.Row {
 	var out []types.Row
-	for _, ns := range []string{"information_schema", "pg_catalog", "public"} {
+	for _, ns := range []string{"information_schema", "pg_catalog", "public", "weir_catalog"} {
 		out = append(out, types.Row{txt(v.db), txt(ns), txt(v.user), types.Null, types.Null, types.Null, types.Null})
 	}
 	return out

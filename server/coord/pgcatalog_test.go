@@ -66,7 +66,7 @@ ORDER BY 1;`, "weir|weir|UTF8|C|C|NULL|libc|NULL\nSELECT 1\n"},
   pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner"
 FROM pg_catalog.pg_namespace n
 WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
-ORDER BY 1;`, "public|weir\nSELECT 1\n"},
+ORDER BY 1;`, "public|weir\nweir_catalog|weir\nSELECT 2\n"},
 		{"columns", `SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), d.adbin, a.attnotnull, a.attnum
 FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = 't'::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
@@ -90,7 +90,7 @@ func TestInformationSchema(t *testing.T) {
 			"weir|public|t|BASE TABLE|NULL|NULL|NULL|NULL|NULL|YES|NO|NULL\nweir|public|u|BASE TABLE|NULL|NULL|NULL|NULL|NULL|YES|NO|NULL\nSELECT 2\n"},
 		{"SELECT table_name, column_name, ordinal_position, column_default, is_nullable, data_type, character_maximum_length, numeric_precision, udt_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
 			"t|id|1|NULL|NO|bigint|NULL|64|int8\nt|name|2|'x'|NO|character varying|20|NULL|varchar\nt|v|3|NULL|YES|integer|NULL|32|int4\nu|a|1|NULL|YES|text|NULL|NULL|text\nSELECT 4\n"},
-		{"SELECT schema_name FROM information_schema.schemata ORDER BY 1", "information_schema\npg_catalog\npublic\nSELECT 3\n"},
+		{"SELECT schema_name FROM information_schema.schemata ORDER BY 1", "information_schema\npg_catalog\npublic\nweir_catalog\nSELECT 4\n"},
 		{"SELECT constraint_name, table_name, constraint_type FROM information_schema.table_constraints ORDER BY 1",
 			"2200_16384_1_not_null|t|CHECK\n2200_16384_2_not_null|t|CHECK\nt_pkey|t|PRIMARY KEY\nSELECT 3\n"},
 		{"SELECT constraint_name, table_name, column_name, ordinal_position FROM information_schema.key_column_usage", "t_pkey|t|id|1\nSELECT 1\n"},

@@ -168,10 +168,16 @@ func (s *session) subscribe(ctx context.Context, st *statement, params []types.D
 		defer snap.Close()
 		store.base = snap
 	}
-	first, err := backfill(ctx, df, store)
+	prog := c.progress.start(ctx, "push query", progressName(st.parsed.SQL), phaseBackfill, nil)
+	first, err := backfill(ctx, df, store, prog)
 	if err != nil {
+		prog.done()
 		return nil, err
 	}
+	// From here on the entry counts the rows sent to the client.
+	prog.report = nil
+	prog.rows.Store(0)
+	prog.setPhase(phaseStreaming)
 	sub := &subscription{df: df, inputs: df.Inputs(), notify: make(chan struct{}, 1)}
 	sub.enqueue(first)
 	for _, rel := range sub.inputs {
@@ -182,7 +188,7 @@ func (s *session) subscribe(ctx context.Context, st *statement, params []types.D
 		}
 		m[sub] = struct{}{}
 	}
-	return &pushResult{c: c, sub: sub, limit: limit}, nil
+	return &pushResult{c: c, sub: sub, limit: limit, prog: prog}, nil
 }
 
 // pushResult streams a subscription's rows to the client until the limit,
@@ -194,6 +200,7 @@ type pushResult struct {
 	limit int64
 	n     int64
 	head  []types.Row
+	prog  *progress // its weir_catalog.progress entry
 }
 
 func (r *pushResult) Next(ctx context.Context) (types.Row, bool, error) {
@@ -220,6 +227,7 @@ func (r *pushResult) Next(ctx context.Context) (types.Row, bool, error) {
 	row := r.head[0]
 	r.head = r.head[1:]
 	r.n++
+	r.prog.rows.Add(1)
 	return row, true, nil
 }
 
@@ -240,6 +248,7 @@ func (r *pushResult) Tag() string { return fmt.Sprintf("SELECT %d", r.n) }
 
 // Close unsubscribes and frees the dataflow.
 func (r *pushResult) Close() {
+	r.prog.done()
 	vs := r.c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()

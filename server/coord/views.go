@@ -254,8 +254,9 @@ func (c *Coordinator) newDataflow(ctx context.Context, cat planner.Catalog, q *a
 
 // backfill pushes the current contents of every input of df, read from
 // store, and returns the dataflow's first output: the view's contents. df
-// must be started.
-func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableStore) (*executor.Batch, error) {
+// must be started. The rows read are counted in p (nil: not counted),
+// which reports them every noticeInterval.
+func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableStore, p *progress) (*executor.Batch, error) {
 	for _, rel := range df.Inputs() {
 		err := store.Scan(ctx, rel, nil, func(rows []types.Row) error {
 			b := &executor.Batch{Rows: make([]types.Row, len(rows)), Weights: make([]int64, len(rows))}
@@ -263,12 +264,17 @@ func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableSto
 				b.Rows[i] = append(types.Row(nil), r...)
 				b.Weights[i] = 1
 			}
-			return df.Push(ctx, rel.ID, b)
+			if err := df.Push(ctx, rel.ID, b); err != nil {
+				return err
+			}
+			p.add(len(rows))
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
+	p.setPhase(phaseStoring)
 	return df.Flush(ctx)
 }
 
@@ -320,8 +326,10 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 	if err := df.Start(ctx); err != nil {
 		return nil, err
 	}
+	prog := c.progress.start(ctx, "materialized view", rel.Name, phaseBackfill, nil)
+	defer prog.done()
 	snap := c.db.Snapshot()
-	out, err := backfill(ctx, df, &viewStore{base: snap})
+	out, err := backfill(ctx, df, &viewStore{base: snap}, prog)
 	_ = snap.Close()
 	if err != nil {
 		return nil, err
@@ -396,7 +404,10 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		if err := df.Start(ctx); err != nil {
 			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
 		}
-		if _, err := backfill(ctx, df, store); err != nil {
+		prog := c.progress.start(ctx, "materialized view", v.rel.Name, phaseBackfill, func(msg string) { c.logger.Info(msg) })
+		_, err = backfill(ctx, df, store, prog)
+		if err != nil {
+			prog.done()
 			return fmt.Errorf("materialized view %q: backfill: %w", v.rel.Name, err)
 		}
 		// Save the whole state, so that later epochs' dirty state lands on
@@ -407,6 +418,7 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 			err = txn.Commit(ctx)
 		}
 		txn.Rollback()
+		prog.done()
 		if err != nil {
 			return fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
 		}
