@@ -20,16 +20,17 @@ func statePrefix(buf []byte, obj catalog.ID, op uint32) []byte {
 }
 
 // PutState writes (value != nil) or deletes (value == nil) one entry of
-// operator op of object obj. key and value are copied.
+// operator op of object obj. key and value are copied. State goes to the
+// Txn's side batch: it is never read back through a Txn.
 func (t *Txn) PutState(obj catalog.ID, op uint32, key, value []byte) error {
 	if t.done {
 		return errTxnDone
 	}
 	t.key = append(statePrefix(t.key[:0], obj, op), key...)
 	if value == nil {
-		return t.b.Delete(t.key, nil)
+		return t.sideBatch().Delete(t.key, nil)
 	}
-	return t.b.Set(t.key, value, nil)
+	return t.sideBatch().Set(t.key, value, nil)
 }
 
 // DropState removes every operator state entry of object obj.
@@ -38,7 +39,7 @@ func (t *Txn) DropState(obj catalog.ID) error {
 		return errTxnDone
 	}
 	lower := appendObjectPrefix(nil, ksState, uint64(obj))
-	return t.b.DeleteRange(lower, prefixEnd(lower), nil)
+	return t.sideBatch().DeleteRange(lower, prefixEnd(lower), nil)
 }
 
 // ScanState calls fn for every saved state entry of object obj, operator

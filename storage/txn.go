@@ -19,12 +19,31 @@ import (
 // once. Every Txn must end with Commit or Rollback (Rollback after Commit
 // is a no-op, so `defer txn.Rollback()` is the idiom).
 //
+// Writes that the transaction never reads back go to a second, unindexed
+// batch (the side batch), which spares them the indexed batch's skiplist:
+// operator state (PutState, DropState) and the blind puts and deletes of a
+// unique view (ApplyView with unique set). Commit writes the indexed
+// batch's operations, then the side batch's, as one Pebble batch: one
+// atomic, fsynced commit, as if everything had been written in order to one
+// batch. The rule that keeps reads right: a relation's rows are read from
+// (or written to) the indexed batch only while the side batch holds none of
+// them. Before the indexed batch touches the rows of a relation the side
+// batch holds, the side batch is folded into it (applied, then emptied),
+// which keeps both the order of the writes and the reads' view of them.
+// Operator state is only ever written to the side batch, and never read
+// through a Txn (ScanState reads a Snapshot).
+//
 // Txn satisfies executor.TableStore.
 type Txn struct {
 	db   *DB
-	b    *pebble.Batch
-	seq  uint64 // db.commitSeq at Begin
+	b    *pebble.Batch // indexed
+	seq  uint64        // db.commitSeq at Begin
 	done bool
+
+	// side is the unindexed batch of writes not read back (nil until the
+	// first); sideRels the relations whose rows it holds.
+	side     *pebble.Batch
+	sideRels map[catalog.ID]struct{}
 
 	key, key2, val []byte // scratch
 
@@ -91,6 +110,9 @@ func (t *Txn) Scan(ctx context.Context, rel *catalog.Relation, prefix []types.Da
 	if t.done {
 		return errTxnDone
 	}
+	if err := t.foldSide(rel.ID); err != nil {
+		return err
+	}
 	return scan(ctx, t.b, rel, prefix, yield)
 }
 
@@ -99,6 +121,9 @@ func (t *Txn) Scan(ctx context.Context, rel *catalog.Relation, prefix []types.Da
 func (t *Txn) Get(ctx context.Context, rel *catalog.Relation, key []types.Datum) (types.Row, bool, error) {
 	if t.done {
 		return nil, false, errTxnDone
+	}
+	if err := t.foldSide(rel.ID); err != nil {
+		return nil, false, err
 	}
 	return get(t.b, rel, key)
 }
@@ -113,6 +138,9 @@ func (t *Txn) Insert(ctx context.Context, rel *catalog.Relation, row types.Row) 
 	}
 	if len(row) != len(rel.Columns) {
 		return fmt.Errorf("storage: insert into %q: row has %d columns, table %d", rel.Name, len(row), len(rel.Columns))
+	}
+	if err := t.foldSide(rel.ID); err != nil {
+		return err
 	}
 	if rel.HasRowID() {
 		id, err := t.db.nextRowID(rel)
@@ -143,6 +171,9 @@ func (t *Txn) Update(ctx context.Context, rel *catalog.Relation, old, new types.
 	}
 	if len(old) != len(rel.Columns) || len(new) != len(rel.Columns) {
 		return fmt.Errorf("storage: update %q: rows have %d/%d columns, table %d", rel.Name, len(old), len(new), len(rel.Columns))
+	}
+	if err := t.foldSide(rel.ID); err != nil {
+		return err
 	}
 	if rel.HasRowID() && new[rel.PrimaryKey[0]].IsNull() {
 		new[rel.PrimaryKey[0]] = old[rel.PrimaryKey[0]]
@@ -181,6 +212,9 @@ func (t *Txn) Update(ctx context.Context, rel *catalog.Relation, old, new types.
 func (t *Txn) Delete(ctx context.Context, rel *catalog.Relation, old types.Row) error {
 	if t.done {
 		return errTxnDone
+	}
+	if err := t.foldSide(rel.ID); err != nil {
+		return err
 	}
 	key, err := t.rowKey(t.key[:0], rel, old)
 	t.key = key
@@ -221,6 +255,9 @@ func (t *Txn) DeleteCatalog(id uint64) error {
 func (t *Txn) Truncate(rel *catalog.Relation) error {
 	if t.done {
 		return errTxnDone
+	}
+	if err := t.foldSide(rel.ID); err != nil {
+		return err
 	}
 	lower, upper := tableBounds(rel.ID)
 	if err := t.b.DeleteRange(lower, upper, nil); err != nil {
@@ -275,7 +312,7 @@ func (t *Txn) CommitWith(ctx context.Context, pre func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if t.b.Empty() {
+	if t.b.Empty() && (t.side == nil || t.side.Empty()) {
 		return nil
 	}
 	db := t.db
@@ -291,7 +328,11 @@ func (t *Txn) CommitWith(ctx context.Context, pre func() error) error {
 			return err
 		}
 	}
-	if err := t.b.Commit(pebble.Sync); err != nil {
+	b, err := t.commitBatch()
+	if err != nil {
+		return fmt.Errorf("storage: commit: %w", err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	// Incremented after the batch is visible, so that a Txn that began
@@ -315,6 +356,57 @@ func (t *Txn) Rollback() {
 	}
 	_ = t.b.Close()
 	t.b = nil
+	if t.side != nil {
+		_ = t.side.Close()
+		t.side = nil
+	}
+}
+
+// sideBatch returns the side batch, created on first use.
+func (t *Txn) sideBatch() *pebble.Batch {
+	if t.side == nil {
+		t.side = t.db.pdb.NewBatch()
+	}
+	return t.side
+}
+
+// foldSide applies the side batch to the indexed batch and empties it if
+// it holds rows of relation id (see Txn): the indexed batch is about to
+// read or write them.
+func (t *Txn) foldSide(id catalog.ID) error {
+	if len(t.sideRels) == 0 {
+		return nil
+	}
+	if _, ok := t.sideRels[id]; !ok {
+		return nil
+	}
+	if err := t.b.Apply(t.side, nil); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	t.side.Reset()
+	clear(t.sideRels)
+	return nil
+}
+
+// commitBatch returns the one batch to commit: the indexed batch's
+// operations followed by the side batch's. When both hold writes they are
+// copied into a fresh unindexed batch (two copies of bytes, no index),
+// which replaces the side batch so that Rollback closes it.
+func (t *Txn) commitBatch() (*pebble.Batch, error) {
+	switch {
+	case t.side == nil || t.side.Empty():
+		return t.b, nil
+	case t.b.Empty():
+		return t.side, nil
+	}
+	merged := t.db.pdb.NewBatchWithSize(t.b.Len() + t.side.Len())
+	err := merged.Apply(t.b, nil)
+	if err == nil {
+		err = merged.Apply(t.side, nil)
+	}
+	_ = t.side.Close()
+	t.side = merged
+	return merged, err
 }
 
 // Changes decodes the change record: per table, in order of first change,

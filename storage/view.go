@@ -24,7 +24,9 @@ import (
 // aggregate's groups, a DISTINCT), and rows are consolidated (each row once,
 // with its net weight): then a -1 is a delete and a +1 a put, with no read
 // of the current count — the difference between a Pebble Get per change and
-// none.
+// none. Those blind writes go to the Txn's side batch (see Txn); a read
+// (the other rows) first folds the side batch into the indexed one if it
+// holds rows of this view.
 func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64, unique bool) error {
 	if t.done {
 		return errTxnDone
@@ -32,6 +34,8 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 	ncol := len(rel.Columns)
 	full := make(types.Row, ncol)
 	var cur types.Row
+	// inSide: the side batch holds rows of this view.
+	_, inSide := t.sideRels[rel.ID]
 	for i, row := range rows {
 		if len(row) != ncol-1 {
 			return fmt.Errorf("storage: view %q: row has %d columns, view %d", rel.Name, len(row), ncol-1)
@@ -42,8 +46,16 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 		}
 		var count int64
 		if unique && (weights[i] == 1 || weights[i] == -1) {
+			if !inSide {
+				if t.sideRels == nil {
+					t.sideRels = make(map[catalog.ID]struct{})
+				}
+				t.sideRels[rel.ID] = struct{}{}
+				inSide = true
+			}
+			side := t.sideBatch()
 			if weights[i] < 0 {
-				if err := t.b.Delete(t.key, nil); err != nil {
+				if err := side.Delete(t.key, nil); err != nil {
 					return fmt.Errorf("storage: view %q: %w", rel.Name, err)
 				}
 				continue
@@ -54,10 +66,16 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 			if t.val, err = EncodeRow(t.val[:0], full, rel.Columns); err != nil {
 				return fmt.Errorf("storage: view %q: %w", rel.Name, err)
 			}
-			if err := t.b.Set(t.key, t.val, nil); err != nil {
+			if err := side.Set(t.key, t.val, nil); err != nil {
 				return fmt.Errorf("storage: view %q: %w", rel.Name, err)
 			}
 			continue
+		}
+		if inSide {
+			if err := t.foldSide(rel.ID); err != nil {
+				return fmt.Errorf("storage: view %q: %w", rel.Name, err)
+			}
+			inSide = false
 		}
 		v, closer, err := t.b.Get(t.key)
 		switch {
