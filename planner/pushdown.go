@@ -165,7 +165,7 @@ func keyPrefix(s *scanNode, conds []executor.Expr) []executor.Expr {
 			for i := 0; i < 2 && val == nil; i++ {
 				col, ok := call.Args[i].(*executor.ColRef)
 				other := call.Args[1-i]
-				if ok && col.Idx == pk && len(refs(other)) == 0 && other.Type().Kind == kind && !hasVolatile(other) {
+				if ok && col.Idx == pk && len(refs(other)) == 0 && keyValueFits(other.Type(), kind) && !hasVolatile(other) {
 					val = other
 				}
 			}
@@ -179,6 +179,28 @@ func keyPrefix(s *scanNode, conds []executor.Expr) []executor.Expr {
 		prefix = append(prefix, val)
 	}
 	return prefix
+}
+
+// keyValueFits reports whether a value of type t can name a key column of
+// kind key: the same kind, or a narrower integer (widened when the scan
+// casts it; a wider one could be out of the key's range, which must match
+// nothing rather than fail).
+func keyValueFits(t types.Type, key types.Kind) bool {
+	if t.Kind == key {
+		return true
+	}
+	rank := func(k types.Kind) int {
+		switch k {
+		case types.KindInt16:
+			return 1
+		case types.KindInt32:
+			return 2
+		case types.KindInt64:
+			return 3
+		}
+		return 0
+	}
+	return rank(t.Kind) > 0 && rank(key) > 0 && rank(t.Kind) < rank(key)
 }
 
 func hasVolatile(e executor.Expr) bool {

@@ -432,3 +432,23 @@ func TestViewSeesScaleChange(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// A key given as a narrower integer literal still reads by key, on tables
+// and on views (whose key leads with their first column).
+func TestKeyLookupWithIntLiteral(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE ev (id BIGINT PRIMARY KEY, grp BIGINT); CREATE MATERIALIZED VIEW gv AS SELECT grp, count(*) FROM ev GROUP BY grp")
+	if got := mustRun(t, s, "EXPLAIN SELECT * FROM ev WHERE id = 1"); !strings.Contains(got, "Point Lookup ev (id = 1)") {
+		t.Fatalf("table: %s", got)
+	}
+	if got := mustRun(t, s, "EXPLAIN SELECT * FROM gv WHERE grp = 1"); !strings.Contains(got, "Key Range Scan gv (grp = 1)") {
+		t.Fatalf("view: %s", got)
+	}
+	// A wider value than the key cannot be used for the lookup (it could be
+	// out of the key's range): the filter answers.
+	mustRun(t, s, "CREATE TABLE small (k SMALLINT PRIMARY KEY); INSERT INTO small VALUES (1)")
+	if got := mustRun(t, s, "SELECT * FROM small WHERE k = 100000"); got != "SELECT 0\n" {
+		t.Fatalf("wide value: %q", got)
+	}
+}
