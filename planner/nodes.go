@@ -132,26 +132,38 @@ func copyRows(rows []types.Row) []types.Row {
 	return out
 }
 
+// key evaluates the scan's key prefix; ok is false when a key value is
+// NULL, which matches nothing.
+func (n *scanNode) key(comp *executor.Compiler) (key []types.Datum, ok bool, err error) {
+	if len(n.prefix) > 0 {
+		key = make([]types.Datum, 0, len(n.prefix))
+	}
+	for i, e := range n.prefix {
+		d, err := comp.Eval(e)
+		if err != nil {
+			return nil, false, err
+		}
+		if d.IsNull() {
+			return nil, false, nil
+		}
+		kt := n.rel.Columns[n.rel.PrimaryKey[i]].Type
+		if d.Kind() != kt.Kind {
+			if d, err = types.Cast(d, kt, types.CastImplicit, comp.Env.Location); err != nil {
+				return nil, false, err
+			}
+		}
+		key = append(key, d)
+	}
+	return key, true, nil
+}
+
 func (n *scanNode) feed(r *runState, to executor.Operator) error {
 	if r.rt == nil || r.rt.Store == nil {
 		return sqlerr.New(sqlerr.InternalError, "planner: no table store to scan %q", n.rel.Name)
 	}
-	var key []types.Datum
-	for i, e := range n.prefix {
-		d, err := r.comp.Eval(e)
-		if err != nil {
-			return err
-		}
-		if d.IsNull() {
-			return nil // key = NULL matches nothing
-		}
-		kt := n.rel.Columns[n.rel.PrimaryKey[i]].Type
-		if d.Kind() != kt.Kind {
-			if d, err = types.Cast(d, kt, types.CastImplicit, r.comp.Env.Location); err != nil {
-				return err
-			}
-		}
-		key = append(key, d)
+	key, ok, err := n.key(r.comp)
+	if err != nil || !ok {
+		return err
 	}
 	// A view row may occur several times: only a table key names one row.
 	if len(key) > 0 && len(key) == len(n.rel.PrimaryKey) && n.rel.Kind == catalog.Table {
@@ -279,22 +291,27 @@ func exprList(es []executor.Expr) string {
 	return strings.Join(parts, ", ")
 }
 
+// columns returns the input columns the projection picks, or nil when an
+// expression is more than a column reference.
+func (n *projectNode) columns() []int {
+	cols := make([]int, len(n.exprs))
+	for i, e := range n.exprs {
+		c, ok := e.(*executor.ColRef)
+		if !ok {
+			return nil
+		}
+		cols[i] = c.Idx
+	}
+	return cols
+}
+
 func (n *projectNode) build(r *runState) (executor.Operator, error) {
 	in, err := n.in.build(r)
 	if err != nil {
 		return nil, err
 	}
 	var op executor.Operator
-	cols := make([]int, len(n.exprs))
-	for i, e := range n.exprs {
-		c, ok := e.(*executor.ColRef)
-		if !ok {
-			cols = nil
-			break
-		}
-		cols[i] = c.Idx
-	}
-	if cols != nil {
+	if cols := n.columns(); cols != nil {
 		op = executor.NewColumnProject(cols, exprList(n.exprs))
 	} else {
 		fs, err := r.comp.CompileAll(n.exprs)

@@ -76,6 +76,9 @@ func PlanStatement(c *Context, stmt ast.Statement) (*Plan, error) {
 	b.finishParams()
 	p.ParamTypes = b.paramTypes
 	p.subs, p.subClauses = b.subs, b.subClauses
+	if p.kind == kindQuery && len(p.subs) == 0 {
+		p.query.direct = newDirectPlan(p.query.root)
+	}
 	if p.explain != nil {
 		p.explain.ParamTypes, p.explain.subs, p.explain.subClauses = b.paramTypes, b.subs, b.subClauses
 	}

@@ -25,6 +25,9 @@ type queryPlan struct {
 	// correlation key); empty is its first column's value over no rows.
 	scalarAgg bool
 	empty     executor.Expr
+	// direct is set when the query is filters and projections over one
+	// scan: it then runs without building an operator graph.
+	direct *directPlan
 }
 
 func (q *queryPlan) columns() []Column { return q.cols }
@@ -32,6 +35,38 @@ func (q *queryPlan) columns() []Column { return q.cols }
 // run runs the query in snapshot mode: build the graph, push the scanned
 // rows in, flush once, integrate, then sort and cut.
 func (q *queryPlan) run(ctx context.Context, rt *executor.Runtime, comp *executor.Compiler) ([]types.Row, error) {
+	var rows []types.Row
+	var err error
+	if q.direct != nil {
+		rows, err = q.direct.run(ctx, rt, comp)
+	} else {
+		rows, err = q.runGraph(ctx, rt, comp)
+	}
+	if err != nil {
+		return nil, err
+	}
+	executor.SortRows(rows, q.order)
+	limit, offset, err := evalLimit(comp, q.limit, q.offset)
+	if err != nil {
+		return nil, err
+	}
+	if offset > 0 {
+		rows = rows[min(int64(len(rows)), offset):]
+	}
+	if limit >= 0 && int64(len(rows)) > limit {
+		rows = rows[:limit]
+	}
+	if len(rows) > 0 && len(rows[0]) > q.visible {
+		for i, row := range rows {
+			rows[i] = row[:q.visible:q.visible]
+		}
+	}
+	return rows, nil
+}
+
+// runGraph builds the operator graph, pushes the scanned rows in, flushes
+// once and returns the integrated output.
+func (q *queryPlan) runGraph(ctx context.Context, rt *executor.Runtime, comp *executor.Compiler) ([]types.Row, error) {
 	r := &runState{ctx: ctx, rt: rt, comp: comp, g: &executor.Graph{}}
 	top, err := q.root.build(r)
 	if err != nil {
@@ -54,24 +89,7 @@ func (q *queryPlan) run(ctx context.Context, rt *executor.Runtime, comp *executo
 	if err := r.g.Flush(ctx); err != nil {
 		return nil, err
 	}
-	rows := sink.Rows()
-	executor.SortRows(rows, q.order)
-	limit, offset, err := evalLimit(comp, q.limit, q.offset)
-	if err != nil {
-		return nil, err
-	}
-	if offset > 0 {
-		rows = rows[min(int64(len(rows)), offset):]
-	}
-	if limit >= 0 && int64(len(rows)) > limit {
-		rows = rows[:limit]
-	}
-	if len(rows) > 0 && len(rows[0]) > q.visible {
-		for i, row := range rows {
-			rows[i] = row[:q.visible:q.visible]
-		}
-	}
-	return rows, nil
+	return sink.Rows(), nil
 }
 
 func (q *queryPlan) explain(sb *strings.Builder, depth int) {
