@@ -196,9 +196,11 @@ func (c *Coordinator) dropRelation(ctx context.Context, rel *catalog.Relation) e
 }
 
 // versionString is what version() returns.
-func versionString() string {
+// versionString is version()'s text, computed once: every statement's
+// environment carries it.
+var versionString = sync.OnceValue(func() string {
 	return fmt.Sprintf("PostgreSQL %s on %s-pc-linux-gnu, compiled by %s, 64-bit", serverVersion, archName(), runtime.Version())
-}
+})
 
 func archName() string {
 	switch runtime.GOARCH {
