@@ -229,6 +229,16 @@ func (p *Plan) UniqueRows() bool {
 	return ok
 }
 
+// UniqueKey returns result columns that no two rows share, when the plan
+// guarantees such a key (see UniqueRows). The key may be empty: a query
+// with one row at most (an aggregate without GROUP BY).
+func (p *Plan) UniqueKey() ([]int, bool) {
+	if p.kind != kindQuery {
+		return nil, false
+	}
+	return uniqueKey(p.query.asNode())
+}
+
 // uniqueKey returns columns of n's output that no two rows share, if n
 // guarantees such a key.
 func uniqueKey(n node) ([]int, bool) {

@@ -165,8 +165,9 @@ func (n *scanNode) feed(r *runState, to executor.Operator) error {
 	if err != nil || !ok {
 		return err
 	}
-	// A view row may occur several times: only a table key names one row.
-	if len(key) > 0 && len(key) == len(n.rel.PrimaryKey) && n.rel.Kind == catalog.Table {
+	// A row of a view that is not Unique may occur several times: only a
+	// table's or a unique view's key names one row.
+	if len(key) > 0 && len(key) == len(n.rel.PrimaryKey) && (n.rel.Kind == catalog.Table || n.rel.Unique) {
 		row, ok, err := r.rt.Store.Get(r.ctx, n.rel, key)
 		if err != nil || !ok {
 			return err

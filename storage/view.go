@@ -36,7 +36,21 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 	var cur types.Row
 	// inSide: the side batch holds rows of this view.
 	_, inSide := t.sideRels[rel.ID]
-	for i, row := range rows {
+	// Retractions first: in a view keyed by a unique key, a group's old and
+	// new rows share a key, and the new row must be the one that stays.
+	order := make([]int, 0, len(rows))
+	for i, w := range weights {
+		if w < 0 {
+			order = append(order, i)
+		}
+	}
+	for i, w := range weights {
+		if w >= 0 {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		row := rows[i]
 		if len(row) != ncol-1 {
 			return fmt.Errorf("storage: view %q: row has %d columns, view %d", rel.Name, len(row), ncol-1)
 		}

@@ -434,7 +434,7 @@ func TestViewSeesScaleChange(t *testing.T) {
 }
 
 // A key given as a narrower integer literal still reads by key, on tables
-// and on views (whose key leads with their first column).
+// and on views (a GROUP BY view is keyed by its groups).
 func TestKeyLookupWithIntLiteral(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	s := h.session()
@@ -442,7 +442,7 @@ func TestKeyLookupWithIntLiteral(t *testing.T) {
 	if got := mustRun(t, s, "EXPLAIN SELECT * FROM ev WHERE id = 1"); !strings.Contains(got, "Point Lookup ev (id = 1)") {
 		t.Fatalf("table: %s", got)
 	}
-	if got := mustRun(t, s, "EXPLAIN SELECT * FROM gv WHERE grp = 1"); !strings.Contains(got, "Key Range Scan gv (grp = 1)") {
+	if got := mustRun(t, s, "EXPLAIN SELECT * FROM gv WHERE grp = 1"); !strings.Contains(got, "Point Lookup gv (grp = 1)") {
 		t.Fatalf("view: %s", got)
 	}
 	// A wider value than the key cannot be used for the lookup (it could be

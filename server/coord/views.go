@@ -319,6 +319,11 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 		rel.Columns = append(rel.Columns, catalog.Column{Name: name, Type: col.Type})
 		rel.PrimaryKey = append(rel.PrimaryKey, i)
 	}
+	if key, ok := plan.UniqueKey(); ok {
+		// Keyed by its unique key, a group's row is updated in place and
+		// read by a point lookup.
+		rel.PrimaryKey, rel.Unique = key, true
+	}
 	rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.CountColumn, Type: types.Int64, NotNull: true, Hidden: true})
 	for _, in := range df.Inputs() {
 		rel.DependsOn = append(rel.DependsOn, in.ID)

@@ -63,6 +63,11 @@ type Relation struct {
 	SQL string `json:"sql"`
 	// Options are WITH (...) options, keys lower-cased.
 	Options map[string]string `json:"options,omitempty"`
+	// Unique marks a view whose rows never repeat (an aggregate's groups, a
+	// DISTINCT): its PrimaryKey is then a key of its rows, and a lookup by
+	// the whole key finds at most one row. Other views are keyed by all
+	// their columns and may hold a row several times.
+	Unique bool `json:"unique,omitempty"`
 	// DependsOn are the relations a view reads.
 	DependsOn []ID `json:"depends_on,omitempty"`
 }
