@@ -7,61 +7,16 @@ import (
 	"github.com/weirdb/weir/sql/types"
 )
 
-// implicitCast reports whether PostgreSQL casts from to to implicitly.
+// implicitCast reports whether PostgreSQL casts from to to implicitly
+// (pg_cast context 'i'; the table is types.CanCast's).
 func implicitCast(from, to types.Kind) bool {
-	if from == to || from == types.KindUnknown {
-		return true
-	}
-	switch from {
-	case types.KindInt16:
-		return to == types.KindInt32 || to == types.KindInt64 || to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
-	case types.KindInt32:
-		return to == types.KindInt64 || to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
-	case types.KindInt64:
-		return to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
-	case types.KindNumeric:
-		return to == types.KindFloat32 || to == types.KindFloat64
-	case types.KindFloat32:
-		return to == types.KindFloat64
-	case types.KindDate:
-		return to == types.KindTimestamp || to == types.KindTimestampTZ
-	case types.KindTimestamp:
-		return to == types.KindTimestampTZ
-	case types.KindTime:
-		return to == types.KindInterval
-	}
-	return false
+	return types.CanCast(types.Type{Kind: from}, types.Type{Kind: to}, types.CastImplicit)
 }
 
 // assignCast reports whether a value of kind from may be stored into a
 // column of kind to (pg_cast contexts 'i' and 'a').
 func assignCast(from, to types.Kind) bool {
-	if implicitCast(from, to) {
-		return true
-	}
-	switch {
-	case to == types.KindText:
-		return true // every type has an assignment cast to text via I/O
-	case isNum(from) && isNum(to):
-		return true
-	case from == types.KindTimestampTZ && (to == types.KindTimestamp || to == types.KindDate || to == types.KindTime):
-		return true
-	case from == types.KindTimestamp && (to == types.KindDate || to == types.KindTime):
-		return true
-	case from == types.KindInterval && to == types.KindTime:
-		return true
-	case from == types.KindJSONB && to == types.KindText:
-		return true
-	}
-	return false
-}
-
-func isNum(k types.Kind) bool {
-	switch k {
-	case types.KindInt16, types.KindInt32, types.KindInt64, types.KindFloat32, types.KindFloat64, types.KindNumeric:
-		return true
-	}
-	return false
+	return types.CanCast(types.Type{Kind: from}, types.Type{Kind: to}, types.CastAssignment)
 }
 
 // commonType is PostgreSQL's select_common_type for UNION, CASE, VALUES,

@@ -262,27 +262,11 @@ func matchArg(arg, param types.Kind) argMatch {
 }
 
 // implicitCast reports whether PostgreSQL casts from to to implicitly
-// (pg_cast castcontext 'i'), restricted to Weir's kinds.
+// (pg_cast context 'i', the table of types.CanCast) between distinct known
+// kinds; the callers handle equal and unknown kinds first.
 func implicitCast(from, to types.Kind) bool {
-	switch from {
-	case types.KindInt16:
-		return to == types.KindInt32 || to == types.KindInt64 || to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
-	case types.KindInt32:
-		return to == types.KindInt64 || to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
-	case types.KindInt64:
-		return to == types.KindNumeric || to == types.KindFloat32 || to == types.KindFloat64
-	case types.KindNumeric:
-		return to == types.KindFloat32 || to == types.KindFloat64
-	case types.KindFloat32:
-		return to == types.KindFloat64
-	case types.KindDate:
-		return to == types.KindTimestamp || to == types.KindTimestampTZ
-	case types.KindTimestamp:
-		return to == types.KindTimestampTZ
-	case types.KindTime:
-		return to == types.KindInterval
-	}
-	return false
+	return from != to && from != types.KindUnknown &&
+		types.CanCast(types.Type{Kind: from}, types.Type{Kind: to}, types.CastImplicit)
 }
 
 // category is PostgreSQL's typcategory.
