@@ -24,6 +24,10 @@ import (
 	"github.com/weirdb/weir/storage"
 )
 
+// version is the build's source revision, set by the Makefile
+// (-ldflags "-X main.version=...").
+var version = "dev"
+
 // config is the server's configuration: flags, each overridable by a WEIR_*
 // environment variable (flags given on the command line win).
 type config struct {
@@ -133,7 +137,7 @@ func serve(cfg config, logger *slog.Logger) error {
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	logger.Info("weir is ready", "version", coord.Version, "pg", srv.PGAddr().String(), "http", srv.HTTPAddr().String(), "data", cfg.dataDir)
+	logger.Info("weir is ready", "version", coord.Version, "build", version, "pg", srv.PGAddr().String(), "http", srv.HTTPAddr().String(), "data", cfg.dataDir)
 	host, port, _ := net.SplitHostPort(srv.PGAddr().String())
 	fmt.Fprintf(os.Stdout, "Weir %s is ready. Connect with:\n  psql -h %s -p %s -U weir weir\n", coord.Version, host, port)
 
