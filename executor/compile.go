@@ -483,17 +483,7 @@ func (c *Compiler) compileInList(e *InListExpr) (EvalFunc, bool, error) {
 			}
 			set.add(d)
 		}
-		empty := len(items) == 0
-		return fold(func(row types.Row) (types.Datum, error) {
-			v, err := x(row)
-			if err != nil {
-				return types.Null, err
-			}
-			if v.IsNull() {
-				return inResult(false, true, set.hasNull, empty, not), nil
-			}
-			return inResult(set.has(v), false, set.hasNull, empty, not), nil
-		}, kx)
+		return fold(setMember(x, set, len(items) == 0, not), kx)
 	}
 	eq, env := e.Eq, c.Env
 	args := make([]types.Datum, 2)
@@ -581,17 +571,7 @@ func (c *Compiler) compileSubquery(e *SubqueryExpr) (EvalFunc, bool, error) {
 		for _, d := range vals {
 			set.add(d)
 		}
-		empty := len(vals) == 0
-		return fold(func(row types.Row) (types.Datum, error) {
-			v, err := x(row)
-			if err != nil {
-				return types.Null, err
-			}
-			if v.IsNull() {
-				return inResult(false, true, set.hasNull, empty, not), nil
-			}
-			return inResult(set.has(v), false, set.hasNull, empty, not), nil
-		}, kx)
+		return fold(setMember(x, set, len(vals) == 0, not), kx)
 	}
 	cmp, env := e.Cmp, c.Env
 	args := make([]types.Datum, 2)
@@ -625,4 +605,19 @@ func (c *Compiler) compileSubquery(e *SubqueryExpr) (EvalFunc, bool, error) {
 		}
 		return types.NewBool(all != not), nil
 	}, kx)
+}
+
+// setMember evaluates x [NOT] IN a hashed set of constant values, with
+// SQL's NULL rules (empty: the set has no values at all).
+func setMember(x EvalFunc, set *valueSet, empty, not bool) EvalFunc {
+	return func(row types.Row) (types.Datum, error) {
+		v, err := x(row)
+		if err != nil {
+			return types.Null, err
+		}
+		if v.IsNull() {
+			return inResult(false, true, set.hasNull, empty, not), nil
+		}
+		return inResult(set.has(v), false, set.hasNull, empty, not), nil
+	}
 }
