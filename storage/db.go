@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/weirdb/weir/sql/catalog"
@@ -38,6 +40,15 @@ type DB struct {
 
 	// commitSeq counts commits; see Txn.Commit.
 	commitSeq atomic.Uint64
+
+	// asyncCommit is Options.AsynchronousCommit, every Txn's default.
+	asyncCommit bool
+	// unsynced is set by each asynchronous commit and cleared by the WAL
+	// syncer (syncWAL) before it fsyncs the log.
+	unsynced atomic.Bool
+	// stopSyncer tells the WAL syncer to return; it closes syncerDone
+	// when it has.
+	stopSyncer, syncerDone chan struct{}
 
 	closed atomic.Bool
 }
@@ -70,12 +81,62 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
-	db := &DB{pdb: pdb, log: opts.Logger, seed: maphash.MakeSeed(), rowIDs: make(map[catalog.ID]int64)}
+	db := &DB{pdb: pdb, log: opts.Logger, seed: maphash.MakeSeed(), rowIDs: make(map[catalog.ID]int64),
+		asyncCommit: opts.AsynchronousCommit, stopSyncer: make(chan struct{}), syncerDone: make(chan struct{})}
 	if err := db.init(); err != nil {
 		return nil, errors.Join(err, pdb.Close())
 	}
-	opts.Logger.Info("storage opened", "dir", opts.Dir, "next_id", db.nextID)
+	go db.syncWAL()
+	opts.Logger.Info("storage opened", "dir", opts.Dir, "next_id", db.nextID, "asynchronous_commit", opts.AsynchronousCommit)
 	return db, nil
+}
+
+// syncWAL is the writer of asynchronous commits: every WALSyncInterval it
+// fsyncs the write-ahead log if an asynchronous commit happened since its
+// last pass. It runs from Open until Close.
+func (db *DB) syncWAL() {
+	defer close(db.syncerDone)
+	t := time.NewTicker(WALSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stopSyncer:
+			return
+		case <-t.C:
+		}
+		if !db.unsynced.Swap(false) {
+			continue
+		}
+		// A log record committed with Sync fsyncs the log up to itself, so
+		// every commit before it too.
+		if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
+			db.unsynced.Store(true)
+			db.log.Error("storage: fsync of the write-ahead log", "err", err)
+		}
+	}
+}
+
+// AsynchronousCommit reports Options.AsynchronousCommit: whether a Txn
+// commits without waiting for fsync unless told otherwise.
+func (db *DB) AsynchronousCommit() bool { return db.asyncCommit }
+
+// Checkpoint writes the commits held only in memory (Pebble's memtables)
+// to sstables, as PostgreSQL's CHECKPOINT writes dirty buffers to the data
+// files: afterwards the sstables hold every commit made before the call,
+// and a restart has no write-ahead log to replay. Commits may run
+// meanwhile. A cancelled ctx returns ctx.Err() at once; the flush then
+// completes in the background.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	done, err := db.pdb.AsyncFlush()
+	if err != nil {
+		return fmt.Errorf("storage: checkpoint: %w", err)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // init checks the format version (writing it on a new store) and loads the
@@ -133,6 +194,8 @@ func (db *DB) Close() error {
 	if db.closed.Swap(true) {
 		return errors.New("storage: already closed")
 	}
+	close(db.stopSyncer)
+	<-db.syncerDone
 	ferr := db.pdb.Flush()
 	if ferr != nil {
 		ferr = fmt.Errorf("storage: flush: %w", ferr)

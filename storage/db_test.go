@@ -9,6 +9,7 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
@@ -543,15 +544,25 @@ func TestOptionsValidate(t *testing.T) {
 
 // TestCrashDurability commits in a child process that then kills itself
 // with SIGKILL (no Close, no flush); the parent reopens and must find every
-// acknowledged write.
+// acknowledged write: fsynced by the commit, or, with asynchronous commits,
+// by the WAL syncer, which the child waits for.
 func TestCrashDurability(t *testing.T) {
 	if dir := os.Getenv("WEIR_STORAGE_CRASH_DIR"); dir != "" {
-		crashChild(dir)
+		crashChild(dir, os.Getenv("WEIR_STORAGE_CRASH_ASYNC") != "")
 		return
 	}
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) { crashDurability(t, async) })
+	}
+}
+
+func crashDurability(t *testing.T, async bool) {
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDurability$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "WEIR_STORAGE_CRASH_DIR="+dir)
+	if async {
+		cmd.Env = append(cmd.Env, "WEIR_STORAGE_CRASH_ASYNC=1")
+	}
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
@@ -585,9 +596,9 @@ func TestCrashDurability(t *testing.T) {
 	}
 }
 
-func crashChild(dir string) {
+func crashChild(dir string, async bool) {
 	ctx := context.Background()
-	db, err := Open(Options{Dir: dir})
+	db, err := Open(Options{Dir: dir, AsynchronousCommit: async})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(2)
@@ -609,7 +620,86 @@ func crashChild(dir string) {
 	if err := txn.Commit(ctx); err != nil {
 		os.Exit(2)
 	}
+	for deadline := time.Now().Add(time.Minute); async && db.unsynced.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			fmt.Println("the WAL syncer never synced")
+			os.Exit(2)
+		}
+	}
 	// Acknowledged: now die without Close.
 	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {}
+}
+
+// TestAsynchronousCommit: an asynchronous commit is visible at once,
+// survives Close and reopening, and a Txn can choose either mode.
+func TestAsynchronousCommit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(Options{Dir: dir, AsynchronousCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !db.AsynchronousCommit() {
+		t.Fatal("AsynchronousCommit() = false")
+	}
+	for i, async := range []bool{true, false} {
+		txn := db.Begin()
+		txn.SetAsynchronousCommit(async)
+		if err := txn.Insert(ctx, users, user(int64(i), "x")); err != nil {
+			t.Fatal(err)
+		}
+		mustCommit(t, txn)
+	}
+	snap := db.Snapshot()
+	if got := ids(scanAll(t, snap, users)); !slices.Equal(got, []int64{0, 1}) {
+		t.Fatalf("users %v", got)
+	}
+	snap.Close()
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTest(t, dir)
+	defer db.Close()
+	if db.AsynchronousCommit() {
+		t.Fatal("AsynchronousCommit() = true by default")
+	}
+	snap = db.Snapshot()
+	defer snap.Close()
+	if got := ids(scanAll(t, snap, users)); !slices.Equal(got, []int64{0, 1}) {
+		t.Fatalf("after reopening: users %v", got)
+	}
+}
+
+// TestCheckpoint: after Checkpoint the memtable's rows are in sstables (the
+// WAL alone no longer holds them); a cancelled context returns at once.
+func TestCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, t.TempDir())
+	defer db.Close()
+	txn := db.Begin()
+	for i := range 1000 {
+		if err := txn.Insert(ctx, users, user(int64(i), "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustCommit(t, txn)
+	if n := db.Metrics().Flush.Count; n != 0 {
+		t.Fatalf("%d flushes before Checkpoint", n)
+	}
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := db.Metrics()
+	if m.Flush.Count != 1 || m.Levels[0].TablesCount == 0 {
+		t.Fatalf("after Checkpoint: %d flushes, %d tables in L0", m.Flush.Count, m.Levels[0].TablesCount)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := db.Checkpoint(cctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Checkpoint: %v", err)
+	}
 }

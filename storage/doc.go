@@ -32,6 +32,7 @@
 // plus its own writes. At Commit, under one DB-wide mutex, the keys it
 // inserted as new are re-checked against the committed database (a
 // concurrent transaction may have committed the same key), then the batch
-// is committed with fsync. Lock order: commitMu, then rowMu; idMu is
-// never held with either.
+// is committed with fsync (an asynchronous commit returns before the fsync,
+// which the WAL syncer goroutine does within WALSyncInterval). Lock order:
+// commitMu, then rowMu; idMu is never held with either.
 package storage

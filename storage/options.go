@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -24,7 +25,19 @@ type Options struct {
 	// FS overrides the filesystem (tests use vfs.NewMem()). Default: the
 	// operating system's.
 	FS vfs.FS
+	// AsynchronousCommit makes a commit return once its batch is in the
+	// write-ahead log, before the log is fsynced (PostgreSQL's
+	// synchronous_commit = off). A background writer fsyncs the log within
+	// WALSyncInterval, so a crash of the machine loses at most the commits
+	// of that interval, never part of one: what survives is a prefix of the
+	// commits. Default false: every commit is fsynced before it returns.
+	// Txn.SetAsynchronousCommit overrides it per transaction.
+	AsynchronousCommit bool
 }
+
+// WALSyncInterval bounds how long an asynchronous commit stays unsynced
+// (PostgreSQL's wal_writer_delay plays this part).
+const WALSyncInterval = 200 * time.Millisecond
 
 // EnsureDefaults fills unset fields with their defaults and returns o.
 func (o *Options) EnsureDefaults() *Options {

@@ -39,6 +39,8 @@ type Txn struct {
 	b    *pebble.Batch // indexed
 	seq  uint64        // db.commitSeq at Begin
 	done bool
+	// async commits without waiting for fsync (SetAsynchronousCommit).
+	async bool
 
 	// side is the unindexed batch of writes not read back (nil until the
 	// first); sideRels the relations whose rows it holds.
@@ -97,8 +99,15 @@ type TableChanges struct {
 
 // Begin starts a transaction.
 func (db *DB) Begin() *Txn {
-	return &Txn{db: db, b: db.pdb.NewIndexedBatch(), seq: db.commitSeq.Load()}
+	return &Txn{db: db, b: db.pdb.NewIndexedBatch(), seq: db.commitSeq.Load(), async: db.asyncCommit}
 }
+
+// SetAsynchronousCommit chooses, for this transaction, what
+// Options.AsynchronousCommit chooses for all: whether Commit returns
+// before the write-ahead log is fsynced (PostgreSQL's synchronous_commit =
+// off). Either way the commit is atomic, and a later fsynced commit makes
+// it durable too.
+func (t *Txn) SetAsynchronousCommit(async bool) { t.async = async }
 
 var errTxnDone = errors.New("storage: transaction already finished")
 
@@ -292,7 +301,7 @@ func (t *Txn) DropTableData(rel *catalog.Relation) error {
 }
 
 // Commit applies the transaction atomically and durably (fsync before it
-// returns). If a key this txn inserted was committed by another txn in the
+// returns, unless the commit is asynchronous: see SetAsynchronousCommit). If a key this txn inserted was committed by another txn in the
 // meantime, Commit returns 23505 and applies nothing. The Txn is finished
 // either way. A cancelled ctx before the commit starts rolls back.
 func (t *Txn) Commit(ctx context.Context) error {
@@ -332,8 +341,17 @@ func (t *Txn) CommitWith(ctx context.Context, pre func() error) error {
 	if err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	wo := pebble.Sync
+	if t.async {
+		wo = pebble.NoSync
+	}
+	if err := b.Commit(wo); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
+	}
+	if t.async {
+		// After the commit: a syncer pass between setting the flag and
+		// writing the batch would leave the batch unsynced until the next.
+		db.unsynced.Store(true)
 	}
 	// Incremented after the batch is visible, so that a Txn that began
 	// before this point always re-validates.
