@@ -32,6 +32,7 @@ type Aggregate struct {
 	saveBuf []byte
 	saveKey []byte
 	track   bool
+	stateCache
 }
 
 type aggGroup struct {
@@ -39,9 +40,19 @@ type aggGroup struct {
 	count   int64
 	accs    []accumulator
 	out     types.Row // last emitted row, nil if none
+	key     string
+	size    int32 // bytes accounted in the state cache
 	dirty   bool
 	unsaved bool
-	key     string
+	hot     bool
+}
+
+func (g *aggGroup) clean() bool { return !g.dirty && !g.unsaved }
+
+func (g *aggGroup) takeHot() bool {
+	h := g.hot
+	g.hot = false
+	return h
 }
 
 // NewAggregate returns an aggregate operator. scalar is true for an
@@ -58,8 +69,41 @@ func (a *Aggregate) newGroup(key string, r types.Row) *aggGroup {
 	for i := range a.specs {
 		g.accs[i] = newAccumulator(&a.specs[i], a.appendOnly)
 	}
-	a.groups[key] = g
+	a.cache(g, entryOverhead+len(key)+48*(len(g.keyRow)+len(a.specs)))
 	return g
+}
+
+// cache puts g in memory, accounted as size bytes.
+func (a *Aggregate) cache(g *aggGroup, size int) {
+	g.size = int32(size)
+	a.cached += int64(size)
+	a.groups[g.key] = g
+}
+
+// group returns the group of key (r is a row of it), reading it back from
+// storage if it is not in memory, creating it if it does not exist.
+func (a *Aggregate) group(key []byte, r types.Row) (*aggGroup, error) {
+	if g := a.groups[string(key)]; g != nil {
+		return g, nil
+	}
+	if a.mustRead() {
+		var g *aggGroup
+		n := 0
+		found, err := a.reader.GetState(key, func(v []byte) error {
+			var err error
+			g, err = a.decodeGroup(key, v)
+			n = len(v)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			a.cache(g, entryOverhead+len(key)+2*n)
+			return g, nil
+		}
+	}
+	return a.newGroup(string(key), r), nil
 }
 
 func (a *Aggregate) setAppendOnly() { a.appendOnly = true }
@@ -69,10 +113,11 @@ func (a *Aggregate) Push(ctx context.Context, _ int, b *Batch) error {
 	for i, r := range b.Rows {
 		w := b.Weights[i]
 		a.keyBuf = appendColsKey(a.keyBuf[:0], r, a.groupBy)
-		g := a.groups[string(a.keyBuf)]
-		if g == nil {
-			g = a.newGroup(string(a.keyBuf), r)
+		g, err := a.group(a.keyBuf, r)
+		if err != nil {
+			return err
 		}
+		g.hot = true
 		g.count += w
 		for j := range a.specs {
 			s := &a.specs[j]
@@ -94,9 +139,9 @@ func (a *Aggregate) Push(ctx context.Context, _ int, b *Batch) error {
 // Flush implements Operator.
 func (a *Aggregate) Flush(ctx context.Context) error {
 	if a.scalar && !a.started {
-		g := a.groups[""]
-		if g == nil {
-			g = a.newGroup("", nil)
+		g, err := a.group(nil, nil)
+		if err != nil {
+			return err
 		}
 		if !g.dirty {
 			g.dirty = true
@@ -137,6 +182,7 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 		}
 		g.out = row
 		if g.count == 0 && !a.scalar {
+			a.cached -= int64(g.size)
 			delete(a.groups, g.key)
 		}
 	}
@@ -168,6 +214,9 @@ func (a *Aggregate) SaveDirty(put func(key, value []byte) error) error {
 				v = acc.appendState(v)
 			}
 			a.saveBuf = v
+			size := int32(entryOverhead + len(g.key) + 2*len(v))
+			a.cached += int64(size - g.size)
+			g.size = size
 		}
 		a.saveKey = append(a.saveKey[:0], g.key...)
 		if err := put(a.saveKey, v); err != nil {
@@ -181,11 +230,36 @@ func (a *Aggregate) SaveDirty(put func(key, value []byte) error) error {
 
 // Restore implements Stateful.
 func (a *Aggregate) Restore(key, value []byte) error {
+	g, err := a.decodeGroup(key, value)
+	if err != nil {
+		return err
+	}
+	a.cache(g, entryOverhead+len(key)+2*len(value))
+	a.started = true
+	return nil
+}
+
+// AttachState implements CachedState. A restored aggregate has emitted
+// before: a scalar one's row exists.
+func (a *Aggregate) AttachState(r StateReader, complete bool) {
+	a.attach(r, complete)
+	if !complete {
+		a.started = true
+	}
+}
+
+// Evict implements CachedState.
+func (a *Aggregate) Evict(target int64) {
+	sweep(&a.stateCache, a.groups, target, func(g *aggGroup) int64 { return int64(g.size) })
+}
+
+// decodeGroup decodes a group saved by SaveDirty.
+func (a *Aggregate) decodeGroup(key, value []byte) (*aggGroup, error) {
 	r := stateReader{b: value}
 	hasOut := r.byte() == 1
 	row := r.row()
 	if r.err != nil || len(row) < len(a.groupBy) || (hasOut && len(row) != len(a.groupBy)+len(a.specs)) {
-		return errStateCorrupt
+		return nil, errStateCorrupt
 	}
 	g := &aggGroup{key: string(key), keyRow: row[:len(a.groupBy):len(a.groupBy)], accs: make([]accumulator, len(a.specs))}
 	if hasOut {
@@ -197,11 +271,9 @@ func (a *Aggregate) Restore(key, value []byte) error {
 		g.accs[i].restoreState(&r)
 	}
 	if err := r.done(); err != nil {
-		return err
+		return nil, err
 	}
-	a.groups[g.key] = g
-	a.started = true
-	return nil
+	return g, nil
 }
 
 func (a *Aggregate) String() string {

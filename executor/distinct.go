@@ -18,15 +18,26 @@ type Distinct struct {
 	unsaved []*distinctEntry
 	saveBuf []byte
 	track   bool
+	stateCache
 }
 
 type distinctEntry struct {
 	key     string
 	row     types.Row
 	n       int64
+	size    int32 // bytes accounted in the state cache
 	emitted bool
 	dirty   bool
 	unsaved bool
+	hot     bool
+}
+
+func (e *distinctEntry) clean() bool { return !e.dirty && !e.unsaved }
+
+func (e *distinctEntry) takeHot() bool {
+	h := e.hot
+	e.hot = false
+	return h
 }
 
 // NewDistinct returns a DISTINCT operator.
@@ -36,11 +47,11 @@ func NewDistinct() *Distinct { return &Distinct{rows: map[string]*distinctEntry{
 func (d *Distinct) Push(_ context.Context, _ int, b *Batch) error {
 	for i, r := range b.Rows {
 		d.buf = appendRowKey(d.buf[:0], r)
-		e := d.rows[string(d.buf)]
-		if e == nil {
-			e = &distinctEntry{key: string(d.buf), row: r}
-			d.rows[e.key] = e
+		e, err := d.entry(d.buf, r)
+		if err != nil {
+			return err
 		}
+		e.hot = true
 		e.n += b.Weights[i]
 		if !e.dirty {
 			e.dirty = true
@@ -48,6 +59,38 @@ func (d *Distinct) Push(_ context.Context, _ int, b *Batch) error {
 		}
 	}
 	return nil
+}
+
+// entry returns the entry of key (r is its row), reading it back from
+// storage if it is not in memory, creating it if it does not exist.
+func (d *Distinct) entry(key []byte, r types.Row) (*distinctEntry, error) {
+	if e := d.rows[string(key)]; e != nil {
+		return e, nil
+	}
+	if d.mustRead() {
+		var e *distinctEntry
+		found, err := d.reader.GetState(key, func(v []byte) error {
+			var err error
+			e, err = decodeDistinct(key, v)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			d.cache(e)
+			return e, nil
+		}
+	}
+	e := &distinctEntry{key: string(key), row: r}
+	d.cache(e)
+	return e, nil
+}
+
+func (d *Distinct) cache(e *distinctEntry) {
+	e.size = int32(entryOverhead + int64(len(e.key)) + approxRowBytes(e.row))
+	d.cached += int64(e.size)
+	d.rows[e.key] = e
 }
 
 // Flush implements Operator.
@@ -70,6 +113,7 @@ func (d *Distinct) Flush(ctx context.Context) error {
 			e.emitted = want
 		}
 		if e.n == 0 {
+			d.cached -= int64(e.size)
 			delete(d.rows, e.key)
 		}
 	}
@@ -105,13 +149,26 @@ func (d *Distinct) SaveDirty(put func(key, value []byte) error) error {
 
 // Restore implements Stateful.
 func (d *Distinct) Restore(key, value []byte) error {
-	r := stateReader{b: value}
-	e := &distinctEntry{key: string(key), row: r.row(), n: r.int(), emitted: r.byte() == 1}
-	if err := r.done(); err != nil {
+	e, err := decodeDistinct(key, value)
+	if err != nil {
 		return err
 	}
-	d.rows[e.key] = e
+	d.cache(e)
 	return nil
+}
+
+func decodeDistinct(key, value []byte) (*distinctEntry, error) {
+	r := stateReader{b: value}
+	e := &distinctEntry{key: string(key), row: r.row(), n: r.int(), emitted: r.byte() == 1}
+	return e, r.done()
+}
+
+// AttachState implements CachedState.
+func (d *Distinct) AttachState(r StateReader, complete bool) { d.attach(r, complete) }
+
+// Evict implements CachedState.
+func (d *Distinct) Evict(target int64) {
+	sweep(&d.stateCache, d.rows, target, func(e *distinctEntry) int64 { return int64(e.size) })
 }
 
 func b2byte(b bool) byte {

@@ -52,6 +52,7 @@ type HashJoin struct {
 	saveBuf  []byte
 	saveKey  []byte
 	track    bool
+	stateCache
 }
 
 // joinEntry is one distinct row of a side with its weight (multiplicity)
@@ -73,8 +74,26 @@ type joinEntry struct {
 // key bytes to its position so that a retraction costs O(1), not
 // O(bucket).
 type joinBucket struct {
+	key     string
 	entries []*joinEntry
 	pos     map[string]int
+	size    int64 // bytes accounted in the state cache
+	hot     bool
+}
+
+func (bk *joinBucket) clean() bool {
+	for _, e := range bk.entries {
+		if e.unsaved {
+			return false
+		}
+	}
+	return true
+}
+
+func (bk *joinBucket) takeHot() bool {
+	h := bk.hot
+	bk.hot = false
+	return h
 }
 
 const bucketIndexAt = 8
@@ -173,7 +192,12 @@ func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
 			continue
 		}
 		var entries []*joinEntry
-		if bk := j.sides[other][string(j.keyBuf)]; bk != nil {
+		bk, err := j.bucket(other, j.keyBuf, false)
+		if err != nil {
+			return err
+		}
+		if bk != nil {
+			bk.hot = true
 			entries = bk.entries
 		}
 		var m int64
@@ -241,25 +265,24 @@ func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
 				return err
 			}
 		}
-		j.index(side, string(j.keyBuf), r, w, m)
+		if err := j.index(side, j.keyBuf, r, w, m); err != nil {
+			return err
+		}
 	}
 	return j.drain(ctx)
 }
 
 // index adds weight w of row r (with m matches) to side's index: equal
 // rows share one entry, which is removed when its weight reaches zero.
-func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
-	idx := j.sides[side]
-	bk := idx[key]
-	if bk == nil {
-		if w == 0 {
-			return
-		}
-		e := &joinEntry{row: r, w: w, matches: m, bkey: key, side: uint8(side)}
-		idx[key] = &joinBucket{entries: []*joinEntry{e}}
-		j.touch(e)
-		return
+func (j *HashJoin) index(side int, key []byte, r types.Row, w, m int64) error {
+	if w == 0 {
+		return nil
 	}
+	bk, err := j.bucket(side, key, true)
+	if err != nil {
+		return err
+	}
+	bk.hot = true
 	k := -1
 	if bk.pos != nil {
 		j.rowBuf = appendRowKey(j.rowBuf[:0], r)
@@ -275,28 +298,18 @@ func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
 		}
 	}
 	if k < 0 {
-		if w == 0 {
-			return
-		}
-		e := &joinEntry{row: r, w: w, matches: m, bkey: key, side: uint8(side)}
+		e := &joinEntry{row: r, w: w, matches: m, bkey: bk.key, side: uint8(side)}
 		j.touch(e)
-		bk.entries = append(bk.entries, e)
-		if bk.pos != nil {
-			bk.pos[string(j.rowBuf)] = len(bk.entries) - 1
-		} else if len(bk.entries) > bucketIndexAt {
-			bk.pos = make(map[string]int, 2*len(bk.entries))
-			for p, e := range bk.entries {
-				bk.pos[string(appendRowKey(nil, e.row))] = p
-			}
-		}
-		return
+		j.addEntry(bk, e)
+		return nil
 	}
 	e := bk.entries[k]
 	e.w += w
 	j.touch(e)
 	if e.w != 0 {
-		return
+		return nil
 	}
+	j.account(bk, -joinEntryBytes(e))
 	last := len(bk.entries) - 1
 	if bk.pos != nil {
 		delete(bk.pos, string(j.rowBuf))
@@ -308,10 +321,70 @@ func (j *HashJoin) index(side int, key string, r types.Row, w, m int64) {
 	bk.entries[k] = bk.entries[last]
 	bk.entries[last] = nil
 	bk.entries = bk.entries[:last]
-	if last == 0 {
-		delete(idx, key)
+	if last == 0 && !j.mustRead() {
+		// With state in storage, the empty bucket stays until evicted:
+		// it records that the key's saved entries are gone.
+		j.cached -= bk.size
+		delete(j.sides[side], bk.key)
+	}
+	return nil
+}
+
+// bucket returns side's bucket of key: from memory, else read back from
+// storage (an empty bucket when the key has no entries, so that the next
+// probe does not read again), else a new empty one if create.
+func (j *HashJoin) bucket(side int, key []byte, create bool) (*joinBucket, error) {
+	idx := j.sides[side]
+	if bk := idx[string(key)]; bk != nil {
+		return bk, nil
+	}
+	if !create && !j.mustRead() {
+		return nil, nil
+	}
+	bk := &joinBucket{key: string(key)}
+	bk.size = entryOverhead + int64(len(key))
+	j.cached += bk.size
+	idx[bk.key] = bk
+	if !j.mustRead() {
+		return bk, nil
+	}
+	prefix := binary.AppendUvarint(append(j.saveKey[:0], uint8(side)), uint64(len(key)))
+	prefix = append(prefix, key...)
+	j.saveKey = prefix
+	err := j.reader.ScanState(prefix, func(_, v []byte) error {
+		e, err := j.decodeEntry(side, bk.key, v)
+		if err != nil {
+			return err
+		}
+		j.addEntry(bk, e)
+		return nil
+	})
+	return bk, err
+}
+
+// addEntry appends e to bk.
+func (j *HashJoin) addEntry(bk *joinBucket, e *joinEntry) {
+	j.account(bk, joinEntryBytes(e))
+	bk.entries = append(bk.entries, e)
+	switch {
+	case bk.pos != nil:
+		bk.pos[string(appendRowKey(j.rowBuf[:0], e.row))] = len(bk.entries) - 1
+	case len(bk.entries) > bucketIndexAt:
+		bk.pos = make(map[string]int, 2*len(bk.entries))
+		for p, e := range bk.entries {
+			j.rowBuf = appendRowKey(j.rowBuf[:0], e.row)
+			bk.pos[string(j.rowBuf)] = p
+		}
 	}
 }
+
+func (j *HashJoin) account(bk *joinBucket, delta int64) {
+	bk.size += delta
+	j.cached += delta
+}
+
+// joinEntryBytes approximates the memory of one indexed row.
+func joinEntryBytes(e *joinEntry) int64 { return 64 + approxRowBytes(e.row) }
 
 func (j *HashJoin) touch(e *joinEntry) {
 	if j.track && !e.unsaved {
@@ -357,33 +430,41 @@ func (j *HashJoin) Restore(key, value []byte) error {
 	if n <= 0 || kl > uint64(len(key)-1-n) {
 		return errStateCorrupt
 	}
-	bkey := string(key[1+n : 1+n+int(kl)])
+	bk, err := j.bucket(side, key[1+n:1+n+int(kl)], true)
+	if err != nil {
+		return err
+	}
+	e, err := j.decodeEntry(side, bk.key, value)
+	if err != nil {
+		return err
+	}
+	j.addEntry(bk, e)
+	return nil
+}
+
+// decodeEntry decodes an entry of side's bucket bkey saved by SaveDirty.
+func (j *HashJoin) decodeEntry(side int, bkey string, value []byte) (*joinEntry, error) {
 	r := stateReader{b: value}
 	e := &joinEntry{row: r.row(), bkey: bkey, side: uint8(side)}
 	e.w, e.matches = r.int(), r.int()
 	if err := r.done(); err != nil {
-		return err
+		return nil, err
 	}
 	if len(e.row) != j.widths[side] || e.w == 0 {
-		return errStateCorrupt
+		return nil, errStateCorrupt
 	}
-	idx := j.sides[side]
-	bk := idx[bkey]
-	if bk == nil {
-		bk = &joinBucket{}
-		idx[bkey] = bk
-	}
-	bk.entries = append(bk.entries, e)
-	switch {
-	case bk.pos != nil:
-		bk.pos[string(appendRowKey(nil, e.row))] = len(bk.entries) - 1
-	case len(bk.entries) > bucketIndexAt:
-		bk.pos = make(map[string]int, 2*len(bk.entries))
-		for p, e := range bk.entries {
-			bk.pos[string(appendRowKey(nil, e.row))] = p
-		}
-	}
-	return nil
+	return e, nil
+}
+
+// AttachState implements CachedState.
+func (j *HashJoin) AttachState(r StateReader, complete bool) { j.attach(r, complete) }
+
+// Evict implements CachedState. A bucket goes whole: a key's entries are
+// read back together.
+func (j *HashJoin) Evict(target int64) {
+	size := func(bk *joinBucket) int64 { return bk.size }
+	sweep(&j.stateCache, j.sides[0], target, size)
+	sweep(&j.stateCache, j.sides[1], target, size)
 }
 
 // Flush implements Operator.

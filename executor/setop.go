@@ -30,6 +30,7 @@ type SetOp struct {
 	unsaved []*setEntry
 	saveBuf []byte
 	track   bool
+	stateCache
 }
 
 type setEntry struct {
@@ -37,8 +38,18 @@ type setEntry struct {
 	row     types.Row
 	n       [2]int64
 	emitted int64
+	size    int32 // bytes accounted in the state cache
 	dirty   bool
 	unsaved bool
+	hot     bool
+}
+
+func (e *setEntry) clean() bool { return !e.dirty && !e.unsaved }
+
+func (e *setEntry) takeHot() bool {
+	h := e.hot
+	e.hot = false
+	return h
 }
 
 // NewSetOp returns an INTERSECT or EXCEPT operator.
@@ -50,11 +61,11 @@ func NewSetOp(kind SetOpKind, all bool) *SetOp {
 func (s *SetOp) Push(_ context.Context, port int, b *Batch) error {
 	for i, r := range b.Rows {
 		s.buf = appendRowKey(s.buf[:0], r)
-		e := s.rows[string(s.buf)]
-		if e == nil {
-			e = &setEntry{key: string(s.buf), row: r}
-			s.rows[e.key] = e
+		e, err := s.entry(s.buf, r)
+		if err != nil {
+			return err
 		}
+		e.hot = true
 		e.n[port] += b.Weights[i]
 		if !e.dirty {
 			e.dirty = true
@@ -62,6 +73,38 @@ func (s *SetOp) Push(_ context.Context, port int, b *Batch) error {
 		}
 	}
 	return nil
+}
+
+// entry returns the entry of key (r is its row), reading it back from
+// storage if it is not in memory, creating it if it does not exist.
+func (s *SetOp) entry(key []byte, r types.Row) (*setEntry, error) {
+	if e := s.rows[string(key)]; e != nil {
+		return e, nil
+	}
+	if s.mustRead() {
+		var e *setEntry
+		found, err := s.reader.GetState(key, func(v []byte) error {
+			var err error
+			e, err = decodeSetEntry(key, v)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			s.cache(e)
+			return e, nil
+		}
+	}
+	e := &setEntry{key: string(key), row: r}
+	s.cache(e)
+	return e, nil
+}
+
+func (s *SetOp) cache(e *setEntry) {
+	e.size = int32(entryOverhead + int64(len(e.key)) + approxRowBytes(e.row))
+	s.cached += int64(e.size)
+	s.rows[e.key] = e
 }
 
 func (s *SetOp) target(e *setEntry) int64 {
@@ -97,6 +140,7 @@ func (s *SetOp) Flush(ctx context.Context) error {
 			e.emitted = t
 		}
 		if e.n[0] == 0 && e.n[1] == 0 {
+			s.cached -= int64(e.size)
 			delete(s.rows, e.key)
 		}
 	}
@@ -132,14 +176,27 @@ func (s *SetOp) SaveDirty(put func(key, value []byte) error) error {
 
 // Restore implements Stateful.
 func (s *SetOp) Restore(key, value []byte) error {
+	e, err := decodeSetEntry(key, value)
+	if err != nil {
+		return err
+	}
+	s.cache(e)
+	return nil
+}
+
+func decodeSetEntry(key, value []byte) (*setEntry, error) {
 	r := stateReader{b: value}
 	e := &setEntry{key: string(key), row: r.row()}
 	e.n[0], e.n[1], e.emitted = r.int(), r.int(), r.int()
-	if err := r.done(); err != nil {
-		return err
-	}
-	s.rows[e.key] = e
-	return nil
+	return e, r.done()
+}
+
+// AttachState implements CachedState.
+func (s *SetOp) AttachState(r StateReader, complete bool) { s.attach(r, complete) }
+
+// Evict implements CachedState.
+func (s *SetOp) Evict(target int64) {
+	sweep(&s.stateCache, s.rows, target, func(e *setEntry) int64 { return int64(e.size) })
 }
 
 func (s *SetOp) String() string {

@@ -1,5 +1,7 @@
 package executor
 
+import "github.com/weirdb/weir/sql/types"
+
 // Stateful is implemented by operators that keep state across epochs, so
 // that a live dataflow's state can be written to storage with each epoch
 // and restored at startup instead of being recomputed from the inputs.
@@ -68,4 +70,110 @@ func (g *Graph) Stateful() (ids []int, ops []Stateful) {
 		}
 	}
 	return ids, ops
+}
+
+// StateReader reads back the entries an operator saved with SaveDirty, as
+// committed by earlier epochs. Keys are the operator's own (without the
+// storage prefix). Values passed to fn are valid only during fn.
+type StateReader interface {
+	// GetState calls fn with the value of key and reports whether there
+	// was one.
+	GetState(key []byte, fn func(value []byte) error) (bool, error)
+	// ScanState calls fn for every entry whose key starts with prefix, in
+	// key order.
+	ScanState(prefix []byte, fn func(key, value []byte) error) error
+}
+
+// CachedState is implemented by stateful operators that can hold part of
+// their state in memory and read the rest back from storage on demand,
+// so that state larger than memory stays bounded by the configured cache
+// and a restart need not load any state before serving.
+//
+// AttachState gives the operator the reader of its saved entries. complete
+// reports that memory holds the whole state (a fresh or backfilled
+// operator), so that a miss needs no read until the first eviction; an
+// operator attached with complete false has restored nothing and reads
+// every entry on first use. Attach before the first Push and never
+// together with Restore.
+//
+// CachedBytes estimates the memory the entries in memory take. Evict drops
+// entries until about target bytes remain, least recently used first
+// (approximately); it drops only entries that are saved (call it after
+// SaveDirty, once the epoch committed), since a dropped entry is read back
+// from what storage committed.
+type CachedState interface {
+	Stateful
+	AttachState(r StateReader, complete bool)
+	CachedBytes() int64
+	Evict(target int64)
+}
+
+// stateCache is the part of a CachedState operator that decides whether a
+// miss must read storage, and counts the bytes in memory.
+type stateCache struct {
+	reader StateReader
+	// complete: every entry is in memory; a miss is a new entry.
+	complete bool
+	cached   int64
+}
+
+func (c *stateCache) attach(r StateReader, complete bool) { c.reader, c.complete = r, complete }
+
+// mustRead reports whether a key missing from memory may be in storage.
+func (c *stateCache) mustRead() bool { return c.reader != nil && !c.complete }
+
+// CachedBytes implements CachedState.
+func (c *stateCache) CachedBytes() int64 { return c.cached }
+
+// entryOverhead approximates what the Go runtime spends on one cached
+// entry beyond its encoded state: the map slot, the entry struct, the key
+// string and the slices' headers.
+const entryOverhead = 160
+
+// evictable is one cached entry as Evict sees it.
+type evictable interface {
+	// clean: saved, not changed since; hot: used since the last sweep
+	// (cleared as the sweep passes).
+	clean() bool
+	takeHot() bool
+}
+
+// sweep drops clean entries of m until c.cached <= target: first those not
+// used since the previous sweep, then any clean one. Go's map iteration
+// starts at a random place, which spreads the sweeps over the map. size
+// returns an entry's accounted bytes.
+func sweep[E evictable](c *stateCache, m map[string]E, target int64, size func(E) int64) {
+	if c.reader == nil || c.cached <= target {
+		return // without storage to read back from, nothing may go
+	}
+	c.complete = false
+	for pass := 0; pass < 2 && c.cached > target; pass++ {
+		for k, e := range m {
+			if c.cached <= target {
+				break
+			}
+			if !e.clean() || (pass == 0 && e.takeHot()) {
+				continue
+			}
+			c.cached -= size(e)
+			delete(m, k)
+		}
+	}
+}
+
+// approxRowBytes approximates the memory a row takes: its datums and the
+// bytes of its strings.
+func approxRowBytes(r types.Row) int64 {
+	n := int64(24 + 48*len(r))
+	for _, d := range r {
+		if !d.IsNull() {
+			switch d.Kind() {
+			case types.KindText, types.KindBytea, types.KindJSONB, types.KindUnknown:
+				n += int64(len(d.Str()))
+			case types.KindNumeric:
+				n += 64
+			}
+		}
+	}
+	return n
 }

@@ -3,8 +3,10 @@ package executor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/apd/v3"
@@ -48,60 +50,113 @@ func stateChanges(rng *rand.Rand, live *[]types.Row, n, width int) *Batch {
 	return b
 }
 
+// mapState is operator state saved into a map; it reads it back as a
+// StateReader.
+type mapState map[string][]byte
+
+func (m mapState) GetState(key []byte, fn func(value []byte) error) (bool, error) {
+	v, ok := m[string(key)]
+	if !ok {
+		return false, nil
+	}
+	return true, fn(v)
+}
+
+func (m mapState) ScanState(prefix []byte, fn func(key, value []byte) error) error {
+	var keys []string
+	for k := range m {
+		if strings.HasPrefix(k, string(prefix)) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := fn([]byte(k), m[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // roundTrip drives an operator made by mk through epochs of random
 // changes on its ports, saving its dirty state into a map after each, then
 // restores a fresh operator from the map and checks that both emit the
 // same changes for the epochs that follow.
+//
+// For operators that read their state back on demand (CachedState) it
+// runs twice more: once restoring by attaching the saved state instead of
+// loading it, and once with both operators evicting state (all of it, or
+// part) after every epoch, so that every entry used is read back.
 func roundTrip(t *testing.T, ports, width int, mk func() Operator) {
 	t.Helper()
-	ctx := context.Background()
-	for seed := range uint64(20) {
-		rng := rand.New(rand.NewPCG(seed, 7))
-		live := make([][]types.Row, ports)
-		state := map[string][]byte{}
-		save := func(op Operator) {
-			t.Helper()
-			err := op.(Stateful).SaveDirty(func(k, v []byte) error {
-				if v == nil {
-					delete(state, string(k))
-				} else {
-					state[string(k)] = slices.Clone(v)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+	modes := []string{"restore"}
+	if _, ok := mk().(CachedState); ok {
+		modes = append(modes, "attach", "evict")
+	}
+	for _, mode := range modes {
+		for seed := range uint64(20) {
+			roundTripSeed(t, ports, width, mk, mode, seed)
 		}
-		epoch := func(ops []Operator, sinks []*collector) {
-			t.Helper()
-			batches := make([]*Batch, ports)
-			for p := range batches {
-				batches[p] = stateChanges(rng, &live[p], rng.IntN(12), width)
+	}
+}
+
+func roundTripSeed(t *testing.T, ports, width int, mk func() Operator, mode string, seed uint64) {
+	t.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	live := make([][]types.Row, ports)
+	save := func(op Operator, state mapState) {
+		t.Helper()
+		err := op.(Stateful).SaveDirty(func(k, v []byte) error {
+			if v == nil {
+				delete(state, string(k))
+			} else {
+				state[string(k)] = slices.Clone(v)
 			}
-			for i, op := range ops {
-				sinks[i].lines = nil
-				for p, b := range batches {
-					if err := op.Push(ctx, p, b); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if err := op.Flush(ctx); err != nil {
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := op.(CachedState); ok && mode == "evict" {
+			c.Evict(rng.Int64N(2) * c.CachedBytes() / 2)
+		}
+	}
+	epoch := func(ops []Operator, sinks []*collector) {
+		t.Helper()
+		batches := make([]*Batch, ports)
+		for p := range batches {
+			batches[p] = stateChanges(rng, &live[p], rng.IntN(12), width)
+		}
+		for i, op := range ops {
+			sinks[i].lines = nil
+			for p, b := range batches {
+				if err := op.Push(ctx, p, b); err != nil {
 					t.Fatal(err)
 				}
 			}
+			if err := op.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
-		a, sa := mk(), &collector{}
-		a.(Stateful).TrackState()
-		a.SetOutput(Output{To: sa})
-		for range 1 + rng.IntN(6) {
-			epoch([]Operator{a}, []*collector{sa})
-			save(a)
-		}
-		b, sb := mk(), &collector{}
-		b.(Stateful).TrackState()
-		b.SetOutput(Output{To: sb})
-		for k, v := range state {
+	}
+	stateA := mapState{}
+	a, sa := mk(), &collector{}
+	a.(Stateful).TrackState()
+	if mode == "evict" {
+		a.(CachedState).AttachState(stateA, true)
+	}
+	a.SetOutput(Output{To: sa})
+	for range 1 + rng.IntN(6) {
+		epoch([]Operator{a}, []*collector{sa})
+		save(a, stateA)
+	}
+	stateB := maps.Clone(stateA)
+	b, sb := mk(), &collector{}
+	b.(Stateful).TrackState()
+	b.SetOutput(Output{To: sb})
+	if mode == "restore" {
+		for k, v := range stateB {
 			if err := b.(Stateful).Restore([]byte(k), v); err != nil {
 				t.Fatalf("seed %d: restore: %v", seed, err)
 			}
@@ -111,16 +166,18 @@ func roundTrip(t *testing.T, ports, width int, mk func() Operator) {
 				t.Fatal(err)
 			}
 		}
-		for e := range 5 {
-			epoch([]Operator{a, b}, []*collector{sa, sb})
-			slices.Sort(sa.lines)
-			slices.Sort(sb.lines)
-			if !slices.Equal(sa.lines, sb.lines) {
-				t.Fatalf("seed %d, epoch %d after restore: original emits\n%v\nrestored\n%v", seed, e, sa.lines, sb.lines)
-			}
-			save(a)
-			save(b)
+	} else {
+		b.(CachedState).AttachState(stateB, false)
+	}
+	for e := range 5 {
+		epoch([]Operator{a, b}, []*collector{sa, sb})
+		slices.Sort(sa.lines)
+		slices.Sort(sb.lines)
+		if !slices.Equal(sa.lines, sb.lines) {
+			t.Fatalf("%s, seed %d, epoch %d after restore: original emits\n%v\nrestored\n%v", mode, seed, e, sa.lines, sb.lines)
 		}
+		save(a, stateA)
+		save(b, stateB)
 	}
 }
 

@@ -202,6 +202,54 @@ func (d *Dataflow) RestoreState(op uint32, key, value []byte) error {
 	return nil
 }
 
+// AttachState lets every stateful operator that can hold part of its state
+// in memory (executor.CachedState) read the rest back on demand, through
+// the reader readerFor returns for its operator id. complete reports that
+// the operators hold their whole state now (the dataflow was just started
+// and backfilled); otherwise they hold none yet and read as they go, which
+// is how a view restarts without loading its state. It returns the ids of
+// the other stateful operators: their state must be loaded whole with
+// RestoreState (then FinishRestore) when complete is false.
+func (d *Dataflow) AttachState(readerFor func(op uint32) executor.StateReader, complete bool) (eager []uint32) {
+	for i, s := range d.stOps {
+		id := uint32(d.stIDs[i])
+		if c, ok := s.(executor.CachedState); ok {
+			c.AttachState(readerFor(id), complete)
+		} else {
+			eager = append(eager, id)
+		}
+	}
+	return eager
+}
+
+// CachedStateBytes estimates the memory the state of the dataflow's
+// operators that can evict takes.
+func (d *Dataflow) CachedStateBytes() int64 {
+	var n int64
+	for _, s := range d.stOps {
+		if c, ok := s.(executor.CachedState); ok {
+			n += c.CachedBytes()
+		}
+	}
+	return n
+}
+
+// EvictState drops saved state from memory until about target bytes
+// remain, taking from each operator in proportion to what it holds. Call
+// it only after the epoch whose state was saved committed.
+func (d *Dataflow) EvictState(target int64) {
+	total := d.CachedStateBytes()
+	if total <= target {
+		return
+	}
+	for _, s := range d.stOps {
+		if c, ok := s.(executor.CachedState); ok {
+			b := c.CachedBytes()
+			c.Evict(int64(float64(b) * float64(target) / float64(total)))
+		}
+	}
+}
+
 // FinishRestore completes RestoreState.
 func (d *Dataflow) FinishRestore() error {
 	for _, s := range d.stOps {

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +38,7 @@ type config struct {
 	httpAddr        string
 	logLevel        string
 	shutdownTimeout time.Duration
+	stateCacheSize  byteSize
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -46,6 +49,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5434", "PostgreSQL wire protocol listen address (env WEIR_PG_ADDR)")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8034", "HTTP listen address for /healthz, /readyz and /metrics (env WEIR_HTTP_ADDR)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (env WEIR_LOG_LEVEL)")
+	c.stateCacheSize = 1 << 30
+	fs.Var(&c.stateCacheSize, "state-cache-size", "memory for the operator state of materialized views, e.g. 512MiB or 4GiB; state beyond it is read back from storage on demand; 0 = unbounded (env WEIR_STATE_CACHE_SIZE)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for running statements (env WEIR_SHUTDOWN_TIMEOUT)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: weir [flags]\n\nWeir is a streaming SQL database server that speaks the PostgreSQL wire protocol.\nConnect with: psql -h 127.0.0.1 -p 5434 -U weir weir\n\nFlags (each also settable as a WEIR_* environment variable; flags win):\n")
@@ -71,6 +76,38 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	return c, nil
+}
+
+// byteSize is a flag holding a number of bytes, written as an integer with
+// an optional unit: B, kB/KiB, MB/MiB, GB/GiB, TB/TiB (k, M, G, T alone
+// are the binary units, as in PostgreSQL's memory settings).
+type byteSize int64
+
+var byteUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"kB", 1000}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"TB", 1000 * 1000 * 1000 * 1000},
+	{"k", 1 << 10}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
+}
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range byteUnits {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("invalid size %q: want a non-negative integer with an optional unit (B, kB, MB, GB, KiB, MiB, GiB)", s)
+	}
+	*b = byteSize(n * mult)
+	return nil
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
@@ -119,7 +156,7 @@ func serve(cfg config, logger *slog.Logger) error {
 			logger.Error("closing storage", "err", err)
 		}
 	}()
-	eng, err := coord.New(coord.Options{DB: db, Logger: logger})
+	eng, err := coord.New(coord.Options{DB: db, Logger: logger, StateCacheSize: int64(cfg.stateCacheSize)})
 	if err != nil {
 		return err
 	}

@@ -21,11 +21,19 @@ type harness struct {
 
 func newHarness(t *testing.T, dir string) *harness {
 	t.Helper()
+	return newHarnessWith(t, dir, Options{})
+}
+
+// newHarnessWith is newHarness with coordinator options (DB and Logger
+// are set by the harness).
+func newHarnessWith(t *testing.T, dir string, opts Options) *harness {
+	t.Helper()
 	db, err := storage.Open(storage.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Options{DB: db})
+	opts.DB = db
+	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,11 @@ type Options struct {
 	DB *storage.DB
 	// Logger receives the coordinator's logs; nil discards them.
 	Logger *slog.Logger
+	// StateCacheSize bounds the memory, in bytes, that the operator state
+	// of materialized views may take: past it, saved state is dropped from
+	// memory after each epoch and read back from storage when next needed.
+	// 0 keeps all state in memory.
+	StateCacheSize int64
 }
 
 // Coordinator owns the catalog and hands out sessions. It is safe for
@@ -58,7 +63,7 @@ func New(opts Options) (*Coordinator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet(), seqs: map[string]*seqRange{}}
+	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet(opts.StateCacheSize), seqs: map[string]*seqRange{}}
 	entries, err := opts.DB.Catalog()
 	if err != nil {
 		return nil, fmt.Errorf("coord: load catalog: %w", err)

@@ -42,6 +42,9 @@ type viewSet struct {
 	// when they were (re)built: loaded from storage, or recomputed from
 	// their inputs.
 	restored, backfilled atomic.Int64
+	// stateBudget bounds the bytes of operator state kept in memory
+	// (0: unbounded); see trimState.
+	stateBudget int64
 }
 
 // stateMarkerOp is the operator id of a view's state marker: a view whose
@@ -88,8 +91,37 @@ type liveView struct {
 	unique bool // rows never repeat: stored without reading counts
 }
 
-func newViewSet() *viewSet {
-	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}}
+func newViewSet(stateBudget int64) *viewSet {
+	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget}
+}
+
+// attachState lets df's operators read their saved state back from
+// storage on demand (see planner.Dataflow.AttachState) and returns the
+// operators whose state must be restored whole.
+func (c *Coordinator) attachState(id catalog.ID, df *planner.Dataflow, complete bool) []uint32 {
+	return df.AttachState(func(op uint32) executor.StateReader { return c.db.StateReader(id, op) }, complete)
+}
+
+// trimState keeps the operator state in memory within the budget: once
+// the views hold more, each drops saved state down to 90% of the budget,
+// in proportion to what it holds. Called with mu held, after an epoch
+// committed (what is dropped is read back from storage).
+func (vs *viewSet) trimState() {
+	if vs.stateBudget <= 0 {
+		return
+	}
+	var total int64
+	for _, v := range vs.order {
+		total += v.df.CachedStateBytes()
+	}
+	if total <= vs.stateBudget {
+		return
+	}
+	target := float64(vs.stateBudget) * 0.9
+	for _, v := range vs.order {
+		b := v.df.CachedStateBytes()
+		v.df.EvictState(int64(float64(b) * target / float64(total)))
+	}
 }
 
 // commit commits txn as one epoch: it runs the dataflows of the views the
@@ -121,6 +153,7 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 		}
 		return err
 	}
+	vs.trimState()
 	c.publishLocked(deltas)
 	return nil
 }
@@ -351,9 +384,11 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 	if !created {
 		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
 	}
+	c.attachState(rel.ID, df, true)
 	v := &liveView{rel: rel, df: df, unique: plan.UniqueRows()}
 	vs.order = append(vs.order, v)
 	vs.byID[rel.ID] = v
+	vs.trimState()
 	return tagOnly("CREATE MATERIALIZED VIEW"), nil
 }
 
@@ -392,10 +427,10 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		}
 		v.unique = plan.UniqueRows()
 		start := time.Now()
-		n, rerr := restoreViewState(snap, v.rel.ID, df)
+		n, rerr := c.restoreViewState(snap, v.rel.ID, df)
 		if rerr == nil {
 			vs.restored.Add(1)
-			c.logger.Info("materialized view restored", "view", v.rel.Name, "entries", n, "took", time.Since(start))
+			c.logger.Info("materialized view restored", "view", v.rel.Name, "entries loaded", n, "took", time.Since(start))
 			v.df = df
 			continue
 		}
@@ -429,6 +464,7 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		}
 		vs.backfilled.Add(1)
 		c.logger.Info("materialized view backfilled", "view", v.rel.Name, "took", time.Since(start))
+		c.attachState(v.rel.ID, df, true)
 		v.df = df
 	}
 	vs.order = order
@@ -436,32 +472,36 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 	for _, v := range order {
 		vs.byID[v.rel.ID] = v
 	}
+	vs.trimState()
 	return nil
 }
 
 var errNoViewState = errors.New("no saved operator state")
 
-// restoreViewState loads the saved operator state of view id into df and
-// returns the number of entries. errNoViewState: the view has no complete
-// saved state (no format marker).
-func restoreViewState(snap *storage.Snapshot, id catalog.ID, df *planner.Dataflow) (int, error) {
-	n, marked, want := 0, false, stateMarker(df)
-	err := snap.ScanState(id, func(op uint32, key, value []byte) error {
-		if op == stateMarkerOp {
-			if !bytes.Equal(key, stateFormatKey) || !bytes.Equal(value, want) {
-				return fmt.Errorf("state saved by another format or dataflow (%x=%x, want %x)", key, value, want)
-			}
-			marked = true
-			return nil
-		}
-		n++
-		return df.RestoreState(op, key, value)
-	})
+// restoreViewState prepares df to continue from view id's saved operator
+// state: operators that read their state on demand are attached to it, the
+// others load theirs whole. It returns the number of entries loaded.
+// errNoViewState: the view has no complete saved state (no format marker).
+func (c *Coordinator) restoreViewState(snap *storage.Snapshot, id catalog.ID, df *planner.Dataflow) (int, error) {
+	marker, ok, err := snap.GetState(id, stateMarkerOp, stateFormatKey)
 	if err != nil {
-		return n, err
+		return 0, err
 	}
-	if !marked {
-		return n, errNoViewState
+	if !ok {
+		return 0, errNoViewState
+	}
+	if want := stateMarker(df); !bytes.Equal(marker, want) {
+		return 0, fmt.Errorf("state saved by another format or dataflow (%x, want %x)", marker, want)
+	}
+	n := 0
+	for _, op := range c.attachState(id, df, false) {
+		err := snap.ScanOperatorState(id, op, func(key, value []byte) error {
+			n++
+			return df.RestoreState(op, key, value)
+		})
+		if err != nil {
+			return n, err
+		}
 	}
 	return n, df.FinishRestore()
 }

@@ -11,9 +11,19 @@ import (
 // they held, and keep being maintained equal to their defining queries. A
 // view without saved state (as created before state was saved) is
 // backfilled once, then restored.
+//
+// With a state cache of one byte, every epoch drops all operator state from
+// memory, and a restart loads none: every group, row and join key the views
+// use is read back from storage.
 func TestViewStateRestart(t *testing.T) {
+	t.Run("in memory", func(t *testing.T) { testViewStateRestart(t, 0) })
+	t.Run("read back", func(t *testing.T) { testViewStateRestart(t, 1) })
+}
+
+func testViewStateRestart(t *testing.T, stateCache int64) {
 	dir := t.TempDir()
-	h := newHarness(t, dir)
+	opts := Options{StateCacheSize: stateCache}
+	h := newHarnessWith(t, dir, opts)
 	s := h.session()
 	mustRun(t, s, `CREATE TABLE o (id INT PRIMARY KEY, cust INT, amount INT, note TEXT, ok BOOLEAN);
 		CREATE TABLE c (id INT PRIMARY KEY, region TEXT)`)
@@ -76,13 +86,20 @@ func TestViewStateRestart(t *testing.T) {
 		write(round)
 	}
 	checkRecompute()
+	if stateCache > 0 {
+		for _, v := range h.c.views.order {
+			if n := v.df.CachedStateBytes(); n > 0 {
+				t.Fatalf("view %s keeps %d bytes of state in memory with a cache of %d", v.rel.Name, n, stateCache)
+			}
+		}
+	}
 	before := contents()
 
 	restart := func() {
 		t.Helper()
 		s.Close()
 		h.close()
-		h = newHarness(t, dir)
+		h = newHarnessWith(t, dir, opts)
 		s = h.session()
 	}
 	restart()
