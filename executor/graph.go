@@ -105,7 +105,7 @@ func (g *Graph) SetAppendOnly() {
 			continue
 		}
 		out := in
-		switch x := op.(type) {
+		switch x := innerKind(op).(type) {
 		case *HashJoin:
 			out = in || (x.kind != JoinInner && x.kind != JoinSemi)
 		case *Aggregate, *Distinct, *TopN, *SetOp:

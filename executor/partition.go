@@ -1,0 +1,492 @@
+package executor
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"math/bits"
+	"runtime/debug"
+	"sync"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// parallelMin is the fewest changes a Push (or an epoch, for Flush) must
+// carry for the shards to run on goroutines of their own: below it the
+// fork and join cost more than the work they spread, and the shards run
+// one after the other on the caller's goroutine.
+const parallelMin = 256
+
+// Partitioned runs one stateful operator as shards: instances of the same
+// definition, each owning the keys whose hash falls in its partition (an
+// aggregate's groups, a join's keys on both sides, DISTINCT's and a set
+// operation's rows, a top-N's partitions). Push splits a batch by key into
+// one sub-batch per shard and runs the shards concurrently; what they emit
+// is held per shard and sent downstream afterwards, shard after shard, on
+// the caller's goroutine, so the operators downstream still see one caller.
+// Changes of one key reach its shard in their original order, so each key
+// emits exactly what the single operator would; only the interleaving of
+// different keys' changes differs, which no downstream operator depends on
+// (each consumer sums an epoch's changes).
+//
+// The saved state is the shards' entries, keyed as the single operator keys
+// them: Restore routes an entry to the shard that owns its key, so a
+// restart with another number of shards restores the same state, and
+// String is the inner operator's, so the dataflow's listing (which the
+// state marker hashes) does not depend on the number of shards either.
+//
+// Like every operator, a Partitioned is driven by one goroutine at a time;
+// the goroutines it starts for a Push or Flush end before it returns.
+type Partitioned struct {
+	shards []Stateful
+	part   partitioner
+	seed   maphash.Seed
+	out    Output
+	in     []Batch        // per shard: its rows of the current Push
+	outs   []*shardOutput // per shard: what it emitted since the last drain
+	active []int          // shards with work in the current step
+	errs   []error
+	panics []any
+	chunk  Batch
+	keyBuf []byte
+	// pending counts the changes pushed since the last Flush: Flush forks
+	// only when the epoch was large enough to leave much to flush.
+	pending int
+}
+
+// partitioner tells which key of a row or of a saved state entry decides
+// the shard that owns it.
+type partitioner struct {
+	// rowKey appends the partition key of r arriving on port to buf; ok
+	// false means the row matches no key (a NULL join key), and any shard
+	// may take it.
+	rowKey func(buf []byte, port int, r types.Row) (key []byte, ok bool, err error)
+	// savedKey returns the partition key within a key written by SaveDirty.
+	savedKey func(key []byte) ([]byte, error)
+	// flushes: the operator emits at Flush (a join emits during Push
+	// only, so its Flush need not fork).
+	flushes bool
+}
+
+// Partition returns the operator newShard builds, partitioned by key into
+// workers shards when workers > 1 and its kind has a key to partition by:
+// an aggregate with GROUP BY, a hash join with key columns, DISTINCT, a set
+// operation, a top-N with partition columns. Otherwise (a scalar
+// aggregate, a nested-loop join, a global top-N, a stateless operator) it
+// returns the one instance newShard builds. newShard is called once per
+// shard and must build a fresh, identical operator each time, with
+// compiled expressions of its own (an EvalFunc is not safe for concurrent
+// use).
+func Partition(workers int, newShard func() (Operator, error)) (Operator, error) {
+	first, err := newShard()
+	if err != nil {
+		return nil, err
+	}
+	part, ok := partitionerOf(first)
+	if workers <= 1 || !ok {
+		return first, nil
+	}
+	p := &Partitioned{
+		part: part, seed: maphash.MakeSeed(),
+		in: make([]Batch, workers), outs: make([]*shardOutput, workers),
+		errs: make([]error, workers), panics: make([]any, workers),
+	}
+	for s := range workers {
+		op := first
+		if s > 0 {
+			if op, err = newShard(); err != nil {
+				return nil, err
+			}
+		}
+		p.outs[s] = &shardOutput{}
+		op.SetOutput(Output{To: p.outs[s]})
+		p.shards = append(p.shards, op.(Stateful))
+	}
+	if _, ok := first.(CachedState); ok {
+		return &cachedPartitioned{p}, nil
+	}
+	return p, nil
+}
+
+// partitionerOf returns how op's rows are partitioned, if op keeps its
+// state by a key.
+func partitionerOf(op Operator) (partitioner, bool) {
+	whole := func(key []byte) ([]byte, error) { return key, nil }
+	switch x := op.(type) {
+	case *Aggregate:
+		if x.scalar || len(x.groupBy) == 0 {
+			return partitioner{}, false
+		}
+		cols := x.groupBy
+		return partitioner{
+			rowKey: func(buf []byte, _ int, r types.Row) ([]byte, bool, error) {
+				return appendColsKey(buf, r, cols), true, nil
+			},
+			savedKey: whole, flushes: true,
+		}, true
+	case *HashJoin:
+		if len(x.keys[0]) == 0 {
+			return partitioner{}, false
+		}
+		// The first shard's key functions compute the key while the
+		// shards are idle (the split precedes the parallel step).
+		return partitioner{
+			rowKey: func(buf []byte, port int, r types.Row) ([]byte, bool, error) {
+				null, err := x.key(port, r)
+				if err != nil || null {
+					return buf, false, err
+				}
+				return append(buf, x.keyBuf...), true, nil
+			},
+			savedKey: joinSavedKey,
+		}, true
+	case *Distinct, *SetOp:
+		return partitioner{
+			rowKey: func(buf []byte, _ int, r types.Row) ([]byte, bool, error) {
+				return appendRowKey(buf, r), true, nil
+			},
+			savedKey: whole, flushes: true,
+		}, true
+	case *TopN:
+		if len(x.partition) == 0 {
+			return partitioner{}, false
+		}
+		cols := x.partition
+		return partitioner{
+			rowKey: func(buf []byte, _ int, r types.Row) ([]byte, bool, error) {
+				return appendColsKey(buf, r, cols), true, nil
+			},
+			savedKey: lengthPrefixedKey, flushes: true,
+		}, true
+	}
+	return partitioner{}, false
+}
+
+// joinSavedKey returns the join key of a HashJoin state key: the side
+// byte, then the join key length-prefixed.
+func joinSavedKey(key []byte) ([]byte, error) {
+	if len(key) < 1 {
+		return nil, errStateCorrupt
+	}
+	return lengthPrefixedKey(key[1:])
+}
+
+// lengthPrefixedKey returns the leading uvarint-length-prefixed part of
+// key (a top-N's partition key, a join's key).
+func lengthPrefixedKey(key []byte) ([]byte, error) {
+	n, k := binary.Uvarint(key)
+	if k <= 0 || n > uint64(len(key)-k) {
+		return nil, errStateCorrupt
+	}
+	return key[k : k+int(n)], nil
+}
+
+// owner returns the shard that owns partition key k.
+func (p *Partitioned) owner(k []byte) int {
+	hi, _ := bits.Mul64(maphash.Bytes(p.seed, k), uint64(len(p.shards)))
+	return int(hi)
+}
+
+// Push implements Operator.
+func (p *Partitioned) Push(ctx context.Context, port int, b *Batch) error {
+	for i, r := range b.Rows {
+		key, ok, err := p.part.rowKey(p.keyBuf[:0], port, r)
+		p.keyBuf = key
+		if err != nil {
+			p.resetInputs()
+			return err
+		}
+		s := 0
+		if ok {
+			s = p.owner(key)
+		}
+		p.in[s].Append(r, b.Weights[i])
+	}
+	p.pending += b.Len()
+	p.active = p.active[:0]
+	for s := range p.shards {
+		if p.in[s].Len() > 0 {
+			p.active = append(p.active, s)
+		}
+	}
+	err := p.run(b.Len() >= parallelMin, func(s int) error {
+		return p.shards[s].Push(ctx, port, &p.in[s])
+	})
+	p.resetInputs()
+	return p.drain(ctx, err)
+}
+
+func (p *Partitioned) resetInputs() {
+	for s := range p.in {
+		p.in[s].Reset()
+	}
+}
+
+// Flush implements Operator.
+func (p *Partitioned) Flush(ctx context.Context) error {
+	p.active = p.active[:0]
+	for s := range p.shards {
+		p.active = append(p.active, s)
+	}
+	err := p.run(p.part.flushes && p.pending >= parallelMin, func(s int) error {
+		return p.shards[s].Flush(ctx)
+	})
+	p.pending = 0
+	return p.drain(ctx, err)
+}
+
+// run calls step for each active shard: concurrently (the first on the
+// caller's goroutine) when parallel and more than one is active, else in
+// shard order. It returns the first error in shard order. A panic in a
+// shard's goroutine is raised again on the caller's, after every shard
+// stopped, so that it reaches the caller's recovery instead of ending the
+// process.
+func (p *Partitioned) run(parallel bool, step func(s int) error) error {
+	if !parallel || len(p.active) < 2 {
+		for _, s := range p.active {
+			if err := step(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	for _, s := range p.active[1:] {
+		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil {
+					p.panics[s] = fmt.Sprintf("%v [shard %d]\n%s", v, s, debug.Stack())
+				}
+			}()
+			p.errs[s] = step(s)
+		})
+	}
+	func() {
+		defer wg.Wait()
+		p.errs[p.active[0]] = step(p.active[0])
+	}()
+	var first error
+	for _, s := range p.active {
+		if v := p.panics[s]; v != nil {
+			clear(p.panics)
+			clear(p.errs)
+			panic(v)
+		}
+		if first == nil {
+			first = p.errs[s]
+		}
+		p.errs[s] = nil
+	}
+	return first
+}
+
+// drain sends what the shards emitted downstream, shard after shard, in
+// batches of at most BatchSize. After an error it only drops it.
+func (p *Partitioned) drain(ctx context.Context, err error) error {
+	for _, o := range p.outs {
+		rows, ws := o.b.Rows, o.b.Weights
+		for i := 0; err == nil && i < len(rows); i += BatchSize {
+			j := min(len(rows), i+BatchSize)
+			p.chunk.Rows, p.chunk.Weights = rows[i:j], ws[i:j]
+			err = p.out.Emit(ctx, &p.chunk)
+		}
+		o.b.Reset()
+	}
+	p.chunk = Batch{}
+	return err
+}
+
+// SetOutput implements Operator.
+func (p *Partitioned) SetOutput(out Output) { p.out = out }
+
+func (p *Partitioned) output() Output { return p.out }
+
+// String implements Operator: the inner operator's (see Partitioned).
+func (p *Partitioned) String() string { return p.shards[0].String() }
+
+// Shards is the number of shards.
+func (p *Partitioned) Shards() int { return len(p.shards) }
+
+func (p *Partitioned) partitioned() *Partitioned { return p }
+
+func (p *Partitioned) setAppendOnly() {
+	for _, s := range p.shards {
+		if a, ok := s.(interface{ setAppendOnly() }); ok {
+			a.setAppendOnly()
+		}
+	}
+}
+
+// TrackState implements Stateful.
+func (p *Partitioned) TrackState() {
+	for _, s := range p.shards {
+		s.TrackState()
+	}
+}
+
+// SaveDirty implements Stateful: each shard's entries in turn (put is not
+// safe for concurrent use).
+func (p *Partitioned) SaveDirty(put func(key, value []byte) error) error {
+	for _, s := range p.shards {
+		if err := s.SaveDirty(put); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Restore implements Stateful: the entry goes to the shard that owns its
+// key.
+func (p *Partitioned) Restore(key, value []byte) error {
+	k, err := p.part.savedKey(key)
+	if err != nil {
+		return err
+	}
+	return p.shards[p.owner(k)].Restore(key, value)
+}
+
+// FinishRestore implements RestoreFinisher for shards that do.
+func (p *Partitioned) FinishRestore() error {
+	for _, s := range p.shards {
+		if f, ok := s.(RestoreFinisher); ok {
+			if err := f.FinishRestore(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// cachedPartitioned is a Partitioned whose shards keep part of their state
+// in memory (CachedState): only such an operator answers for its cache.
+type cachedPartitioned struct{ *Partitioned }
+
+var _ CachedState = (*cachedPartitioned)(nil)
+
+// AttachState implements CachedState: every shard reads through a reader
+// of its own over r (see shardReader).
+func (c *cachedPartitioned) AttachState(r StateReader, complete bool) {
+	var mu sync.Mutex
+	for s, sh := range c.shards {
+		sh.(CachedState).AttachState(&shardReader{p: c.Partitioned, shard: s, r: r, mu: &mu}, complete)
+	}
+}
+
+// CachedBytes implements CachedState: the shards' sum.
+func (c *cachedPartitioned) CachedBytes() int64 {
+	var n int64
+	for _, s := range c.shards {
+		n += s.(CachedState).CachedBytes()
+	}
+	return n
+}
+
+// Evict implements CachedState: each shard keeps its share of target, in
+// proportion to what it holds.
+func (c *cachedPartitioned) Evict(target int64) {
+	total := c.CachedBytes()
+	if total <= target {
+		return
+	}
+	for _, s := range c.shards {
+		cs := s.(CachedState)
+		cs.Evict(int64(float64(cs.CachedBytes()) * float64(target) / float64(total)))
+	}
+}
+
+// shardReader is one shard's view of the operator's StateReader, which is
+// not safe for concurrent use while the shards run in parallel: calls take
+// mu (shared by the shards) and copy what they read, so that fn runs
+// outside the lock. A scan yields only the entries the shard owns.
+type shardReader struct {
+	p     *Partitioned
+	shard int
+	r     StateReader
+	mu    *sync.Mutex
+	val   []byte
+	scan  stateEntries
+}
+
+// stateEntries holds copies of state entries: keys and values, end
+// offsets into one buffer.
+type stateEntries struct {
+	buf  []byte
+	ends []int // key end, value end, for each entry
+}
+
+func (r *shardReader) GetState(key []byte, fn func(value []byte) error) (bool, error) {
+	r.mu.Lock()
+	found, err := r.r.GetState(key, func(v []byte) error {
+		r.val = append(r.val[:0], v...)
+		return nil
+	})
+	r.mu.Unlock()
+	if err != nil || !found {
+		return found, err
+	}
+	return true, fn(r.val)
+}
+
+func (r *shardReader) ScanState(prefix []byte, fn func(key, value []byte) error) error {
+	e := &r.scan
+	e.buf, e.ends = e.buf[:0], e.ends[:0]
+	r.mu.Lock()
+	err := r.r.ScanState(prefix, func(k, v []byte) error {
+		pk, err := r.p.part.savedKey(k)
+		if err != nil {
+			return err
+		}
+		if r.p.owner(pk) != r.shard {
+			return nil
+		}
+		e.buf = append(e.buf, k...)
+		e.ends = append(e.ends, len(e.buf))
+		e.buf = append(e.buf, v...)
+		e.ends = append(e.ends, len(e.buf))
+		return nil
+	})
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	start := 0
+	for i := 0; i < len(e.ends); i += 2 {
+		k, v := e.buf[start:e.ends[i]], e.buf[e.ends[i]:e.ends[i+1]]
+		if err := fn(k, v); err != nil {
+			return err
+		}
+		start = e.ends[i+1]
+	}
+	return nil
+}
+
+// shardOutput holds what one shard emits during a parallel step, until the
+// Partitioned sends it downstream.
+type shardOutput struct{ b Batch }
+
+func (o *shardOutput) Push(_ context.Context, _ int, b *Batch) error {
+	o.b.Rows = append(o.b.Rows, b.Rows...)
+	o.b.Weights = append(o.b.Weights, b.Weights...)
+	return nil
+}
+func (o *shardOutput) Flush(context.Context) error { return nil }
+func (o *shardOutput) SetOutput(Output)            {}
+func (o *shardOutput) String() string              { return "shard output" }
+
+// asPartitioned returns op as a Partitioned, if it is one (cached or not).
+func asPartitioned(op Operator) (*Partitioned, bool) {
+	if p, ok := op.(interface{ partitioned() *Partitioned }); ok {
+		return p.partitioned(), true
+	}
+	return nil, false
+}
+
+// innerKind returns the operator whose kind op has: a shard of a
+// Partitioned, else op itself.
+func innerKind(op Operator) Operator {
+	if p, ok := asPartitioned(op); ok {
+		return p.shards[0]
+	}
+	return op
+}
