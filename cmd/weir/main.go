@@ -39,6 +39,7 @@ type config struct {
 	logLevel        string
 	shutdownTimeout time.Duration
 	stateCacheSize  byteSize
+	syncCommit      onOff
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -51,6 +52,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (env WEIR_LOG_LEVEL)")
 	c.stateCacheSize = 1 << 30
 	fs.Var(&c.stateCacheSize, "state-cache-size", "memory for the operator state of materialized views, e.g. 512MiB or 4GiB; state beyond it is read back from storage on demand; 0 = unbounded (env WEIR_STATE_CACHE_SIZE)")
+	c.syncCommit = true
+	fs.Var(&c.syncCommit, "synchronous-commit", "on: a commit returns once fsynced; off: before (a crash of the machine may lose the last 200ms of commits, never part of one); the default of each session's synchronous_commit (env WEIR_SYNCHRONOUS_COMMIT)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for running statements (env WEIR_SHUTDOWN_TIMEOUT)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: weir [flags]\n\nWeir is a streaming SQL database server that speaks the PostgreSQL wire protocol.\nConnect with: psql -h 127.0.0.1 -p 5434 -U weir weir\n\nFlags (each also settable as a WEIR_* environment variable; flags win):\n")
@@ -110,6 +113,29 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
+// onOff is a boolean flag written on or off, as PostgreSQL writes its
+// boolean settings (true and false are accepted too).
+type onOff bool
+
+func (b *onOff) String() string {
+	if *b {
+		return "on"
+	}
+	return "off"
+}
+
+func (b *onOff) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "on", "true":
+		*b = true
+	case "off", "false":
+		*b = false
+	default:
+		return errors.New("want on or off")
+	}
+	return nil
+}
+
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -147,7 +173,7 @@ func serve(cfg config, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	db, err := storage.Open(storage.Options{Dir: cfg.dataDir, Logger: logger})
+	db, err := storage.Open(storage.Options{Dir: cfg.dataDir, Logger: logger, AsynchronousCommit: !bool(cfg.syncCommit)})
 	if err != nil {
 		return fmt.Errorf("open storage in %s: %w", cfg.dataDir, err)
 	}

@@ -460,3 +460,57 @@ func TestKeyLookupWithIntLiteral(t *testing.T) {
 		t.Fatalf("wide value: %q", got)
 	}
 }
+
+// TestCheckpointAndSynchronousCommit: CHECKPOINT runs anywhere and answers
+// its tag; synchronous_commit takes PostgreSQL's values, its default is the
+// server's, and commits made with it off (autocommit, COMMIT, COPY) are
+// atomic with their views and there after a restart.
+func TestCheckpointAndSynchronousCommit(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (id BIGINT PRIMARY KEY, k BIGINT); CREATE MATERIALIZED VIEW v AS SELECT k, count(*) AS n FROM t GROUP BY k")
+	for _, tc := range []struct{ set, want string }{
+		{"off", "off"}, {"TRUE", "on"}, {"'remote_apply'", "remote_apply"}, {"0", "off"},
+	} {
+		if got := mustRun(t, s, "SET synchronous_commit = "+tc.set+"; SHOW synchronous_commit"); got != "SET\n"+tc.want+"\nSHOW\n" {
+			t.Fatalf("SET synchronous_commit = %s: got %q", tc.set, got)
+		}
+	}
+	wantCode(t, s, "SET synchronous_commit = sometimes", sqlerr.InvalidParameterValue)
+	mustRun(t, s, "INSERT INTO t VALUES (1, 1); BEGIN; INSERT INTO t VALUES (2, 1); COMMIT")
+	if _, err := feedCopy(t, s, "COPY t FROM STDIN", "3\t2\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRun(t, s, "CHECKPOINT"); got != "CHECKPOINT\n" {
+		t.Fatalf("CHECKPOINT: got %q", got)
+	}
+	if got := mustRun(t, s, "BEGIN; CHECKPOINT; COMMIT"); got != "BEGIN\nCHECKPOINT\nCOMMIT\n" {
+		t.Fatalf("CHECKPOINT in a block: got %q", got)
+	}
+	wantCode(t, s, "CHECKPOINT now", sqlerr.SyntaxError)
+	mustRun(t, s, "INSERT INTO t VALUES (4, 2)") // after the checkpoint: only in the WAL
+	s.Close()
+	h.close()
+
+	db, err := storage.Open(storage.Options{Dir: dir, AsynchronousCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, err := New(Options{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := c.NewSession(context.Background(), map[string]string{"user": "weir"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := mustRun(t, s2, "SELECT k, n FROM v ORDER BY k"); got != "1|2\n2|2\nSELECT 2\n" {
+		t.Fatalf("after restart: got %q", got)
+	}
+	if got := mustRun(t, s2, "SET synchronous_commit = on; RESET synchronous_commit; SHOW synchronous_commit"); got != "SET\nRESET\noff\nSHOW\n" {
+		t.Fatalf("server default off: got %q", got)
+	}
+}

@@ -497,7 +497,7 @@ func (c *copyIn) Done(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if c.own {
-		if err := c.s.c.commit(ctx, c.txn); err != nil {
+		if err := c.s.commit(ctx, c.txn); err != nil {
 			return "", err
 		}
 	}

@@ -66,6 +66,10 @@ func newSession(c *Coordinator, params map[string]string) *session {
 		s.vars[strings.ToLower(v.name)] = v.def
 	}
 	s.vars["session_authorization"] = s.user
+	if c.db.AsynchronousCommit() { // --synchronous-commit=off is every session's default
+		s.defs["synchronous_commit"].def = "off"
+		s.vars["synchronous_commit"] = "off"
+	}
 	// Startup parameters other than user/database are SETs (libpq sends
 	// application_name, client_encoding, options this way). A bad one is
 	// ignored rather than refusing the connection.
@@ -389,6 +393,11 @@ func (s *session) execute(ctx context.Context, st *statement, params []types.Dat
 		// Every write is applied synchronously by the time its statement
 		// returns; there is nothing pending to wait for.
 		return tagOnly("FLUSH"), nil
+	case *ast.Checkpoint:
+		if err := s.c.db.Checkpoint(ctx); err != nil {
+			return nil, err
+		}
+		return tagOnly("CHECKPOINT"), nil
 	case *ast.Discard:
 		if n.What == "deallocate" {
 			return tagOnly("DEALLOCATE"), nil
@@ -467,7 +476,7 @@ func (s *session) runPlan(ctx context.Context, st *statement, params []types.Dat
 		return nil, err
 	}
 	if autocommit {
-		if err := s.c.commit(ctx, txn); err != nil {
+		if err := s.commit(ctx, txn); err != nil {
 			return nil, err
 		}
 	}
@@ -508,7 +517,7 @@ func (s *session) transaction(ctx context.Context, n *ast.Transaction) (server.R
 		tx := s.tx
 		s.tx, s.txState = nil, txIdle
 		defer tx.Rollback()
-		if err := s.c.commit(ctx, tx); err != nil {
+		if err := s.commit(ctx, tx); err != nil {
 			return nil, err
 		}
 		return tagOnly("COMMIT"), nil
@@ -529,6 +538,14 @@ func (s *session) endTx() {
 	s.txState = txIdle
 }
 
+// commit commits txn (see Coordinator.commit), waiting for its fsync
+// unless the session's synchronous_commit is off. As in PostgreSQL, the
+// setting in force at COMMIT decides.
+func (s *session) commit(ctx context.Context, txn *storage.Txn) error {
+	txn.SetAsynchronousCommit(s.vars["synchronous_commit"] == "off")
+	return s.c.commit(ctx, txn)
+}
+
 // withTxn runs fn in the session's transaction block, or in a transaction
 // of its own that commits when fn succeeds.
 func (s *session) withTxn(ctx context.Context, fn func(txn *storage.Txn) error) error {
@@ -540,7 +557,7 @@ func (s *session) withTxn(ctx context.Context, fn func(txn *storage.Txn) error) 
 	if err := fn(txn); err != nil {
 		return err
 	}
-	return s.c.commit(ctx, txn)
+	return s.commit(ctx, txn)
 }
 
 // Location implements server.Locator: the session's TimeZone.

@@ -57,6 +57,7 @@ func variables() []*variable {
 		{name: "session_authorization", def: "weir", report: true, desc: "Sets the session user name."},
 		{name: "standard_conforming_strings", def: "on", report: true, check: checkOneOf("on"), desc: "Causes '...' strings to treat backslashes literally."},
 		{name: "statement_timeout", def: "0", check: checkDuration, desc: "Sets the maximum allowed duration of any statement."},
+		{name: "synchronous_commit", def: "on", check: checkSynchronousCommit, desc: "Sets the current transaction's synchronization level."},
 		{name: "TimeZone", def: "UTC", report: true, check: checkTimeZone, desc: "Sets the time zone for displaying and interpreting time stamps."},
 		{name: "transaction_isolation", def: "read committed", desc: "Sets the current transaction's isolation level."},
 		{name: "transaction_read_only", def: "off", check: checkBool, desc: "Sets the current transaction's read-only status."},
@@ -101,6 +102,21 @@ func checkBool(v string) (string, error) {
 		return "off", nil
 	}
 	return "", sqlerr.New(sqlerr.InvalidParameterValue, "parameter requires a Boolean value")
+}
+
+// checkSynchronousCommit accepts PostgreSQL's values. With no standbys,
+// local, remote_write and remote_apply wait for the local fsync, as on
+// does; off commits asynchronously (storage.Txn.SetAsynchronousCommit).
+func checkSynchronousCommit(v string) (string, error) {
+	switch s := strings.ToLower(v); s {
+	case "local", "remote_write", "remote_apply":
+		return s, nil
+	}
+	if b, err := checkBool(v); err == nil {
+		return b, nil
+	}
+	return "", sqlerr.New(sqlerr.InvalidParameterValue, "invalid value for parameter \"synchronous_commit\": %q", v).
+		WithHint("Available values: local, remote_write, remote_apply, on, off.")
 }
 
 func checkInt(lo, hi int) func(string) (string, error) {

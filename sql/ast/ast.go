@@ -571,6 +571,10 @@ type Explain struct {
 // Flush is FLUSH: wait until all pending changes are applied.
 type Flush struct{}
 
+// Checkpoint is CHECKPOINT: write what the store holds only in memory to
+// its data files.
+type Checkpoint struct{}
+
 // Discard is DISCARD ALL|PLANS|TEMP... and DEALLOCATE [PREPARE] name|ALL.
 type Discard struct {
 	What string // "all", "plans", ... or "deallocate"
@@ -600,6 +604,7 @@ func (*Set) stmt()                    {}
 func (*Transaction) stmt()            {}
 func (*Explain) stmt()                {}
 func (*Flush) stmt()                  {}
+func (*Checkpoint) stmt()             {}
 func (*Discard) stmt()                {}
 func (*Unsupported) stmt()            {}
 

@@ -197,6 +197,8 @@ func (p *gp) statement() (ast.Statement, error) {
 		return tr, p.end()
 	case "flush":
 		return &ast.Flush{}, p.end()
+	case "checkpoint":
+		return &ast.Checkpoint{}, p.end()
 	case "discard":
 		w := p.peek()
 		switch w.val {
@@ -216,7 +218,7 @@ func (p *gp) statement() (ast.Statement, error) {
 		}
 		return &ast.Discard{What: "deallocate", Name: n}, p.end()
 	case "listen", "notify", "grant", "revoke", "savepoint", "release", "prepare", "execute",
-		"vacuum", "analyze", "alter", "comment", "lock", "checkpoint", "do", "call", "declare",
+		"vacuum", "analyze", "alter", "comment", "lock", "do", "call", "declare",
 		"fetch", "move", "reindex", "cluster", "refresh", "security", "import", "load", "reassign":
 		return p.unsupported(strings.ToUpper(t.val), false)
 	case "unlisten", "close":
