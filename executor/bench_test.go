@@ -2,7 +2,10 @@ package executor
 
 import (
 	"context"
+	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/weirdb/weir/executor/funcs"
 	"github.com/weirdb/weir/sql/types"
@@ -181,4 +184,70 @@ func BenchmarkMinRetract(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(2*rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkPartitioned runs a count/sum GROUP BY over 1M changes (with
+// 1,000 and with 1M groups) and a 100k x 100k join on a unique key, as one
+// operator and partitioned into 2 shards.
+func BenchmarkPartitioned(b *testing.B) {
+	specs := []AggSpec{
+		{Func: AggCountStar, Filter: -1, Type: types.Int64},
+		{Func: AggSum, Args: []int{2}, Filter: -1, ArgType: types.Int32, Type: types.Int64},
+	}
+	for _, groups := range []int{1000, 1_000_000} {
+		batches := benchBatches(1_000_000, groups)
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("groupby/groups=%d/workers=%d", groups, workers), func(b *testing.B) {
+				benchPartitioned(b, workers, batches, nil, func() Operator { return NewAggregate([]int{1}, specs, false) })
+			})
+		}
+	}
+	left, right := benchBatches(100_000, 100_000), benchBatches(100_000, 100_000)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("join/workers=%d", workers), func(b *testing.B) {
+			benchPartitioned(b, workers, left, right, func() Operator {
+				return NewHashJoin(JoinInner, []EvalFunc{col(0)}, []EvalFunc{col(1)}, 3, 3, nil, "")
+			})
+		})
+	}
+}
+
+// benchPartitioned pushes batches into port 0 and then more into port 1
+// of the operator mk builds, partitioned into workers shards, and flushes.
+func benchPartitioned(b *testing.B, workers int, port0, port1 []*Batch, mk func() Operator) {
+	ctx := context.Background()
+	n := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		op, err := Partition(workers, func() (Operator, error) { return mk(), nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		op.SetOutput(Output{To: &nullSink{}})
+		n = 0
+		for port, batches := range [][]*Batch{port0, port1} {
+			for _, bt := range batches {
+				if err := op.Push(ctx, port, bt); err != nil {
+					b.Fatal(err)
+				}
+				n += bt.Len()
+			}
+		}
+		if err := op.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "changes/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.Elapsed()), "cores")
+}
+
+// cpuTime is the CPU time the process used so far (user and system, all
+// threads, the garbage collector's included): what parallel work costs,
+// apart from how long it took.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -12,23 +12,33 @@ import (
 	"github.com/weirdb/weir/sql/types"
 )
 
-// parallelMin is the fewest changes a Push (or an epoch, for Flush) must
-// carry for the shards to run on goroutines of their own: below it the
+// parallelMin is the fewest changes a dispatch (or an epoch, for Flush)
+// must carry for the shards to run on goroutines of their own: below it the
 // fork and join cost more than the work they spread, and the shards run
 // one after the other on the caller's goroutine.
 const parallelMin = 256
 
+// dispatchAt is how many pushed changes a Partitioned holds before it
+// hands them to its shards: one fork and join per so many changes keeps
+// the cost of synchronizing (and of a shard's goroutine waiting for a
+// core) small beside the work.
+const dispatchAt = 16 * BatchSize
+
 // Partitioned runs one stateful operator as shards: instances of the same
 // definition, each owning the keys whose hash falls in its partition (an
 // aggregate's groups, a join's keys on both sides, DISTINCT's and a set
-// operation's rows, a top-N's partitions). Push splits a batch by key into
-// one sub-batch per shard and runs the shards concurrently; what they emit
-// is held per shard and sent downstream afterwards, shard after shard, on
-// the caller's goroutine, so the operators downstream still see one caller.
-// Changes of one key reach its shard in their original order, so each key
-// emits exactly what the single operator would; only the interleaving of
-// different keys' changes differs, which no downstream operator depends on
-// (each consumer sums an epoch's changes).
+// operation's rows, a top-N's partitions). It holds the changes pushed to
+// it until it has dispatchAt of them or is flushed, then dispatches them:
+// one goroutine per shard first routes a share of the changes to their
+// shards by key, then pushes its shard's changes, in their original order.
+// What the shards emit is held per shard and sent downstream afterwards,
+// shard after shard, on the caller's goroutine, so the operators downstream
+// still see one caller. Each key's changes reach its shard in their
+// original order, so each key emits exactly what the single operator
+// would; only the interleaving of different keys' changes differs, which
+// no downstream operator depends on (each consumer sums an epoch's
+// changes). A join therefore emits when changes are dispatched, not at
+// each Push: at the latest at its Flush, which comes before its consumers'.
 //
 // The saved state is the shards' entries, keyed as the single operator keys
 // them: Restore routes an entry to the shard that owns its key, so a
@@ -37,31 +47,47 @@ const parallelMin = 256
 // state marker hashes) does not depend on the number of shards either.
 //
 // Like every operator, a Partitioned is driven by one goroutine at a time;
-// the goroutines it starts for a Push or Flush end before it returns.
+// the goroutines it starts for a dispatch or Flush end before it returns.
 type Partitioned struct {
 	shards []Stateful
 	part   partitioner
 	seed   maphash.Seed
 	out    Output
-	in     []Batch        // per shard: its rows of the current Push
-	outs   []*shardOutput // per shard: what it emitted since the last drain
-	active []int          // shards with work in the current step
-	errs   []error
-	panics []any
-	chunk  Batch
+	// pend holds the changes pushed since the last dispatch; ports[i] is
+	// the port change i came on.
+	pend  Batch
+	ports []uint8
+	// hold is how many changes it holds before dispatching: dispatchAt
+	// (tests lower it).
+	hold    int
+	workers []shardWorker
+	chunk   Batch
+	// dispatched counts the changes dispatched since the last Flush: Flush
+	// forks only when the epoch was large enough to leave much to flush.
+	dispatched int
+}
+
+// shardWorker is the working space of the goroutine that routes a share of
+// a dispatch and then drives one shard.
+type shardWorker struct {
+	// route[s] are the indexes into pend of the changes this worker routed
+	// to shard s, ascending.
+	route  [][]int32
 	keyBuf []byte
-	// pending counts the changes pushed since the last Flush: Flush forks
-	// only when the epoch was large enough to leave much to flush.
-	pending int
+	in     Batch       // the shard's changes of one port, in order
+	out    shardOutput // what the shard emitted since the last drain
+	err    error
+	panic  any
 }
 
 // partitioner tells which key of a row or of a saved state entry decides
 // the shard that owns it.
 type partitioner struct {
-	// rowKey appends the partition key of r arriving on port to buf; ok
-	// false means the row matches no key (a NULL join key), and any shard
-	// may take it.
-	rowKey func(buf []byte, port int, r types.Row) (key []byte, ok bool, err error)
+	// rowKey appends the partition key of r arriving on port to buf,
+	// computed with shard's expressions (the caller holds that shard
+	// idle); ok false means the row matches no key (a NULL join key) and
+	// any shard may take it.
+	rowKey func(shard Operator, buf []byte, port int, r types.Row) (key []byte, ok bool, err error)
 	// savedKey returns the partition key within a key written by SaveDirty.
 	savedKey func(key []byte) ([]byte, error)
 	// flushes: the operator emits at Flush (a join emits during Push
@@ -87,11 +113,7 @@ func Partition(workers int, newShard func() (Operator, error)) (Operator, error)
 	if workers <= 1 || !ok {
 		return first, nil
 	}
-	p := &Partitioned{
-		part: part, seed: maphash.MakeSeed(),
-		in: make([]Batch, workers), outs: make([]*shardOutput, workers),
-		errs: make([]error, workers), panics: make([]any, workers),
-	}
+	p := &Partitioned{part: part, seed: maphash.MakeSeed(), hold: dispatchAt, workers: make([]shardWorker, workers)}
 	for s := range workers {
 		op := first
 		if s > 0 {
@@ -99,8 +121,9 @@ func Partition(workers int, newShard func() (Operator, error)) (Operator, error)
 				return nil, err
 			}
 		}
-		p.outs[s] = &shardOutput{}
-		op.SetOutput(Output{To: p.outs[s]})
+		w := &p.workers[s]
+		w.route = make([][]int32, workers)
+		op.SetOutput(Output{To: &w.out})
 		p.shards = append(p.shards, op.(Stateful))
 	}
 	if _, ok := first.(CachedState); ok {
@@ -120,7 +143,7 @@ func partitionerOf(op Operator) (partitioner, bool) {
 		}
 		cols := x.groupBy
 		return partitioner{
-			rowKey: func(buf []byte, _ int, r types.Row) ([]byte, bool, error) {
+			rowKey: func(_ Operator, buf []byte, _ int, r types.Row) ([]byte, bool, error) {
 				return appendColsKey(buf, r, cols), true, nil
 			},
 			savedKey: whole, flushes: true,
@@ -129,21 +152,20 @@ func partitionerOf(op Operator) (partitioner, bool) {
 		if len(x.keys[0]) == 0 {
 			return partitioner{}, false
 		}
-		// The first shard's key functions compute the key while the
-		// shards are idle (the split precedes the parallel step).
 		return partitioner{
-			rowKey: func(buf []byte, port int, r types.Row) ([]byte, bool, error) {
-				null, err := x.key(port, r)
+			rowKey: func(shard Operator, buf []byte, port int, r types.Row) ([]byte, bool, error) {
+				j := shard.(*HashJoin)
+				null, err := j.key(port, r)
 				if err != nil || null {
 					return buf, false, err
 				}
-				return append(buf, x.keyBuf...), true, nil
+				return append(buf, j.keyBuf...), true, nil
 			},
 			savedKey: joinSavedKey,
 		}, true
 	case *Distinct, *SetOp:
 		return partitioner{
-			rowKey: func(buf []byte, _ int, r types.Row) ([]byte, bool, error) {
+			rowKey: func(_ Operator, buf []byte, _ int, r types.Row) ([]byte, bool, error) {
 				return appendRowKey(buf, r), true, nil
 			},
 			savedKey: whole, flushes: true,
@@ -154,7 +176,7 @@ func partitionerOf(op Operator) (partitioner, bool) {
 		}
 		cols := x.partition
 		return partitioner{
-			rowKey: func(buf []byte, _ int, r types.Row) ([]byte, bool, error) {
+			rowKey: func(_ Operator, buf []byte, _ int, r types.Row) ([]byte, bool, error) {
 				return appendColsKey(buf, r, cols), true, nil
 			},
 			savedKey: lengthPrefixedKey, flushes: true,
@@ -188,110 +210,196 @@ func (p *Partitioned) owner(k []byte) int {
 	return int(hi)
 }
 
-// Push implements Operator.
+// Push implements Operator: it holds b's changes, dispatching them once
+// dispatchAt are held.
 func (p *Partitioned) Push(ctx context.Context, port int, b *Batch) error {
-	for i, r := range b.Rows {
-		key, ok, err := p.part.rowKey(p.keyBuf[:0], port, r)
-		p.keyBuf = key
-		if err != nil {
-			p.resetInputs()
-			return err
-		}
-		s := 0
-		if ok {
-			s = p.owner(key)
-		}
-		p.in[s].Append(r, b.Weights[i])
+	p.pend.Rows = append(p.pend.Rows, b.Rows...)
+	p.pend.Weights = append(p.pend.Weights, b.Weights...)
+	for range b.Len() {
+		p.ports = append(p.ports, uint8(port))
 	}
-	p.pending += b.Len()
-	p.active = p.active[:0]
-	for s := range p.shards {
-		if p.in[s].Len() > 0 {
-			p.active = append(p.active, s)
-		}
+	if p.pend.Len() < p.hold {
+		return nil
 	}
-	err := p.run(b.Len() >= parallelMin, func(s int) error {
-		return p.shards[s].Push(ctx, port, &p.in[s])
-	})
-	p.resetInputs()
+	return p.dispatch(ctx)
+}
+
+// dispatch runs the held changes through the shards and sends what they
+// emit downstream.
+func (p *Partitioned) dispatch(ctx context.Context) error {
+	n := p.pend.Len()
+	if n == 0 {
+		return nil
+	}
+	p.dispatched += n
+	var err error
+	if n < parallelMin {
+		// One router, then the shards in turn, on this goroutine.
+		if err = p.routeShare(0, 0, n); err == nil {
+			for s := range p.shards {
+				if err = p.pushShard(ctx, s, 1); err != nil {
+					break
+				}
+			}
+		}
+	} else {
+		var routed sync.WaitGroup
+		routed.Add(len(p.shards))
+		err = p.parallel(func(s int) error {
+			w := &p.workers[s]
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						w.panic = shardPanic(s, v)
+					}
+					routed.Done()
+				}()
+				w.err = p.routeShare(s, s*n/len(p.shards), (s+1)*n/len(p.shards))
+			}()
+			routed.Wait()
+			for i := range p.workers {
+				if p.workers[i].err != nil || p.workers[i].panic != nil {
+					return nil // reported by the worker that failed
+				}
+			}
+			return p.pushShard(ctx, s, len(p.shards))
+		})
+	}
+	p.pend.Reset()
+	p.ports = p.ports[:0]
 	return p.drain(ctx, err)
 }
 
-func (p *Partitioned) resetInputs() {
-	for s := range p.in {
-		p.in[s].Reset()
+// routeShare routes the held changes [lo, hi) to their shards, into worker
+// w's route lists, using shard w's expressions.
+func (p *Partitioned) routeShare(w, lo, hi int) error {
+	wk := &p.workers[w]
+	for s := range wk.route {
+		wk.route[s] = wk.route[s][:0]
 	}
+	for i := lo; i < hi; i++ {
+		key, ok, err := p.part.rowKey(p.shards[w], wk.keyBuf[:0], int(p.ports[i]), p.pend.Rows[i])
+		wk.keyBuf = key
+		if err != nil {
+			return err
+		}
+		s := w // a row without a key goes to any shard
+		if ok {
+			s = p.owner(key)
+		}
+		wk.route[s] = append(wk.route[s], int32(i))
+	}
+	return nil
+}
+
+// pushShard pushes shard s the held changes the first routers workers
+// routed to it, in their original order, one batch per run of changes on
+// the same port.
+func (p *Partitioned) pushShard(ctx context.Context, s, routers int) error {
+	in := &p.workers[s].in
+	port := -1
+	for r := range routers {
+		for _, i := range p.workers[r].route[s] {
+			if pt := int(p.ports[i]); pt != port {
+				if in.Len() > 0 {
+					err := p.shards[s].Push(ctx, port, in)
+					in.Reset()
+					if err != nil {
+						return err
+					}
+				}
+				port = pt
+			}
+			in.Append(p.pend.Rows[i], p.pend.Weights[i])
+		}
+	}
+	if in.Len() == 0 {
+		return nil
+	}
+	err := p.shards[s].Push(ctx, port, in)
+	in.Reset()
+	return err
 }
 
 // Flush implements Operator.
 func (p *Partitioned) Flush(ctx context.Context) error {
-	p.active = p.active[:0]
-	for s := range p.shards {
-		p.active = append(p.active, s)
+	if err := p.dispatch(ctx); err != nil {
+		return err
 	}
-	err := p.run(p.part.flushes && p.pending >= parallelMin, func(s int) error {
-		return p.shards[s].Flush(ctx)
-	})
-	p.pending = 0
+	flush := func(s int) error { return p.shards[s].Flush(ctx) }
+	var err error
+	if p.part.flushes && p.dispatched >= parallelMin {
+		err = p.parallel(flush)
+	} else {
+		for s := range p.shards {
+			if err = flush(s); err != nil {
+				break
+			}
+		}
+	}
+	p.dispatched = 0
 	return p.drain(ctx, err)
 }
 
-// run calls step for each active shard: concurrently (the first on the
-// caller's goroutine) when parallel and more than one is active, else in
-// shard order. It returns the first error in shard order. A panic in a
-// shard's goroutine is raised again on the caller's, after every shard
-// stopped, so that it reaches the caller's recovery instead of ending the
-// process.
-func (p *Partitioned) run(parallel bool, step func(s int) error) error {
-	if !parallel || len(p.active) < 2 {
-		for _, s := range p.active {
-			if err := step(s); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+// parallel calls step for every shard, each on a goroutine of its own
+// (shard 0 on the caller's), and returns the first error in shard order.
+// A panic in a shard's goroutine is raised again on the caller's, after
+// every shard stopped, so that it reaches the caller's recovery instead of
+// ending the process.
+func (p *Partitioned) parallel(step func(s int) error) error {
 	var wg sync.WaitGroup
-	for _, s := range p.active[1:] {
+	for s := 1; s < len(p.shards); s++ {
 		wg.Go(func() {
+			w := &p.workers[s]
 			defer func() {
 				if v := recover(); v != nil {
-					p.panics[s] = fmt.Sprintf("%v [shard %d]\n%s", v, s, debug.Stack())
+					w.panic = shardPanic(s, v)
 				}
 			}()
-			p.errs[s] = step(s)
+			if err := step(s); err != nil && w.err == nil {
+				w.err = err
+			}
 		})
 	}
 	func() {
 		defer wg.Wait()
-		p.errs[p.active[0]] = step(p.active[0])
+		if err := step(0); err != nil && p.workers[0].err == nil {
+			p.workers[0].err = err
+		}
 	}()
 	var first error
-	for _, s := range p.active {
-		if v := p.panics[s]; v != nil {
-			clear(p.panics)
-			clear(p.errs)
-			panic(v)
+	var panicked any
+	for s := range p.workers {
+		w := &p.workers[s]
+		if panicked == nil {
+			panicked = w.panic
 		}
 		if first == nil {
-			first = p.errs[s]
+			first = w.err
 		}
-		p.errs[s] = nil
+		w.err, w.panic = nil, nil
+	}
+	if panicked != nil {
+		panic(panicked)
 	}
 	return first
+}
+
+func shardPanic(s int, v any) string {
+	return fmt.Sprintf("%v [shard %d]\n%s", v, s, debug.Stack())
 }
 
 // drain sends what the shards emitted downstream, shard after shard, in
 // batches of at most BatchSize. After an error it only drops it.
 func (p *Partitioned) drain(ctx context.Context, err error) error {
-	for _, o := range p.outs {
-		rows, ws := o.b.Rows, o.b.Weights
-		for i := 0; err == nil && i < len(rows); i += BatchSize {
-			j := min(len(rows), i+BatchSize)
-			p.chunk.Rows, p.chunk.Weights = rows[i:j], ws[i:j]
+	for s := range p.workers {
+		o := &p.workers[s].out.b
+		for i := 0; err == nil && i < o.Len(); i += BatchSize {
+			j := min(o.Len(), i+BatchSize)
+			p.chunk.Rows, p.chunk.Weights = o.Rows[i:j], o.Weights[i:j]
 			err = p.out.Emit(ctx, &p.chunk)
 		}
-		o.b.Reset()
+		o.Reset()
 	}
 	p.chunk = Batch{}
 	return err

@@ -129,6 +129,9 @@ func checkPartitionedSeed(t *testing.T, ports, width int, mk func() Operator, mo
 	for _, n := range []int{2, 3, 4} {
 		runs = append(runs, newPartitionRun(t, fmt.Sprintf("%d shards", n), n, mk))
 	}
+	// Dispatch within an epoch too, as large epochs do.
+	held, _ := asPartitioned(runs[1].op)
+	held.hold = 5
 	if mode == "evict" {
 		for _, r := range runs {
 			r.op.(CachedState).AttachState(r.state, true)
@@ -269,35 +272,45 @@ func TestPartitionedAppendOnly(t *testing.T) {
 	}
 }
 
-// TestPartitionedPanic checks that a panic in a shard's goroutine is
-// raised on the caller's.
+// TestPartitionedPanic checks that a panic in a shard's goroutine, while
+// routing changes or while a shard runs, is raised on the caller's.
 func TestPartitionedPanic(t *testing.T) {
 	key := func(r types.Row) (types.Datum, error) { return r[0], nil }
 	boom := func(r types.Row) (types.Datum, error) {
 		if r[0].Int() == 7 {
 			panic("boom")
 		}
-		return types.NewBool(true), nil
+		return r[0], nil
 	}
-	op, err := Partition(2, func() (Operator, error) {
-		return NewHashJoin(JoinInner, []EvalFunc{key}, []EvalFunc{key}, 1, 1, boom, ""), nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name     string
+		key, res EvalFunc
+	}{{"key", boom, nil}, {"residual", key, boom}} {
+		t.Run(c.name, func(t *testing.T) {
+			op, err := Partition(2, func() (Operator, error) {
+				return NewHashJoin(JoinInner, []EvalFunc{key}, []EvalFunc{c.key}, 1, 1, c.res, ""), nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			op.SetOutput(Output{To: &collector{}})
+			b := &Batch{}
+			for i := range 2 * parallelMin {
+				b.Append(types.Row{types.NewInt64(int64(i % 16))}, 1)
+			}
+			ctx := context.Background()
+			if err := op.Push(ctx, 0, b); err != nil {
+				t.Fatal(err)
+			}
+			if err := op.Push(ctx, 1, b); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			_ = op.Flush(ctx)
+		})
 	}
-	op.SetOutput(Output{To: &collector{}})
-	b := &Batch{}
-	for i := range 2 * parallelMin {
-		b.Append(types.Row{types.NewInt64(int64(i % 16))}, 1)
-	}
-	ctx := context.Background()
-	if err := op.Push(ctx, 0, b); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if recover() == nil {
-			t.Fatal("no panic")
-		}
-	}()
-	_ = op.Push(ctx, 1, b)
 }
