@@ -18,8 +18,9 @@ E2E_TIMEOUT  ?= 7m
 FUZZTIME     ?= 30s
 BENCHTIME    ?= 200ms
 # `make bench` defaults fit in ~6 minutes on 2 cores; issue 3's full sizes:
-#   make bench BENCH_FLAGS='-groups 1000000 -push-rate 10000'
-# (-figures base|views, -view-figures agg,join,pull,push,restart, -h for all.)
+#   make bench BENCH_FLAGS='-groups 1000000 -restart-groups 5000000 -push-rate 10000 -view-step-timeout 10m'
+# (-groups also sizes the footprint figure's view; -figures base|views,
+# -view-figures agg,join,pull,push,durability,footprint,restart, -h for all.)
 BENCH_FLAGS  ?=
 
 # Debian packages the tests use, and the file or command that shows each is present.

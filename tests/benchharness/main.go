@@ -8,7 +8,9 @@
 // views the figures of issue 3 (views.go): row changes/s through GROUP BY and
 // join views fed by COPY against PostgreSQL's REFRESH MATERIALIZED VIEW after
 // each batch, one small change at N rows, push-query latency, pull queries on
-// a view under writes, restart time.
+// a view under writes, the cost of durability (fsynced commits against
+// synchronous_commit = off), the footprint of a COUNT(*) view on disk and in
+// memory, restart time.
 package main
 
 import (

@@ -36,7 +36,7 @@ var (
 	pushDur       = flag.Duration("push-duration", 4*time.Second, "length of the push-query figure")
 	pullDur       = flag.Duration("pull-duration", 4*time.Second, "length of the pull-query figure")
 	pullWriteRate = flag.Int("pull-write-rate", 5000, "row changes/s the writer applies during the pull-query figure")
-	viewFigs      = flag.String("view-figures", "agg,join,pull,push,restart", "which view figures to run (agg includes the small change; pull and restart need agg)")
+	viewFigs      = flag.String("view-figures", "agg,join,pull,push,durability,footprint,restart", "which view figures to run (agg includes the small change; pull needs agg)")
 	stepTimeout   = flag.Duration("view-step-timeout", 3*time.Minute, "give up on one view figure after")
 )
 
@@ -48,6 +48,10 @@ type side struct {
 	vals  map[string]float64
 	errs  map[string]string // figure key -> why it has no value
 	notes []string
+
+	// countGroups is the size of the countNames view on the side's
+	// server, 0 if there is none.
+	countGroups int
 }
 
 func (s *side) set(key string, v float64) { s.vals[key] = v }
@@ -79,10 +83,11 @@ func runWeirViews(ctx context.Context, bin string) *side {
 	defer w.Stop()
 	s.dsn = w.DSN()
 	viewWorkload(ctx, s)
-	restartFigure(ctx, s, w)
 	if len(s.errs) > 0 {
 		logf("weir", "log tail:\n%s", w.LogTail(3000))
 	}
+	w.Stop()
+	footprintServer(ctx, s, bin, dir)
 	return s
 }
 
@@ -94,6 +99,7 @@ func runPostgresViews(ctx context.Context, pg *weirtest.Postgres) *side {
 	}
 	s.dsn = pg.DSN("views")
 	viewWorkload(ctx, s)
+	footprint(ctx, s, nil)
 	return s
 }
 
@@ -155,6 +161,9 @@ func viewWorkload(ctx context.Context, s *side) {
 	}
 	if on("push") {
 		step([]string{"push_p50", "push_p99", "push_send_p50", "push_send_p99"}, func(ctx context.Context) error { return pushFigure(ctx, s, c) })
+	}
+	if on("durability") {
+		durabilityFigure(ctx, s, c, step)
 	}
 }
 
@@ -638,76 +647,6 @@ func pushFigure(ctx context.Context, s *side, c *pgx.Conn) error {
 	return nil
 }
 
-// (6) restart: kill -9 of bin/weir to answering SELECT count(*) FROM gv_l.
-func restartFigure(ctx context.Context, s *side, w *weirtest.Weir) {
-	keys := []string{"restart"}
-	if !slices.Contains(strings.Split(*viewFigs, ","), "restart") {
-		return
-	}
-	if _, ok := s.vals["agg_l"]; !ok {
-		s.fail(keys, errors.New("no large GROUP BY view"))
-		return
-	}
-	c, err := pgx.Connect(ctx, s.dsn)
-	if err != nil {
-		s.fail(keys, err)
-		return
-	}
-	var want int64
-	t0 := time.Now()
-	err = c.QueryRow(ctx, `SELECT count(*) FROM gv_l`).Scan(&want)
-	before := time.Since(t0)
-	c.Close(context.Background())
-	if err != nil {
-		s.fail(keys, err)
-		return
-	}
-	start := time.Now()
-	w.Kill()
-	if err := w.Start(ctx); err != nil {
-		s.fail(keys, err)
-		return
-	}
-	ready := time.Since(start)
-	var got int64
-	var answer time.Duration
-	for {
-		c, err := pgx.Connect(ctx, w.DSN())
-		if err == nil {
-			t0 := time.Now()
-			err = c.QueryRow(ctx, `SELECT count(*) FROM gv_l`).Scan(&got)
-			answer = time.Since(t0)
-			c.Close(context.Background())
-		}
-		if err == nil {
-			break
-		}
-		if time.Since(start) > time.Minute {
-			s.fail(keys, fmt.Errorf("no answer 1 min after kill -9: %w", err))
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	d := time.Since(start)
-	if got != want {
-		s.fail(keys, fmt.Errorf("after restart the view has %d groups, had %d", got, want))
-		return
-	}
-	s.set("restart", d.Seconds())
-	logf(s.name, "restart: %.3f s from kill -9 to the answer (/readyz after %.3f s; SELECT count(*) took %.3f s, %.3f s before the kill), %d groups",
-		d.Seconds(), ready.Seconds(), answer.Seconds(), before.Seconds(), got)
-	// where the time went, from Weir's log of the restart
-	if b, err := os.ReadFile(w.LogPath); err == nil {
-		log := string(b)
-		log = log[strings.LastIndex(log, "==== weirtest: starting"):]
-		for _, line := range strings.Split(log, "\n") {
-			if strings.Contains(line, "replayed") || strings.Contains(line, "restored") || strings.Contains(line, "storage opened") || strings.Contains(line, "weir is ready") {
-				logf(s.name, "restart log: %s", line)
-			}
-		}
-	}
-}
-
 // reportViews prints the view figures; it reports whether any failed.
 func reportViews(sides map[string]*side) bool {
 	w, pg := sides["weir"], sides["postgres"]
@@ -731,7 +670,13 @@ func reportViews(sides map[string]*side) bool {
 		{"push_send_p99", fmt.Sprintf("push p99 from INSERT sent, %d changes/s (PG: NOTIFY)", *pushRate), "ms"},
 		{"pull_qps", fmt.Sprintf("pull by key, %d-group view, %d conns + writer", *groupsLarge, *conns), "queries/s"},
 		{"pull_p99", fmt.Sprintf("pull by key, %d-group view, p99", *groupsLarge), "ms"},
-		{"restart", fmt.Sprintf("kill -9 to SELECT count(*) FROM v, %d groups", *groupsLarge), "s"},
+		{"dur_sync", "GROUP BY view, " + g(*groupsLarge) + " groups: COPY rows/s, commits fsynced", "rows/s"},
+		{"dur_async", "the same, synchronous_commit = off", "rows/s"},
+		{"dur_ratio", "cost of durability: fsynced/off (target >= 0.90)", "ratio"},
+		{"fp_disk", "COUNT(*) GROUP BY bigint view, " + g(*groupsLarge) + " groups: disk (target <= 48)", "B/group"},
+		{"fp_mem", "the same view in memory, Go heap in use (target <= 150)", "B/group"},
+		{"fp_table", "its table of " + g(*groupsLarge) + " rows (id, k) on disk", "B/row"},
+		{"restart", fmt.Sprintf("kill -9 to SELECT count(*) FROM v, %d-group COUNT(*) view (target <= 1.5)", restartSize()), "s"},
 	}
 	fmt.Printf("\nviews (issue 3): view-rows=%d join-rows=%d copy-batch=%d; PostgreSQL: plain MATERIALIZED VIEW + REFRESH after each batch (fsync on)\n",
 		*viewRows, *joinRows, *copyBatch)
@@ -748,6 +693,10 @@ func reportViews(sides map[string]*side) bool {
 			return fmt.Sprintf("%.3f s", v)
 		case ok && unit == "ms":
 			return fmt.Sprintf("%.2f ms", v)
+		case ok && unit == "ratio":
+			return fmt.Sprintf("%.3f", v)
+		case ok && strings.HasPrefix(unit, "B/"):
+			return fmt.Sprintf("%.1f %s", v, unit)
 		case ok:
 			return fmt.Sprintf("%.0f %s", v, unit)
 		case s.errs[k] != "" || s.errs["*"] != "":
@@ -759,7 +708,7 @@ func reportViews(sides map[string]*side) bool {
 		ratio := "-"
 		a, ok1 := get(w, f.key)
 		b, ok2 := get(pg, f.key)
-		if ok1 && ok2 && b != 0 {
+		if ok1 && ok2 && b != 0 && f.unit != "ratio" {
 			ratio = fmt.Sprintf("%.3g", a/b)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", f.name, cell(w, f.key, f.unit), cell(pg, f.key, f.unit), ratio)
