@@ -213,3 +213,40 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("connection still answers after shutdown")
 	}
 }
+
+// TestSynchronousCommitOff: with --synchronous-commit=off sessions default
+// to synchronous_commit = off (and may turn it on); what CHECKPOINT wrote is
+// there after kill -9, views agreeing with their tables.
+func TestSynchronousCommitOff(t *testing.T) {
+	w := startWeir(t, "--synchronous-commit=off")
+	ctx := testCtx(t, time.Minute)
+	c := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	var setting string
+	if err := c.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&setting); err != nil || setting != "off" {
+		t.Fatalf("SHOW synchronous_commit = %q, %v; want off", setting, err)
+	}
+	mustExec(t, ctx, c, `CREATE TABLE t (id BIGINT PRIMARY KEY, k BIGINT)`)
+	mustExec(t, ctx, c, `CREATE MATERIALIZED VIEW v AS SELECT k, count(*) AS n FROM t GROUP BY k`)
+	vals := make([]string, 1000)
+	for i := range vals {
+		vals[i] = fmt.Sprintf("(%d, %d)", i+1, (i+1)%10)
+	}
+	mustExec(t, ctx, c, `INSERT INTO t VALUES `+strings.Join(vals, ","))
+	mustExec(t, ctx, c, `SET synchronous_commit = on`)
+	mustExec(t, ctx, c, `INSERT INTO t VALUES (1001, 1)`)
+	if tag := mustExec(t, ctx, c, `CHECKPOINT`); tag.String() != "CHECKPOINT" {
+		t.Fatalf("CHECKPOINT answered %q", tag)
+	}
+	w.Kill()
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c2 := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	var rows, groups, counted int64
+	if err := c2.QueryRow(ctx, `SELECT (SELECT count(*) FROM t), count(*), sum(n) FROM v`).Scan(&rows, &groups, &counted); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 1001 || groups != 10 || counted != 1001 {
+		t.Fatalf("after kill -9: %d rows, view of %d groups counting %d; want 1001, 10, 1001", rows, groups, counted)
+	}
+}
