@@ -59,6 +59,11 @@ type CatalogEntry struct {
 	Data []byte
 }
 
+// memTableStopWrites is how many memtables, the mutable one and those
+// waiting to be flushed, Pebble holds before it stops writes (its default
+// MemTableStopWritesThreshold).
+const memTableStopWrites = 2
+
 // Open opens (creating if needed) the store in opts.Dir. opts is not
 // modified; defaults are filled on a copy.
 func Open(opts Options) (*DB, error) {
@@ -66,7 +71,13 @@ func Open(opts Options) (*DB, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	cache := pebble.NewCache(opts.CacheSize)
+	// Pebble charges its memtables to the block cache (each reserves its
+	// size until flushed, and one spent memtable is kept for reuse): a cache
+	// of CacheSize alone is all memtable under writes and caches no block,
+	// so that every read decompresses blocks read from the file. The
+	// memtables get a budget of their own on top: the queue that stops
+	// writes when full plus the one kept for reuse.
+	cache := pebble.NewCache(opts.CacheSize + int64(opts.MemTableSize)*(memTableStopWrites+1))
 	defer cache.Unref()
 	po := &pebble.Options{
 		Cache:              cache,

@@ -16,7 +16,8 @@ type Options struct {
 	// Logger receives Pebble's and storage's log lines. Default: a logger
 	// that discards everything.
 	Logger *slog.Logger
-	// CacheSize is the block cache size in bytes. Default 64 MiB.
+	// CacheSize is the block cache size in bytes; memtables have a budget
+	// of their own on top. Default 64 MiB.
 	CacheSize int64
 	// MemTableSize is the size of one memtable in bytes. Default 32 MiB.
 	MemTableSize uint64
