@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/weirdb/weir/executor"
-	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
 )
@@ -117,7 +116,7 @@ func (d *directPlan) run(ctx context.Context, rt *executor.Runtime, comp *execut
 		return nil
 	}
 	rel := d.scan.rel
-	if len(key) > 0 && len(key) == len(rel.PrimaryKey) && rel.Kind == catalog.Table {
+	if d.scan.pointLookup(key) {
 		row, ok, err := rt.Store.Get(ctx, rel, key)
 		if err != nil || !ok {
 			return nil, err

@@ -157,6 +157,13 @@ func (n *scanNode) key(comp *executor.Compiler) (key []types.Datum, ok bool, err
 	return key, true, nil
 }
 
+// pointLookup reports whether key, the scan's evaluated prefix, names at
+// most one row, to be read with Get: a whole key of a table or of a unique
+// view (a row of a view that is not Unique may occur several times).
+func (n *scanNode) pointLookup(key []types.Datum) bool {
+	return len(key) > 0 && len(key) == len(n.rel.PrimaryKey) && (n.rel.Kind == catalog.Table || n.rel.Unique)
+}
+
 func (n *scanNode) feed(r *runState, to executor.Operator) error {
 	if r.rt == nil || r.rt.Store == nil {
 		return sqlerr.New(sqlerr.InternalError, "planner: no table store to scan %q", n.rel.Name)
@@ -165,9 +172,7 @@ func (n *scanNode) feed(r *runState, to executor.Operator) error {
 	if err != nil || !ok {
 		return err
 	}
-	// A row of a view that is not Unique may occur several times: only a
-	// table's or a unique view's key names one row.
-	if len(key) > 0 && len(key) == len(n.rel.PrimaryKey) && (n.rel.Kind == catalog.Table || n.rel.Unique) {
+	if n.pointLookup(key) {
 		row, ok, err := r.rt.Store.Get(r.ctx, n.rel, key)
 		if err != nil || !ok {
 			return err
