@@ -314,3 +314,41 @@ func TestPartitionedPanic(t *testing.T) {
 		})
 	}
 }
+
+// TestShardReaderScan checks that a shard's scan of its saved state yields
+// exactly the entries it owns, so that no entry is read by two shards.
+func TestShardReaderScan(t *testing.T) {
+	st := mapState{}
+	for g := range 100 {
+		st[string(appendRowKey(nil, types.Row{types.NewInt64(int64(g))}))] = []byte{1}
+	}
+	op, err := Partition(3, func() (Operator, error) {
+		return NewAggregate([]int{0}, []AggSpec{{Func: AggCountStar, Filter: -1, Type: types.Int64}}, false), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op.(CachedState).AttachState(st, false)
+	p, _ := asPartitioned(op)
+	seen := map[string]int{}
+	for s, sh := range p.shards {
+		err := sh.(*Aggregate).reader.ScanState(nil, func(k, _ []byte) error {
+			if o := p.owner(k); o != s {
+				t.Errorf("shard %d reads a key of shard %d", s, o)
+			}
+			seen[string(k)]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != len(st) {
+		t.Fatalf("the shards read %d of %d entries", len(seen), len(st))
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Fatalf("entry %q read %d times", k, n)
+		}
+	}
+}

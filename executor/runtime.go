@@ -14,6 +14,9 @@ type Runtime struct {
 	Store  TableStore
 	Params []types.Datum
 	Env    *funcs.Env
+	// Workers is how many shards each stateful operator that keeps its
+	// state by key runs as (see Partition); 0 or 1 runs each as one.
+	Workers int
 }
 
 // Rows is the result of running a plan.

@@ -49,16 +49,19 @@ var incrementalQueries = []string{
 // TestIncrementalEqualsSnapshot runs each query over random tables twice:
 // as a pull query over the final contents, and incrementally, pushing the
 // random inserts, updates and deletes into the same graph epoch by epoch and
-// integrating its output. Both must agree.
+// integrating its output. Both must agree, also with the live graph's
+// stateful operators partitioned into shards.
 func TestIncrementalEqualsSnapshot(t *testing.T) {
-	for seed := int64(1); seed <= 8; seed++ {
-		for _, q := range incrementalQueries {
-			checkIncremental(t, seed, q)
+	for _, workers := range []int{1, 3} {
+		for seed := int64(1); seed <= 8; seed++ {
+			for _, q := range incrementalQueries {
+				checkIncremental(t, seed, workers, q)
+			}
 		}
 	}
 }
 
-func checkIncremental(t *testing.T, seed int64, query string) {
+func checkIncremental(t *testing.T, seed int64, workers int, query string) {
 	t.Helper()
 	rng := rand.New(rand.NewSource(seed))
 	db := newTestDB(t)
@@ -81,7 +84,7 @@ func checkIncremental(t *testing.T, seed int64, query string) {
 		t.Fatal(err)
 	}
 	// The live graph.
-	rs := &runState{ctx: ctx, rt: rt, comp: comp, g: &executor.Graph{}}
+	rs := &runState{ctx: ctx, rt: &executor.Runtime{Store: db.store, Workers: workers}, comp: comp, g: &executor.Graph{}}
 	top, err := p.query.root.build(rs)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +161,7 @@ func checkIncremental(t *testing.T, seed int64, query string) {
 			t.Fatal(err)
 		}
 		if a, b := canon(incr), canon(snap); a != b {
-			t.Fatalf("seed %d epoch %d: %s\nincremental:\n%s\nsnapshot:\n%s", seed, epoch, query, a, b)
+			t.Fatalf("seed %d, %d workers, epoch %d: %s\nincremental:\n%s\nsnapshot:\n%s", seed, workers, epoch, query, a, b)
 		}
 	}
 }

@@ -31,6 +31,21 @@ type runState struct {
 	feeds []feed
 }
 
+// partitioned adds to the graph the stateful operator newOp builds,
+// partitioned by key across the run's workers (executor.Partition calls
+// newOp once per shard).
+func (r *runState) partitioned(newOp func() (executor.Operator, error)) (executor.Operator, error) {
+	workers := 1
+	if r.rt != nil {
+		workers = r.rt.Workers
+	}
+	op, err := executor.Partition(workers, newOp)
+	if err != nil {
+		return nil, err
+	}
+	return r.g.Add(op), nil
+}
+
 // feed is an input of the graph: a base-table scan or a VALUES list pushed
 // into an operator as insertions.
 type feed struct {
@@ -388,21 +403,27 @@ func (n *joinNode) build(r *runState) (executor.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	lk, err := r.comp.CompileAll(n.lkeys)
-	if err != nil {
-		return nil, err
-	}
-	rk, err := r.comp.CompileAll(n.rkeys)
-	if err != nil {
-		return nil, err
-	}
-	var res executor.EvalFunc
-	if n.residual != nil {
-		if res, err = r.comp.Compile(n.residual); err != nil {
+	// Each shard compiles its own expressions: they keep scratch space.
+	op, err := r.partitioned(func() (executor.Operator, error) {
+		lk, err := r.comp.CompileAll(n.lkeys)
+		if err != nil {
 			return nil, err
 		}
+		rk, err := r.comp.CompileAll(n.rkeys)
+		if err != nil {
+			return nil, err
+		}
+		var res executor.EvalFunc
+		if n.residual != nil {
+			if res, err = r.comp.Compile(n.residual); err != nil {
+				return nil, err
+			}
+		}
+		return executor.NewHashJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc()), nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	op := r.g.Add(executor.NewHashJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc()))
 	executor.Connect(l, op, 0)
 	executor.Connect(rt, op, 1)
 	return op, nil
@@ -452,7 +473,12 @@ func (n *aggNode) build(r *runState) (executor.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	op := r.g.Add(executor.NewAggregate(n.groupBy, n.specs, n.scalar))
+	op, err := r.partitioned(func() (executor.Operator, error) {
+		return executor.NewAggregate(n.groupBy, n.specs, n.scalar), nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	executor.Connect(in, op, 0)
 	return op, nil
 }
@@ -473,7 +499,10 @@ func (n *distinctNode) build(r *runState) (executor.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	op := r.g.Add(executor.NewDistinct())
+	op, err := r.partitioned(func() (executor.Operator, error) { return executor.NewDistinct(), nil })
+	if err != nil {
+		return nil, err
+	}
 	executor.Connect(in, op, 0)
 	return op, nil
 }
@@ -543,7 +572,12 @@ func (n *topNNode) build(r *runState) (executor.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	op := r.g.Add(executor.NewTopN(n.partition, n.keys, offset, limit, n.desc()))
+	op, err := r.partitioned(func() (executor.Operator, error) {
+		return executor.NewTopN(n.partition, n.keys, offset, limit, n.desc()), nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	executor.Connect(in, op, 0)
 	return op, nil
 }
@@ -637,7 +671,10 @@ func (n *setOpNode) build(r *runState) (executor.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	op := r.g.Add(executor.NewSetOp(n.kind, n.all))
+	op, err := r.partitioned(func() (executor.Operator, error) { return executor.NewSetOp(n.kind, n.all), nil })
+	if err != nil {
+		return nil, err
+	}
 	executor.Connect(l, op, 0)
 	executor.Connect(rt, op, 1)
 	return op, nil

@@ -27,6 +27,12 @@ type Options struct {
 	// memory after each epoch and read back from storage when next needed.
 	// 0 keeps all state in memory.
 	StateCacheSize int64
+	// Workers is how many shards each stateful operator of a materialized
+	// view or push query that keeps its state by key (a grouped aggregate,
+	// a hash join, DISTINCT, a set operation) is partitioned into, each
+	// shard running on a goroutine of its own; 0 means one per core
+	// (runtime.GOMAXPROCS). Saved state does not depend on it.
+	Workers int
 }
 
 // Coordinator owns the catalog and hands out sessions. It is safe for
@@ -48,6 +54,9 @@ type Coordinator struct {
 	seqMu sync.Mutex
 	seqs  map[string]*seqRange
 
+	// workers is Options.Workers, defaulted.
+	workers int
+
 	mu      sync.RWMutex
 	byName  map[string]*catalog.Relation
 	version uint64 // bumped on every catalog change; prepared plans re-plan when it moves
@@ -63,7 +72,14 @@ func New(opts Options) (*Coordinator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Workers < 0 {
+		return nil, fmt.Errorf("coord: Options.Workers is %d: want 0 (one per core) or more", opts.Workers)
+	}
+	if opts.Workers == 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
 	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet(opts.StateCacheSize), seqs: map[string]*seqRange{}}
+	c.workers = opts.Workers
 	entries, err := opts.DB.Catalog()
 	if err != nil {
 		return nil, fmt.Errorf("coord: load catalog: %w", err)

@@ -148,7 +148,7 @@ func (s *session) subscribe(ctx context.Context, st *statement, params []types.D
 	vs := c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
-	rt := &executor.Runtime{Params: params, Env: s.env()}
+	rt := &executor.Runtime{Params: params, Env: s.env(), Workers: c.workers}
 	plan, err := planner.PlanStatement(&planner.Context{Catalog: s, ParamTypes: st.paramTypes}, &q)
 	if err != nil {
 		return nil, err

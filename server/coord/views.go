@@ -277,6 +277,7 @@ func (c *Coordinator) newDataflow(ctx context.Context, cat planner.Catalog, q *a
 	if len(plan.ParamTypes) > 0 {
 		return nil, nil, sqlerr.New(sqlerr.UndefinedParameter, "a materialized view cannot have parameters")
 	}
+	env.Workers = c.workers
 	df, err := plan.Dataflow(ctx, env)
 	if err != nil {
 		return nil, nil, err

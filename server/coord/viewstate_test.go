@@ -3,6 +3,7 @@ package coord
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,10 @@ import (
 // With a state cache of one byte, every epoch drops all operator state from
 // memory, and a restart loads none: every group, row and join key the views
 // use is read back from storage.
+//
+// Each start runs another number of workers (shards per keyed operator),
+// which the saved state must not depend on; one statement per round
+// changes enough rows for the shards to run in parallel.
 func TestViewStateRestart(t *testing.T) {
 	t.Run("in memory", func(t *testing.T) { testViewStateRestart(t, 0) })
 	t.Run("read back", func(t *testing.T) { testViewStateRestart(t, 1) })
@@ -22,7 +27,7 @@ func TestViewStateRestart(t *testing.T) {
 
 func testViewStateRestart(t *testing.T, stateCache int64) {
 	dir := t.TempDir()
-	opts := Options{StateCacheSize: stateCache}
+	opts := Options{StateCacheSize: stateCache, Workers: 3}
 	h := newHarnessWith(t, dir, opts)
 	s := h.session()
 	mustRun(t, s, `CREATE TABLE o (id INT PRIMARY KEY, cust INT, amount INT, note TEXT, ok BOOLEAN);
@@ -38,10 +43,11 @@ func testViewStateRestart(t *testing.T, stateCache int64) {
 		"anti":   `SELECT id, region FROM c WHERE NOT EXISTS (SELECT 1 FROM o WHERE o.cust = c.id)`,
 		"dist":   `SELECT DISTINCT cust FROM o`,
 		"top":    `SELECT id, amount FROM o ORDER BY amount DESC, id LIMIT 3`,
+		"firsts": `SELECT DISTINCT ON (cust) cust, id, amount FROM o ORDER BY cust, amount DESC, id`,
 		"exc":    `SELECT cust FROM o EXCEPT SELECT id FROM c`,
 		"onview": `SELECT cust, n FROM agg WHERE n > 1`,
 	}
-	names := []string{"agg", "total", "joined", "full", "semi", "anti", "dist", "top", "exc", "onview"}
+	names := []string{"agg", "total", "joined", "full", "semi", "anti", "dist", "top", "firsts", "exc", "onview"}
 	for _, n := range names {
 		mustRun(t, s, fmt.Sprintf("CREATE MATERIALIZED VIEW %s AS %s", n, views[n]))
 	}
@@ -54,10 +60,18 @@ func testViewStateRestart(t *testing.T, stateCache int64) {
 	id := 0
 	write := func(round int) {
 		t.Helper()
-		for i := 0; i < 20; i++ {
+		row := func() string {
 			id++
-			mustRun(t, s, fmt.Sprintf("INSERT INTO o VALUES (%d, %d, %d, 'n%d', %v)", id, (id*7)%6, (id*13)%9, id%4, id%3 != 0))
+			return fmt.Sprintf("(%d, %d, %d, 'n%d', %v)", id, (id*7)%6, (id*13)%9, id%4, id%3 != 0)
 		}
+		for i := 0; i < 20; i++ {
+			mustRun(t, s, "INSERT INTO o VALUES "+row())
+		}
+		bulk := make([]string, 300)
+		for i := range bulk {
+			bulk[i] = row()
+		}
+		mustRun(t, s, "INSERT INTO o VALUES "+strings.Join(bulk, ", "))
 		mustRun(t, s, fmt.Sprintf("INSERT INTO c VALUES (%d, 'r%d') ON CONFLICT DO NOTHING", round, round%3))
 		mustRun(t, s, fmt.Sprintf("UPDATE o SET amount = amount + 1, cust = cust + 1 WHERE id %% 5 = %d", round%5))
 		mustRun(t, s, fmt.Sprintf("DELETE FROM o WHERE id %% 7 = %d", round%7))
@@ -99,6 +113,7 @@ func testViewStateRestart(t *testing.T, stateCache int64) {
 		t.Helper()
 		s.Close()
 		h.close()
+		opts.Workers = opts.Workers%3 + 1
 		h = newHarnessWith(t, dir, opts)
 		s = h.session()
 	}
