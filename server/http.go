@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -12,6 +13,7 @@ import (
 //	GET /healthz  200 "ok" while the process serves at all
 //	GET /readyz   200 "ready" when Options.Ready reports true, else 503
 //	GET /metrics  Prometheus exposition of Options.Registry
+//	/debug/pprof/ the runtime's profiles, when Options.Pprof is set
 //
 // Anything else is 404.
 func (s *Server) httpHandler() http.Handler {
@@ -32,6 +34,13 @@ func (s *Server) httpHandler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{
 		ErrorLog: httpErrorLog{s},
 	}))
+	if s.opts.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("404 not found: %s %s (try /healthz, /readyz, /metrics)", r.Method, r.URL.Path), http.StatusNotFound)
 	})

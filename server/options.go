@@ -39,6 +39,11 @@ type Options struct {
 	MaxMessageSize int
 	// Ready reports readiness for /readyz. Default: always ready.
 	Ready func() bool
+	// Pprof serves the Go runtime's profiles under /debug/pprof/ on the
+	// HTTP listener. Off by default: a CPU profile costs the server while
+	// it runs, and the endpoints expose its internals to whoever reaches
+	// the HTTP address.
+	Pprof bool
 }
 
 // EnsureDefaults fills unset fields with their documented defaults and

@@ -19,7 +19,7 @@ import (
 )
 
 // testServer starts a Server on free ports with a fake engine.
-func testServer(t *testing.T, opts Options) (*Server, *fakeEngine) {
+func testServer(t testing.TB, opts Options) (*Server, *fakeEngine) {
 	t.Helper()
 	eng := &fakeEngine{}
 	if opts.PGAddr == "" {

@@ -42,6 +42,7 @@ type config struct {
 	workers         int
 	stateCacheSize  byteSize
 	syncCommit      onOff
+	pprof           bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -52,6 +53,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5434", "PostgreSQL wire protocol listen address (env WEIR_PG_ADDR)")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8034", "HTTP listen address for /healthz, /readyz and /metrics (env WEIR_HTTP_ADDR)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (env WEIR_LOG_LEVEL)")
+	fs.BoolVar(&c.pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the HTTP address (env WEIR_PPROF)")
 	c.stateCacheSize = 1 << 30
 	fs.Var(&c.stateCacheSize, "state-cache-size", "memory for the operator state of materialized views, e.g. 512MiB or 4GiB; state beyond it is read back from storage on demand; 0 = unbounded (env WEIR_STATE_CACHE_SIZE)")
 	c.syncCommit = true
@@ -199,6 +201,7 @@ func serve(cfg config, logger *slog.Logger) error {
 		Logger:   logger,
 		Registry: reg,
 		Ready:    func() bool { return true },
+		Pprof:    cfg.pprof,
 	}, eng)
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ var (
 	pullWriteRate = flag.Int("pull-write-rate", 5000, "row changes/s the writer applies during the pull-query figure")
 	viewFigs      = flag.String("view-figures", "agg,join,pull,push,durability,footprint,restart", "which view figures to run (agg includes the small change; pull needs agg)")
 	stepTimeout   = flag.Duration("view-step-timeout", 3*time.Minute, "give up on one view figure after")
+	pullProfile   = flag.String("pull-cpuprofile", "", "write Weir's CPU profile during the pull figure to this file (starts Weir with --pprof)")
 )
 
 // side is one server's run of the view figures.
@@ -48,6 +49,7 @@ type side struct {
 	vals  map[string]float64
 	errs  map[string]string // figure key -> why it has no value
 	notes []string
+	pprof string // base URL of Weir's /debug/pprof/, when -pull-cpuprofile is set
 
 	// countGroups is the size of the countNames view on the side's
 	// server, 0 if there is none.
@@ -75,13 +77,20 @@ func runWeirViews(ctx context.Context, bin string) *side {
 		return s
 	}
 	defer removeAll(dir)
-	w, err := weirtest.StartWeir(ctx, bin, filepath.Join(dir, "data"), filepath.Join(dir, "weir.log"), "--log-level=info")
+	args := []string{"--log-level=info"}
+	if *pullProfile != "" {
+		args = append(args, "--pprof")
+	}
+	w, err := weirtest.StartWeir(ctx, bin, filepath.Join(dir, "data"), filepath.Join(dir, "weir.log"), args...)
 	if err != nil {
 		s.errs["*"] = err.Error()
 		return s
 	}
 	defer w.Stop()
 	s.dsn = w.DSN()
+	if *pullProfile != "" {
+		s.pprof = "http://" + w.HTTPAddr() + "/debug/pprof/"
+	}
 	viewWorkload(ctx, s)
 	if len(s.errs) > 0 {
 		logf("weir", "log tail:\n%s", w.LogTail(3000))
@@ -393,6 +402,15 @@ func pullFigure(ctx context.Context, s *side, c *pgx.Conn) error {
 	errs := make([]error, len(cs))
 	start := time.Now()
 	deadline := start.Add(*pullDur)
+	if s.pprof != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := saveProfile(ctx, s.pprof, max(1, int(pullDur.Seconds())-1), *pullProfile); err != nil {
+				logf(s.name, "pull: CPU profile: %v", err)
+			}
+		}()
+	}
 	var rg sync.WaitGroup
 	for k := range cs {
 		rg.Add(1)
@@ -431,6 +449,16 @@ func pullFigure(ctx context.Context, s *side, c *pgx.Conn) error {
 	logf(s.name, "pull: %.0f queries/s, p50 %.2f ms, p99 %.2f ms; writer %.0f rows/s", s.vals["pull_qps"],
 		percentile(all, 0.5).Seconds()*1e3, s.vals["pull_p99"], float64(wrote)/el.Seconds())
 	return nil
+}
+
+// saveProfile writes the CPU profile of the server whose /debug/pprof/ is at
+// base, taken over the next secs seconds, to file.
+func saveProfile(ctx context.Context, base string, secs int, file string) error {
+	prof, err := httpGet(ctx, fmt.Sprintf("%sprofile?seconds=%d", base, secs))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, prof, 0o644)
 }
 
 // rateWriter runs stmt(n) every 10 ms with n rows so as to apply rate rows/s
