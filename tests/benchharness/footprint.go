@@ -65,12 +65,19 @@ func createCountView(ctx context.Context, c *pgx.Conn, groups int) error {
 // of their own. It starts it with --pprof: /debug/pprof/heap?gc=1 is how
 // the harness makes the server collect its garbage before reading its heap.
 func footprintServer(ctx context.Context, s *side, bin, dir string) {
-	if !figureOn("footprint") && !figureOn("restart") {
+	var keys []string
+	if figureOn("footprint") {
+		keys = append(keys, footprintKeys...)
+	}
+	if figureOn("restart") {
+		keys = append(keys, "restart")
+	}
+	if len(keys) == 0 {
 		return
 	}
 	w, err := weirtest.StartWeir(ctx, bin, filepath.Join(dir, "data-footprint"), filepath.Join(dir, "weir-footprint.log"), "--log-level=info", "--pprof")
 	if err != nil {
-		s.fail(append(footprintKeys, "restart"), err)
+		s.fail(keys, err)
 		return
 	}
 	defer w.Stop()
