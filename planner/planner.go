@@ -191,6 +191,14 @@ func (p *Plan) Incremental() error {
 		WithHint("Use EXISTS, IN or a scalar subquery as a condition of WHERE, or a scalar subquery in the select list.")
 }
 
+// ReadsOnce reports whether running the plan reads the store once at
+// most: EXPLAIN, or a query of filters and projections over one relation,
+// read with one Get or one Scan (a direct plan). One read of a store sees
+// one consistent state by itself, so such a plan needs no snapshot.
+func (p *Plan) ReadsOnce() bool {
+	return p.kind == kindExplain || p.kind == kindQuery && p.query.direct != nil
+}
+
 // Tag is the command tag for n rows.
 func (p *Plan) Tag(n int64) string {
 	switch p.kind {

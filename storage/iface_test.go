@@ -20,4 +20,5 @@ type tableStore interface {
 var (
 	_ tableStore = (*Txn)(nil)
 	_ tableStore = (*Snapshot)(nil)
+	_ tableStore = Latest{}
 )

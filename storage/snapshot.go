@@ -14,6 +14,7 @@ import (
 //
 // Snapshot satisfies executor.TableStore; its writes fail with 25006.
 type Snapshot struct {
+	readOnly
 	s *pebble.Snapshot
 }
 
@@ -31,20 +32,54 @@ func (s *Snapshot) Get(ctx context.Context, rel *catalog.Relation, key []types.D
 	return get(s.s, rel, key)
 }
 
-// Insert fails: a snapshot is read-only (25006).
-func (s *Snapshot) Insert(ctx context.Context, rel *catalog.Relation, row types.Row) error {
+// Close releases the snapshot.
+func (s *Snapshot) Close() error { return s.s.Close() }
+
+// Latest reads the latest committed state: each Get, and each Scan from
+// start to end, reads one consistent committed state (a commit is visible
+// whole or not at all, and once its Commit returned), but two reads may
+// see different ones. A statement that reads the store once is as
+// consistent over Latest as over a Snapshot, without a Snapshot's cost:
+// Pebble registers a snapshot under its DB mutex, and closing the oldest
+// one makes it look for compactions, also under that mutex, which every
+// pull query would otherwise contend for with commits and compactions.
+//
+// Latest satisfies executor.TableStore; its writes fail with 25006. It is
+// safe for concurrent use and needs no closing.
+type Latest struct {
+	readOnly
+	db *DB
+}
+
+// Latest returns a reader of the latest committed state.
+func (db *DB) Latest() Latest { return Latest{db: db} }
+
+// Scan is Txn.Scan over the state committed when it starts (same batching
+// and lifetime rules).
+func (l Latest) Scan(ctx context.Context, rel *catalog.Relation, prefix []types.Datum, yield func(rows []types.Row) error) error {
+	return scan(ctx, l.db.pdb, rel, prefix, yield)
+}
+
+// Get returns the row with the given full primary key; the row is owned by
+// the caller.
+func (l Latest) Get(ctx context.Context, rel *catalog.Relation, key []types.Datum) (types.Row, bool, error) {
+	return get(l.db.pdb, rel, key)
+}
+
+// readOnly gives the writes of a read-only TableStore.
+type readOnly struct{}
+
+// Insert fails: the store is read-only (25006).
+func (readOnly) Insert(ctx context.Context, rel *catalog.Relation, row types.Row) error {
 	return errReadOnly("INSERT")
 }
 
-// Update fails: a snapshot is read-only (25006).
-func (s *Snapshot) Update(ctx context.Context, rel *catalog.Relation, old, new types.Row) error {
+// Update fails: the store is read-only (25006).
+func (readOnly) Update(ctx context.Context, rel *catalog.Relation, old, new types.Row) error {
 	return errReadOnly("UPDATE")
 }
 
-// Delete fails: a snapshot is read-only (25006).
-func (s *Snapshot) Delete(ctx context.Context, rel *catalog.Relation, old types.Row) error {
+// Delete fails: the store is read-only (25006).
+func (readOnly) Delete(ctx context.Context, rel *catalog.Relation, old types.Row) error {
 	return errReadOnly("DELETE")
 }
-
-// Close releases the snapshot.
-func (s *Snapshot) Close() error { return s.s.Close() }

@@ -436,12 +436,18 @@ func (s *session) runPlan(ctx context.Context, st *statement, params []types.Dat
 		isQuery = true
 	}
 	if isQuery {
-		// Reads: a snapshot outside a transaction block, the block's own
-		// transaction inside one (so it sees its own writes).
+		// Reads: the block's own transaction inside a transaction block
+		// (so it sees its own writes), else a snapshot of what is
+		// committed.
 		var release func()
-		if s.tx != nil {
+		switch {
+		case s.tx != nil:
 			rt.Store = &viewStore{base: s.tx}
-		} else {
+		case plan.ReadsOnce():
+			// One read sees one committed state by itself (the latest,
+			// with the session's own commits): no snapshot to pay for.
+			rt.Store = &viewStore{base: s.c.db.Latest()}
+		default:
 			snap := s.c.db.Snapshot()
 			rt.Store, release = &viewStore{base: snap}, func() { _ = snap.Close() }
 		}
