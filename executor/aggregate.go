@@ -20,6 +20,10 @@ type Aggregate struct {
 	scalar  bool
 	groups  map[string]*aggGroup
 	dirty   []*aggGroup
+	// old[i] is the row dirty[i] had emitted before this epoch (nil: none),
+	// computed when the group is first changed in the epoch: a group keeps
+	// no copy of its output row between epochs.
+	old     []types.Row
 	keyBuf  []byte
 	started bool
 	// appendOnly: the input only inserts (see Graph.SetAppendOnly), so
@@ -39,9 +43,9 @@ type aggGroup struct {
 	keyRow  types.Row
 	count   int64
 	accs    []accumulator
-	out     types.Row // last emitted row, nil if none
 	key     string
 	size    int32 // bytes accounted in the state cache
+	emitted bool  // the group's row was emitted (and not retracted)
 	dirty   bool
 	unsaved bool
 	hot     bool
@@ -67,10 +71,19 @@ func (a *Aggregate) newGroup(key string, r types.Row) *aggGroup {
 		g.keyRow[i] = r[c]
 	}
 	for i := range a.specs {
-		g.accs[i] = newAccumulator(&a.specs[i], a.appendOnly)
+		g.accs[i] = a.newAccumulator(i)
 	}
-	a.cache(g, entryOverhead+len(key)+48*(len(g.keyRow)+len(a.specs)))
+	a.cache(g, a.groupBytes(len(key), 8*len(a.specs)))
 	return g
+}
+
+// groupBytes approximates the memory of a group whose key has keyLen bytes
+// and whose saved state valueLen: the map slot, the group, its group
+// columns and accumulators, and what the accumulators hold, taken as twice
+// its encoded size (BenchmarkAggregateFootprint keeps the estimate
+// honest).
+func (a *Aggregate) groupBytes(keyLen, valueLen int) int {
+	return 150 + keyLen + 48*len(a.groupBy) + 16*len(a.specs) + 2*valueLen
 }
 
 // cache puts g in memory, accounted as size bytes.
@@ -99,7 +112,7 @@ func (a *Aggregate) group(key []byte, r types.Row) (*aggGroup, error) {
 			return nil, err
 		}
 		if found {
-			a.cache(g, entryOverhead+len(key)+2*n)
+			a.cache(g, a.groupBytes(len(key), n))
 			return g, nil
 		}
 	}
@@ -107,6 +120,17 @@ func (a *Aggregate) group(key []byte, r types.Row) (*aggGroup, error) {
 }
 
 func (a *Aggregate) setAppendOnly() { a.appendOnly = true }
+
+// newAccumulator returns the accumulator of spec i for a new group, or nil
+// for a count(*) without FILTER: that is the group's row count, which the
+// group keeps anyway.
+func (a *Aggregate) newAccumulator(i int) accumulator {
+	s := &a.specs[i]
+	if s.Func == AggCountStar && s.Filter < 0 {
+		return nil
+	}
+	return newAccumulator(s, a.appendOnly)
+}
 
 // Push implements Operator.
 func (a *Aggregate) Push(ctx context.Context, _ int, b *Batch) error {
@@ -118,22 +142,60 @@ func (a *Aggregate) Push(ctx context.Context, _ int, b *Batch) error {
 			return err
 		}
 		g.hot = true
+		if !g.dirty {
+			if err := a.markDirty(g); err != nil {
+				return err
+			}
+		}
 		g.count += w
 		for j := range a.specs {
 			s := &a.specs[j]
 			if s.Filter >= 0 && !truthy(r[s.Filter]) {
 				continue
 			}
+			if g.accs[j] == nil {
+				continue
+			}
 			if err := g.accs[j].add(r, w); err != nil {
 				return err
 			}
 		}
-		if !g.dirty {
-			g.dirty = true
-			a.dirty = append(a.dirty, g)
-		}
 	}
 	return nil
+}
+
+// markDirty lists g as changed in this epoch, with the row it emitted
+// before the change.
+func (a *Aggregate) markDirty(g *aggGroup) error {
+	var old types.Row
+	if g.emitted {
+		var err error
+		if old, err = a.resultRow(g); err != nil {
+			return err
+		}
+	}
+	g.dirty = true
+	a.dirty = append(a.dirty, g)
+	a.old = append(a.old, old)
+	return nil
+}
+
+// resultRow computes g's output row: its group columns and aggregates.
+func (a *Aggregate) resultRow(g *aggGroup) (types.Row, error) {
+	row := make(types.Row, len(g.keyRow)+len(g.accs))
+	copy(row, g.keyRow)
+	for j, acc := range g.accs {
+		if acc == nil {
+			row[len(g.keyRow)+j] = types.NewInt64(g.count)
+			continue
+		}
+		d, err := acc.result()
+		if err != nil {
+			return nil, err
+		}
+		row[len(g.keyRow)+j] = d
+	}
+	return row, nil
 }
 
 // Flush implements Operator.
@@ -144,12 +206,13 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 			return err
 		}
 		if !g.dirty {
-			g.dirty = true
-			a.dirty = append(a.dirty, g)
+			if err := a.markDirty(g); err != nil {
+				return err
+			}
 		}
 	}
 	a.started = true
-	for _, g := range a.dirty {
+	for i, g := range a.dirty {
 		g.dirty = false
 		if a.track && !g.unsaved {
 			g.unsaved = true
@@ -157,21 +220,22 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 		}
 		var row types.Row
 		if g.count > 0 || a.scalar {
-			row = make(types.Row, len(g.keyRow)+len(g.accs))
-			copy(row, g.keyRow)
-			for j, acc := range g.accs {
-				d, err := acc.result()
-				if err != nil {
-					return err
-				}
-				row[len(g.keyRow)+j] = d
+			var err error
+			if row, err = a.resultRow(g); err != nil {
+				return err
 			}
 		}
-		if g.out != nil && row != nil && rowsEqual(g.out, row) {
+		g.emitted = row != nil
+		if g.count == 0 && !a.scalar {
+			a.cached -= int64(g.size)
+			delete(a.groups, g.key)
+		}
+		old := a.old[i]
+		if old != nil && row != nil && rowsEqual(old, row) {
 			continue
 		}
-		if g.out != nil {
-			if err := a.send(ctx, g.out, -1); err != nil {
+		if old != nil {
+			if err := a.send(ctx, old, -1); err != nil {
 				return err
 			}
 		}
@@ -180,20 +244,20 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 				return err
 			}
 		}
-		g.out = row
-		if g.count == 0 && !a.scalar {
-			a.cached -= int64(g.size)
-			delete(a.groups, g.key)
-		}
 	}
 	clear(a.dirty)
 	a.dirty = a.dirty[:0]
+	clear(a.old)
+	a.old = a.old[:0]
 	return a.drain(ctx)
 }
 
-// SaveDirty implements Stateful. Key: the group key bytes. Value: a flag
-// (1: the group has an emitted row), that row (else the group columns),
-// the group's row count, then each accumulator's state.
+// SaveDirty implements Stateful. Key: the group key bytes. Value: a flag,
+// 0 followed by the group columns (1 followed by the whole output row,
+// as written before groups stopped keeping it, is read too), the group's
+// row count, then each accumulator's state. A saved group has emitted its
+// row (a group is saved after Flush, which deletes the groups that have
+// none).
 func (a *Aggregate) SaveDirty(put func(key, value []byte) error) error {
 	for _, g := range a.unsaved {
 		g.unsaved = false
@@ -203,18 +267,17 @@ func (a *Aggregate) SaveDirty(put func(key, value []byte) error) error {
 		}
 		var v []byte
 		if cur != nil {
-			v = a.saveBuf[:0]
-			if g.out != nil {
-				v = appendStateRow(append(v, 1), g.out)
-			} else {
-				v = appendStateRow(append(v, 0), g.keyRow)
-			}
+			v = appendStateRow(append(a.saveBuf[:0], 0), g.keyRow)
 			v = appendStateInt(v, g.count)
 			for _, acc := range g.accs {
+				if acc == nil {
+					v = appendStateInt(v, g.count) // as a count(*) accumulator would
+					continue
+				}
 				v = acc.appendState(v)
 			}
 			a.saveBuf = v
-			size := int32(entryOverhead + len(g.key) + 2*len(v))
+			size := int32(a.groupBytes(len(g.key), len(v)))
 			a.cached += int64(size - g.size)
 			g.size = size
 		}
@@ -234,7 +297,7 @@ func (a *Aggregate) Restore(key, value []byte) error {
 	if err != nil {
 		return err
 	}
-	a.cache(g, entryOverhead+len(key)+2*len(value))
+	a.cache(g, a.groupBytes(len(key), len(value)))
 	a.started = true
 	return nil
 }
@@ -256,18 +319,23 @@ func (a *Aggregate) Evict(target int64) {
 // decodeGroup decodes a group saved by SaveDirty.
 func (a *Aggregate) decodeGroup(key, value []byte) (*aggGroup, error) {
 	r := stateReader{b: value}
-	hasOut := r.byte() == 1
+	width := len(a.groupBy)
+	if r.byte() == 1 {
+		width += len(a.specs)
+	}
 	row := r.row()
-	if r.err != nil || len(row) < len(a.groupBy) || (hasOut && len(row) != len(a.groupBy)+len(a.specs)) {
+	if r.err != nil || len(row) != width {
 		return nil, errStateCorrupt
 	}
-	g := &aggGroup{key: string(key), keyRow: row[:len(a.groupBy):len(a.groupBy)], accs: make([]accumulator, len(a.specs))}
-	if hasOut {
-		g.out = row
-	}
+	g := &aggGroup{key: string(key), keyRow: row[:len(a.groupBy):len(a.groupBy)], accs: make([]accumulator, len(a.specs)), emitted: true}
 	g.count = r.int()
 	for i := range a.specs {
-		g.accs[i] = newAccumulator(&a.specs[i], a.appendOnly)
+		if g.accs[i] = a.newAccumulator(i); g.accs[i] == nil {
+			if r.int() != g.count {
+				return nil, errStateCorrupt
+			}
+			continue
+		}
 		g.accs[i].restoreState(&r)
 	}
 	if err := r.done(); err != nil {

@@ -88,12 +88,22 @@ func BenchmarkInsertValues(b *testing.B) {
 
 // BenchmarkViewMaintenance measures row changes per second through a
 // count/sum GROUP BY view, fed by COPY FROM STDIN in 100k-row statements,
-// with few and with many groups.
+// with few and with many groups; with many groups also with a state cache
+// (--state-cache-size) far below the state's size, so that most changes
+// read their group back from storage.
 func BenchmarkViewMaintenance(b *testing.B) {
-	for _, groups := range []int{1000, 1_000_000} {
-		b.Run(fmt.Sprintf("groups=%d", groups), func(b *testing.B) {
+	for _, c := range []struct {
+		groups int
+		cache  int64
+	}{{1000, 0}, {1_000_000, 0}, {1_000_000, 32 << 20}} {
+		name := fmt.Sprintf("groups=%d", c.groups)
+		if c.cache > 0 {
+			name += fmt.Sprintf("/cache=%dMiB", c.cache>>20)
+		}
+		groups := c.groups
+		b.Run(name, func(b *testing.B) {
 			const batch = 100_000
-			h := newHarness(&testing.T{}, b.TempDir())
+			h := newHarnessWith(&testing.T{}, b.TempDir(), Options{StateCacheSize: c.cache})
 			defer h.close()
 			s := h.session()
 			if _, err := run(&testing.T{}, s, `CREATE TABLE ev (id BIGINT PRIMARY KEY, grp BIGINT, v INT);
