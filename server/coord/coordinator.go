@@ -57,6 +57,10 @@ type Coordinator struct {
 	// workers is Options.Workers, defaulted.
 	workers int
 
+	// testHookBackfill, if set, runs when CREATE MATERIALIZED VIEW has taken
+	// its snapshot, before the backfill reads it.
+	testHookBackfill func()
+
 	mu      sync.RWMutex
 	byName  map[string]*catalog.Relation
 	version uint64 // bumped on every catalog change; prepared plans re-plan when it moves

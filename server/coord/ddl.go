@@ -195,7 +195,7 @@ func (s *session) truncate(ctx context.Context, n *ast.Truncate) (server.Result,
 	}
 	err := s.withTxn(ctx, func(txn *storage.Txn) error {
 		for _, rel := range rels {
-			if len(s.c.dependents(rel)) > 0 {
+			if len(s.c.dependents(rel)) > 0 || s.c.views.readsPending(rel.ID) {
 				// Views need the rows that go: delete them one by one.
 				if err := deleteAll(ctx, txn, rel); err != nil {
 					return err

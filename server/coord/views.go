@@ -45,6 +45,57 @@ type viewSet struct {
 	// stateBudget bounds the bytes of operator state kept in memory
 	// (0: unbounded); see trimState.
 	stateBudget int64
+	// pending are the views being created: backfilling from a snapshot
+	// without the epoch lock, while the epochs after the snapshot are
+	// recorded for them.
+	pending map[*pendingView]struct{}
+}
+
+// pendingView records, for a view being backfilled from a snapshot, the
+// changes that epochs committed after the snapshot made to its inputs, in
+// commit order, so that the view continues exactly where the snapshot
+// ends.
+type pendingView struct {
+	inputs map[catalog.ID]bool
+	deltas []pendingDelta
+	// err is set when an epoch did something a pending view cannot
+	// follow (a TRUNCATE of an input, which records no rows).
+	err error
+}
+
+type pendingDelta struct {
+	id catalog.ID
+	b  *executor.Batch
+}
+
+// recordPending hands the deltas of a committed epoch to the pending views
+// that read them. Called with mu held.
+func (vs *viewSet) recordPending(deltas map[catalog.ID]*executor.Batch, truncated []*catalog.Relation) {
+	for pv := range vs.pending {
+		for _, rel := range truncated {
+			if pv.inputs[rel.ID] && pv.err == nil {
+				pv.err = sqlerr.New(sqlerr.SerializationFailure, "could not create the materialized view: table \"%s\" was truncated while it was being filled", rel.Name).
+					WithHint("Retry the CREATE MATERIALIZED VIEW.")
+			}
+		}
+		for id, b := range deltas {
+			if pv.inputs[id] && b.Len() > 0 {
+				pv.deltas = append(pv.deltas, pendingDelta{id: id, b: b})
+			}
+		}
+	}
+}
+
+// readsPending reports whether a view being created reads rel.
+func (vs *viewSet) readsPending(id catalog.ID) bool {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	for pv := range vs.pending {
+		if pv.inputs[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // stateMarkerOp is the operator id of a view's state marker: a view whose
@@ -92,7 +143,7 @@ type liveView struct {
 }
 
 func newViewSet(stateBudget int64) *viewSet {
-	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget}
+	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget, pending: map[*pendingView]struct{}{}}
 }
 
 // attachState lets df's operators read their saved state back from
@@ -132,15 +183,16 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	vs := c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
-	if len(vs.order) == 0 && len(vs.subs) == 0 {
+	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 {
 		return txn.Commit(ctx)
 	}
 	var deltas map[catalog.ID]*executor.Batch
+	var truncated []*catalog.Relation
 	ran := false
 	err := txn.CommitWith(ctx, func() error {
 		ran = true
 		var err error
-		deltas, err = c.maintain(ctx, txn)
+		deltas, truncated, err = c.maintain(ctx, txn)
 		return err
 	})
 	if err != nil {
@@ -154,6 +206,7 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 		return err
 	}
 	vs.trimState()
+	vs.recordPending(deltas, truncated)
 	c.publishLocked(deltas)
 	return nil
 }
@@ -161,17 +214,21 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 // maintain pushes the transaction's table changes through the views that
 // read them, in topological order, and writes each view's changes into
 // txn. It returns the delta of every changed relation (tables and views),
-// as full relation rows.
-func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catalog.ID]*executor.Batch, error) {
+// as full relation rows, and the tables truncated without a record of
+// their rows.
+func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catalog.ID]*executor.Batch, []*catalog.Relation, error) {
 	changes, err := txn.Changes()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	deltas := map[catalog.ID]*executor.Batch{}
+	var truncated []*catalog.Relation
 	for _, tc := range changes {
 		if tc.Truncated {
 			// TRUNCATE of a table that views read is done row by row
-			// (see truncate), so this only happens for tables nothing reads.
+			// (see truncate), so this only happens for tables nothing reads
+			// (but perhaps a view being created, which then fails).
+			truncated = append(truncated, tc.Rel)
 			continue
 		}
 		b := deltas[tc.Rel.ID]
@@ -194,7 +251,7 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catal
 			if b := deltas[in.ID]; b != nil && b.Len() > 0 {
 				touched = true
 				if err := v.df.Push(ctx, in.ID, b); err != nil {
-					return nil, viewError(v, err)
+					return nil, nil, viewError(v, err)
 				}
 			}
 		}
@@ -203,22 +260,22 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catal
 		}
 		out, err := v.df.Flush(ctx)
 		if err != nil {
-			return nil, viewError(v, err)
+			return nil, nil, viewError(v, err)
 		}
 		// The epoch's operator state goes into the same batch, so a
 		// restart resumes from exactly this epoch.
 		if err := saveViewState(txn, v.rel.ID, v.df); err != nil {
-			return nil, fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
+			return nil, nil, fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
 		}
 		if out.Len() == 0 {
 			continue
 		}
 		if err := txn.ApplyView(v.rel, out.Rows, out.Weights, v.unique); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		deltas[v.rel.ID] = widenView(out)
 	}
-	return deltas, nil
+	return deltas, truncated, nil
 }
 
 func viewError(v *liveView, err error) error {
@@ -313,10 +370,10 @@ func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableSto
 }
 
 // createMaterializedView runs CREATE MATERIALIZED VIEW: plan, backfill
-// from a consistent snapshot, store the contents and the definition in one
-// batch, then keep the view up to date from the next epoch on. Writers wait
-// while the backfill runs: no change can fall between the snapshot and the
-// first epoch the view sees.
+// from a consistent snapshot while writers go on, catch up with the epochs
+// committed meanwhile, store the contents and the definition in one batch,
+// then keep the view up to date from the next epoch on. No change falls
+// between the snapshot and the view's first epoch, and none counts twice.
 func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMaterializedView, sql string) (*tagResult, error) {
 	if n.OrReplace {
 		return nil, sqlerr.Unsupported("CREATE OR REPLACE MATERIALIZED VIEW is not supported")
@@ -328,9 +385,6 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 		}
 		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", n.Name.Name)
 	}
-	vs := c.views
-	vs.mu.Lock()
-	defer vs.mu.Unlock()
 	plan, df, err := c.newDataflow(ctx, s, n.Query, &executor.Runtime{Env: s.env()})
 	if err != nil {
 		return nil, err
@@ -359,20 +413,76 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 		rel.PrimaryKey, rel.Unique = key, true
 	}
 	rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.CountColumn, Type: types.Int64, NotNull: true, Hidden: true})
+	pv := &pendingView{inputs: map[catalog.ID]bool{}}
 	for _, in := range df.Inputs() {
 		rel.DependsOn = append(rel.DependsOn, in.ID)
+		pv.inputs[in.ID] = true
 	}
 	if err := df.Start(ctx); err != nil {
 		return nil, err
 	}
+
+	// The snapshot and the registration of the pending view happen in one
+	// hold of the epoch lock: every epoch after the snapshot is recorded
+	// for the view. The backfill then runs without the lock, so writers
+	// go on while a large view fills.
+	vs := c.views
+	vs.mu.Lock()
+	snap := c.db.Snapshot()
+	vs.pending[pv] = struct{}{}
+	vs.mu.Unlock()
+	registered := true
+	defer func() {
+		if registered {
+			vs.mu.Lock()
+			delete(vs.pending, pv)
+			vs.mu.Unlock()
+		}
+	}()
+	if c.testHookBackfill != nil {
+		c.testHookBackfill()
+	}
 	prog := c.progress.start(ctx, "materialized view", rel.Name, phaseBackfill, nil)
 	defer prog.done()
-	snap := c.db.Snapshot()
+	collect := executor.NewCollect()
 	out, err := backfill(ctx, df, &viewStore{base: snap}, prog)
 	_ = snap.Close()
+	if err == nil {
+		err = collect.Push(ctx, 0, out)
+	}
 	if err != nil {
 		return nil, err
 	}
+
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	delete(vs.pending, pv)
+	registered = false
+	if pv.err != nil {
+		return nil, pv.err
+	}
+	for _, in := range df.Inputs() {
+		if cur, _ := c.lookup("", in.Name); cur == nil || cur.ID != in.ID {
+			return nil, sqlerr.New(sqlerr.SerializationFailure, "could not create the materialized view: %s \"%s\" was dropped while it was being filled", in.Kind, in.Name).
+				WithHint("Retry the CREATE MATERIALIZED VIEW.")
+		}
+	}
+	// Catch up with the epochs committed during the backfill, as one more
+	// epoch of the view's own.
+	for _, d := range pv.deltas {
+		if err := df.Push(ctx, d.id, d.b); err != nil {
+			return nil, err
+		}
+	}
+	if len(pv.deltas) > 0 {
+		if out, err = df.Flush(ctx); err == nil {
+			err = collect.Push(ctx, 0, out)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	out = collect.Take()
 	created, err := c.createRelation(ctx, rel, false, func(txn *storage.Txn) error {
 		if err := txn.ApplyView(rel, out.Rows, out.Weights, plan.UniqueRows()); err != nil {
 			return err

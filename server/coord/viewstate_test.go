@@ -178,3 +178,59 @@ func testViewStateRestart(t *testing.T, stateCache int64) {
 	write(10)
 	checkRecompute()
 }
+
+// TestCreateViewWhileWriting writes, updates and deletes rows of a view's
+// inputs after CREATE MATERIALIZED VIEW took its snapshot and before its
+// backfill: the writes commit without waiting for the view, and the view
+// ends up with them, none twice. A TRUNCATE or DROP of an input meanwhile
+// fails the CREATE with 40001, leaving nothing behind.
+func TestCreateViewWhileWriting(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s, w := h.session(), h.session()
+	mustRun(t, s, `CREATE TABLE o (id INT PRIMARY KEY, cust INT, amount INT);
+		CREATE TABLE c (id INT PRIMARY KEY, region TEXT);
+		INSERT INTO c VALUES (1, 'eu'), (2, 'us'), (3, 'eu');
+		CREATE MATERIALIZED VIEW per_cust AS SELECT cust, count(*) AS n, sum(amount) AS s FROM o GROUP BY cust`)
+	for i := 0; i < 300; i++ {
+		mustRun(t, s, fmt.Sprintf("INSERT INTO o VALUES (%d, %d, %d)", i, i%4, i%10))
+	}
+	const q = `SELECT c.region, count(*) AS n, sum(o.amount) AS s, max(p.n) AS most FROM o JOIN c ON o.cust = c.id JOIN per_cust p ON p.cust = o.cust GROUP BY c.region`
+	h.c.testHookBackfill = func() {
+		mustRun(t, w, `INSERT INTO o SELECT id + 1000, cust, amount FROM o WHERE id < 50;
+			UPDATE o SET amount = amount + 5 WHERE id % 3 = 0;
+			DELETE FROM o WHERE id % 7 = 0;
+			UPDATE c SET region = 'apac' WHERE id = 3;
+			INSERT INTO c VALUES (0, 'none')`)
+	}
+	mustRun(t, s, "CREATE MATERIALIZED VIEW regions AS "+q)
+	h.c.testHookBackfill = nil
+	mustRun(t, w, "UPDATE o SET cust = 0 WHERE id % 5 = 0")
+	got := mustRun(t, s, "SELECT * FROM regions ORDER BY 1")
+	want := mustRun(t, s, "SELECT * FROM ("+q+") q ORDER BY 1")
+	if got != want {
+		t.Fatalf("view:\n%s\nits query:\n%s", got, want)
+	}
+
+	// A TRUNCATE of an input nothing else reads yet is done row by row
+	// too, since the view being created needs the rows that go.
+	mustRun(t, s, "CREATE TABLE solo (k INT PRIMARY KEY, v INT); INSERT INTO solo VALUES (1, 1), (2, 2)")
+	h.c.testHookBackfill = func() { mustRun(t, w, "TRUNCATE solo; INSERT INTO solo VALUES (3, 30)") }
+	mustRun(t, s, "CREATE MATERIALIZED VIEW solo_sum AS SELECT count(*) AS n, sum(v) AS s FROM solo")
+	h.c.testHookBackfill = nil
+	if got := mustRun(t, s, "SELECT * FROM solo_sum"); got != mustRun(t, s, "SELECT count(*) AS n, sum(v) AS s FROM solo") {
+		t.Fatalf("after a TRUNCATE during the backfill: %s", got)
+	}
+
+	h.c.testHookBackfill = func() { mustRun(t, w, "DROP TABLE solo CASCADE") }
+	_, err := run(t, s, "CREATE MATERIALIZED VIEW late AS SELECT k, v FROM solo WHERE v > 1")
+	h.c.testHookBackfill = nil
+	if err == nil || !strings.Contains(err.Error(), "was dropped while it was being filled") {
+		t.Fatalf("DROP TABLE during the backfill: err %v, want a 40001", err)
+	}
+	if rel, _ := h.c.lookup("", "late"); rel != nil {
+		t.Fatal("DROP TABLE during the backfill left the view behind")
+	}
+	if len(h.c.views.pending) != 0 {
+		t.Fatal("a failed CREATE left a pending view")
+	}
+}

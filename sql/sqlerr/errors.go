@@ -39,6 +39,7 @@ const (
 	ReadOnlySQLTransaction     Code = "25006"
 	NoActiveSQLTransaction     Code = "25P01"
 	InFailedSQLTransaction     Code = "25P02"
+	SerializationFailure       Code = "40001"
 	InvalidSQLStatementName    Code = "26000"
 	InvalidCursorName          Code = "34000"
 	InvalidSchemaName          Code = "3F000"
