@@ -29,6 +29,11 @@ import (
 // Half of each case's views are created before the data is loaded
 // (incremental from empty), half after (backfill, then incremental).
 //
+// A third of the cases (those whose seed is 2 mod 3) run on a second Weir
+// started with --state-cache-size=1: every epoch drops all operator state
+// from memory, so each change reads its groups, rows and join keys back
+// from storage.
+//
 //	WEIR_DIFF_SEED=n      base seed (case i uses seed n+i); printed on failure
 //	WEIR_DIFF_CASES=n     number of cases (default: as many as fit in WEIR_DIFF_DURATION)
 //	WEIR_DIFF_ROUNDS=n    write batches per case (default 12)
@@ -64,6 +69,8 @@ func TestViewsDifferential(t *testing.T) {
 	}
 	pc := connect(t, pg.DSN("views_diff"), pgx.QueryExecModeSimpleProtocol).PgConn()
 	wc := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol).PgConn()
+	wEvict := startWeir(t, "--state-cache-size=1")
+	wcEvict := connect(t, wEvict.DSN(), pgx.QueryExecModeSimpleProtocol).PgConn()
 
 	st := &diffStats{known: map[string]int{}, refused: map[string]int{}}
 	start := time.Now()
@@ -75,15 +82,19 @@ func TestViewsDifferential(t *testing.T) {
 			break
 		}
 		caseSeed := seed + int64(i)
+		weir := wc
+		if caseSeed%3 == 2 {
+			weir = wcEvict
+		}
 		d := &diffCase{t: t, rng: rand.New(rand.NewSource(caseSeed)), seed: caseSeed, rounds: rounds,
-			prefix: fmt.Sprintf("d%d_", i), pg: pc, weir: wc, strict: strict, stats: st}
+			prefix: fmt.Sprintf("d%d_", i), pg: pc, weir: weir, strict: strict, stats: st}
 		d.run(ctx)
 		st.cases++
 		if st.failures >= 10 {
 			t.Errorf("stopping after %d failures", st.failures)
 			break
 		}
-		if wc.IsClosed() {
+		if weir.IsClosed() {
 			t.Fatalf("seed %d: Weir connection lost (crash?)", caseSeed)
 		}
 	}
