@@ -27,18 +27,22 @@ const dispatchAt = 16 * BatchSize
 // Partitioned runs one stateful operator as shards: instances of the same
 // definition, each owning the keys whose hash falls in its partition (an
 // aggregate's groups, a join's keys on both sides, DISTINCT's and a set
-// operation's rows, a top-N's partitions). It holds the changes pushed to
-// it until it has dispatchAt of them or is flushed, then dispatches them:
-// one goroutine per shard first routes a share of the changes to their
-// shards by key, then pushes its shard's changes, in their original order.
-// What the shards emit is held per shard and sent downstream afterwards,
-// shard after shard, on the caller's goroutine, so the operators downstream
-// still see one caller. Each key's changes reach its shard in their
-// original order, so each key emits exactly what the single operator
-// would; only the interleaving of different keys' changes differs, which
-// no downstream operator depends on (each consumer sums an epoch's
-// changes). A join therefore emits when changes are dispatched, not at
-// each Push: at the latest at its Flush, which comes before its consumers'.
+// operation's rows, a top-N's partitions).
+//
+// It holds the changes pushed to it until it has dispatchAt of them or is
+// flushed, then dispatches them as a round: one goroutine per shard first
+// routes a share of the round's changes to their shards by key, then
+// pushes its shard's changes, in their original order. The caller does not
+// wait for the round: it goes on producing the next one (a scan, a
+// projection upstream), and waits only when that one is ready or at Flush.
+// What the shards emitted is then sent downstream, shard after shard, on
+// the caller's goroutine, so the operators downstream still see one
+// caller. Each key's changes reach its shard in their original order, so
+// each key emits exactly what the single operator would; only the
+// interleaving of different keys' changes differs, which no downstream
+// operator depends on (each consumer sums an epoch's changes). A join
+// therefore emits when its changes are dispatched, not at each Push: at
+// the latest at its Flush, which comes before its consumers'.
 //
 // The saved state is the shards' entries, keyed as the single operator keys
 // them: Restore routes an entry to the shard that owns its key, so a
@@ -46,8 +50,10 @@ const dispatchAt = 16 * BatchSize
 // String is the inner operator's, so the dataflow's listing (which the
 // state marker hashes) does not depend on the number of shards either.
 //
-// Like every operator, a Partitioned is driven by one goroutine at a time;
-// the goroutines it starts for a dispatch or Flush end before it returns.
+// Like every operator, a Partitioned is driven by one goroutine at a time.
+// When Flush (or a Push, Flush or dispatch that fails) returns, none of its
+// goroutines runs; the Stateful methods are for between epochs, after
+// Flush.
 type Partitioned struct {
 	shards []Stateful
 	part   partitioner
@@ -57,6 +63,13 @@ type Partitioned struct {
 	// the port change i came on.
 	pend  Batch
 	ports []uint8
+	// round and roundPorts are the changes the shards work on.
+	round      Batch
+	roundPorts []uint8
+	// running counts the shards' goroutines; busy: some were started and
+	// not waited for.
+	running sync.WaitGroup
+	busy    bool
 	// hold is how many changes it holds before dispatching: dispatchAt
 	// (tests lower it).
 	hold    int
@@ -78,6 +91,9 @@ type shardWorker struct {
 	out    shardOutput // what the shard emitted since the last drain
 	err    error
 	panic  any
+	// routeFailed: routing its share failed; the others read it once all
+	// routed, and push nothing.
+	routeFailed bool
 }
 
 // partitioner tells which key of a row or of a saved state entry decides
@@ -224,61 +240,65 @@ func (p *Partitioned) Push(ctx context.Context, port int, b *Batch) error {
 	return p.dispatch(ctx)
 }
 
-// dispatch runs the held changes through the shards and sends what they
-// emit downstream.
+// dispatch waits for the round in flight, then makes the held changes the
+// next round: run at once on the caller's goroutine when it is small,
+// else started on the shards' goroutines.
 func (p *Partitioned) dispatch(ctx context.Context) error {
+	if err := p.wait(ctx); err != nil {
+		p.pend.Reset()
+		p.ports = p.ports[:0]
+		return err
+	}
 	n := p.pend.Len()
 	if n == 0 {
 		return nil
 	}
 	p.dispatched += n
-	var err error
+	p.pend, p.round = p.round, p.pend
+	p.ports, p.roundPorts = p.roundPorts, p.ports
 	if n < parallelMin {
-		// One router, then the shards in turn, on this goroutine.
-		if err = p.routeShare(0, 0, n); err == nil {
-			for s := range p.shards {
-				if err = p.pushShard(ctx, s, 1); err != nil {
-					break
+		// One router, then the shards in turn.
+		err := p.routeShare(0, 0, n)
+		for s := 0; s < len(p.shards) && err == nil; s++ {
+			err = p.pushShard(ctx, s, 1)
+		}
+		p.endRound()
+		return p.drain(ctx, err)
+	}
+	var routed sync.WaitGroup
+	routed.Add(len(p.shards))
+	p.start(func(s int) error {
+		w := &p.workers[s]
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					w.panic = shardPanic(s, v)
 				}
+				w.routeFailed = w.err != nil || w.panic != nil
+				routed.Done()
+			}()
+			w.err = p.routeShare(s, s*n/len(p.shards), (s+1)*n/len(p.shards))
+		}()
+		routed.Wait()
+		for i := range p.workers {
+			if p.workers[i].routeFailed {
+				return nil // reported by the worker that failed
 			}
 		}
-	} else {
-		var routed sync.WaitGroup
-		routed.Add(len(p.shards))
-		err = p.parallel(func(s int) error {
-			w := &p.workers[s]
-			func() {
-				defer func() {
-					if v := recover(); v != nil {
-						w.panic = shardPanic(s, v)
-					}
-					routed.Done()
-				}()
-				w.err = p.routeShare(s, s*n/len(p.shards), (s+1)*n/len(p.shards))
-			}()
-			routed.Wait()
-			for i := range p.workers {
-				if p.workers[i].err != nil || p.workers[i].panic != nil {
-					return nil // reported by the worker that failed
-				}
-			}
-			return p.pushShard(ctx, s, len(p.shards))
-		})
-	}
-	p.pend.Reset()
-	p.ports = p.ports[:0]
-	return p.drain(ctx, err)
+		return p.pushShard(ctx, s, len(p.shards))
+	})
+	return nil
 }
 
-// routeShare routes the held changes [lo, hi) to their shards, into worker
-// w's route lists, using shard w's expressions.
+// routeShare routes the round's changes [lo, hi) to their shards, into
+// worker w's route lists, using shard w's expressions.
 func (p *Partitioned) routeShare(w, lo, hi int) error {
 	wk := &p.workers[w]
 	for s := range wk.route {
 		wk.route[s] = wk.route[s][:0]
 	}
 	for i := lo; i < hi; i++ {
-		key, ok, err := p.part.rowKey(p.shards[w], wk.keyBuf[:0], int(p.ports[i]), p.pend.Rows[i])
+		key, ok, err := p.part.rowKey(p.shards[w], wk.keyBuf[:0], int(p.roundPorts[i]), p.round.Rows[i])
 		wk.keyBuf = key
 		if err != nil {
 			return err
@@ -292,7 +312,7 @@ func (p *Partitioned) routeShare(w, lo, hi int) error {
 	return nil
 }
 
-// pushShard pushes shard s the held changes the first routers workers
+// pushShard pushes shard s the round's changes the first routers workers
 // routed to it, in their original order, one batch per run of changes on
 // the same port.
 func (p *Partitioned) pushShard(ctx context.Context, s, routers int) error {
@@ -300,7 +320,7 @@ func (p *Partitioned) pushShard(ctx context.Context, s, routers int) error {
 	port := -1
 	for r := range routers {
 		for _, i := range p.workers[r].route[s] {
-			if pt := int(p.ports[i]); pt != port {
+			if pt := int(p.roundPorts[i]); pt != port {
 				if in.Len() > 0 {
 					err := p.shards[s].Push(ctx, port, in)
 					in.Reset()
@@ -310,7 +330,7 @@ func (p *Partitioned) pushShard(ctx context.Context, s, routers int) error {
 				}
 				port = pt
 			}
-			in.Append(p.pend.Rows[i], p.pend.Weights[i])
+			in.Append(p.round.Rows[i], p.round.Weights[i])
 		}
 	}
 	if in.Len() == 0 {
@@ -321,52 +341,63 @@ func (p *Partitioned) pushShard(ctx context.Context, s, routers int) error {
 	return err
 }
 
+func (p *Partitioned) endRound() {
+	p.round.Reset()
+	p.roundPorts = p.roundPorts[:0]
+}
+
 // Flush implements Operator.
 func (p *Partitioned) Flush(ctx context.Context) error {
 	if err := p.dispatch(ctx); err != nil {
 		return err
 	}
-	flush := func(s int) error { return p.shards[s].Flush(ctx) }
-	var err error
-	if p.part.flushes && p.dispatched >= parallelMin {
-		err = p.parallel(flush)
-	} else {
-		for s := range p.shards {
-			if err = flush(s); err != nil {
-				break
-			}
-		}
+	if err := p.wait(ctx); err != nil {
+		return err
 	}
-	p.dispatched = 0
+	flush := func(s int) error { return p.shards[s].Flush(ctx) }
+	defer func() { p.dispatched = 0 }()
+	if p.part.flushes && p.dispatched >= parallelMin {
+		p.start(flush)
+		return p.wait(ctx)
+	}
+	var err error
+	for s := 0; s < len(p.shards) && err == nil; s++ {
+		err = flush(s)
+	}
 	return p.drain(ctx, err)
 }
 
-// parallel calls step for every shard, each on a goroutine of its own
-// (shard 0 on the caller's), and returns the first error in shard order.
-// A panic in a shard's goroutine is raised again on the caller's, after
-// every shard stopped, so that it reaches the caller's recovery instead of
-// ending the process.
-func (p *Partitioned) parallel(step func(s int) error) error {
-	var wg sync.WaitGroup
-	for s := 1; s < len(p.shards); s++ {
-		wg.Go(func() {
+// start calls step for every shard, each on a goroutine of its own; wait
+// waits for them.
+func (p *Partitioned) start(step func(s int) error) {
+	p.busy = true
+	for s := range p.shards {
+		p.running.Go(func() {
 			w := &p.workers[s]
 			defer func() {
 				if v := recover(); v != nil {
 					w.panic = shardPanic(s, v)
 				}
 			}()
-			if err := step(s); err != nil && w.err == nil {
+			if err := step(s); err != nil {
 				w.err = err
 			}
 		})
 	}
-	func() {
-		defer wg.Wait()
-		if err := step(0); err != nil && p.workers[0].err == nil {
-			p.workers[0].err = err
-		}
-	}()
+}
+
+// wait waits for the goroutines start started, if any, ends their round
+// and sends what the shards emitted downstream. It returns the first error
+// in shard order. A panic in a shard's goroutine is raised again here, on
+// the caller's, so that it reaches the caller's recovery instead of ending
+// the process.
+func (p *Partitioned) wait(ctx context.Context) error {
+	if !p.busy {
+		return nil
+	}
+	p.running.Wait()
+	p.busy = false
+	p.endRound()
 	var first error
 	var panicked any
 	for s := range p.workers {
@@ -377,12 +408,12 @@ func (p *Partitioned) parallel(step func(s int) error) error {
 		if first == nil {
 			first = w.err
 		}
-		w.err, w.panic = nil, nil
+		w.err, w.panic, w.routeFailed = nil, nil, false
 	}
 	if panicked != nil {
 		panic(panicked)
 	}
-	return first
+	return p.drain(ctx, first)
 }
 
 func shardPanic(s int, v any) string {
