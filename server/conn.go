@@ -90,7 +90,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	}
 	_, _ = rand.Read(c.secret[:])
 	c.ctx, c.cancel = context.WithCancelCause(s.base)
-	c.rd = newConnReader(nc, s.draining, func(err error) { c.cancel(errClientGone) })
+	c.rd = newConnReader(nc, func(err error) { c.cancel(errClientGone) })
 	c.be = pgproto3.NewBackend(c.rd, io.Discard) // output goes through c.send
 	c.be.SetMaxBodyLen(s.opts.MaxMessageSize)
 	return c
@@ -117,7 +117,9 @@ func (c *conn) beginStatement() (ctx context.Context, end func()) {
 	c.mu.Lock()
 	c.stmtCancel = cancel
 	c.mu.Unlock()
+	c.rd.startStatement()
 	return ctx, func() {
+		c.rd.endStatement()
 		c.mu.Lock()
 		c.stmtCancel = nil
 		c.mu.Unlock()
@@ -129,12 +131,10 @@ func (c *conn) beginStatement() (ctx context.Context, end func()) {
 // protocol code or the engine is logged with its stack and ends only this
 // connection, with FATAL XX000.
 func (c *conn) serve() {
-	go c.rd.run()
 	defer func() {
 		c.cancel(nil)
 		c.nc.Close()
-		close(c.rd.stop)
-		<-c.rd.done
+		c.rd.close()
 	}()
 	defer c.cleanup()
 	defer func() {

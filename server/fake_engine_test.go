@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
@@ -21,6 +22,7 @@ import (
 //	fail CODE       an error with that SQLSTATE at Execute
 //	syntax          a 42601 error with position at Parse
 //	sleep           blocks until its context is cancelled
+//	pause MS        tag DO after MS milliseconds (an error if cancelled first)
 //	insert          no rows, tag INSERT 0 1
 //	notice          tag DO, notice "hello"
 //	progress N      tag DO after N mid-statement notices "step i" (server.Notice),
@@ -127,7 +129,7 @@ func (s *fakeSession) Parse(ctx context.Context, query string, oids []uint32) ([
 			st.cols = []Column{{Name: "v", Type: t}}
 		case "syntax":
 			return nil, sqlerr.New(sqlerr.SyntaxError, "syntax error at or near \"syntax\"").WithPosition(pos)
-		case "fail", "sleep", "insert", "notice", "progress", "set", "begin", "commit", "copy", "panic":
+		case "fail", "sleep", "pause", "insert", "notice", "progress", "set", "begin", "commit", "copy", "panic":
 		default:
 			return nil, sqlerr.New(sqlerr.SyntaxError, "syntax error at or near %q", st.words[0]).WithPosition(pos)
 		}
@@ -148,6 +150,17 @@ func (s *fakeSession) Execute(ctx context.Context, stmt Statement, params []type
 			rows[i] = types.Row{types.NewInt32(int32(i + 1))}
 		}
 		return &fakeResult{rows: rows, tag: fmt.Sprintf("SELECT %d", n)}, nil
+	case "pause":
+		ms, _ := strconv.Atoi(w[1])
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+			return &fakeResult{tag: "DO"}, nil
+		case <-ctx.Done():
+			if s.eng.finished != nil {
+				s.eng.finished <- struct{}{}
+			}
+			return nil, ctx.Err()
+		}
 	case "progress":
 		n, _ := strconv.Atoi(w[1])
 		for i := 1; i <= n; i++ {

@@ -19,7 +19,7 @@ import (
 // with New, then Start; Shutdown stops it. Its methods are safe for
 // concurrent use.
 //
-// Lock order: Server.mu before conn.mu.
+// Lock order: Server.mu before conn.mu and connReader.mu.
 type Server struct {
 	opts Options
 	eng  Engine
@@ -35,8 +35,9 @@ type Server struct {
 	base       context.Context
 	baseCancel context.CancelCauseFunc
 
-	// draining is closed when Shutdown starts: idle connections waiting
-	// for their next message end with FATAL 57P01.
+	// draining is closed when Shutdown starts; Shutdown also interrupts
+	// every connection's reader, so that idle connections waiting for
+	// their next message end with FATAL 57P01.
 	draining chan struct{}
 
 	mu       sync.Mutex
@@ -249,6 +250,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.shutdown = true
 	close(s.draining)
+	for _, c := range s.conns {
+		c.rd.interrupt()
+	}
 	s.mu.Unlock()
 
 	s.pgLn.Close()
