@@ -88,17 +88,20 @@ func Open(opts Options) (*DB, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 	}
 	po.EnsureDefaults()
+	start := time.Now()
 	pdb, err := pebble.Open(opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
+	opened := time.Since(start)
 	db := &DB{pdb: pdb, log: opts.Logger, seed: maphash.MakeSeed(), rowIDs: make(map[catalog.ID]int64),
 		asyncCommit: opts.AsynchronousCommit, stopSyncer: make(chan struct{}), syncerDone: make(chan struct{})}
 	if err := db.init(); err != nil {
 		return nil, errors.Join(err, pdb.Close())
 	}
 	go db.syncWAL()
-	opts.Logger.Info("storage opened", "dir", opts.Dir, "next_id", db.nextID, "asynchronous_commit", opts.AsynchronousCommit)
+	opts.Logger.Info("storage opened", "dir", opts.Dir, "next_id", db.nextID, "asynchronous_commit", opts.AsynchronousCommit,
+		"pebble_open", opened.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
 	return db, nil
 }
 
