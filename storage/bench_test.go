@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"testing"
 
@@ -123,4 +124,55 @@ func BenchmarkRowCodec(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkStateReadBack reads operator state entries back one by one, as
+// an aggregate does for groups not in memory, from 1M entries flushed to
+// sstables: entries that exist, and keys that do not (new groups).
+func BenchmarkStateReadBack(b *testing.B) {
+	ctx := context.Background()
+	db := openTest(b, b.TempDir())
+	defer db.Close()
+	const n = 1_000_000
+	key := func(buf []byte, i int) []byte { return binary.BigEndian.AppendUint64(buf[:0], uint64(i)*7919) }
+	var kb []byte
+	for lo := 0; lo < n; lo += 100_000 {
+		txn := db.Begin()
+		for i := lo; i < lo+100_000; i++ {
+			kb = key(kb, 2*i) // even: present; odd: absent
+			if err := txn.PutState(7, 1, kb, []byte("0123456789abcdef")); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := txn.Commit(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.Checkpoint(ctx); err != nil {
+		b.Fatal(err)
+	}
+	r := db.StateReader(7, 1)
+	for _, c := range []struct {
+		name string
+		odd  int
+	}{{"present", 0}, {"absent", 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			i, found := 0, 0
+			for b.Loop() {
+				kb = key(kb, 2*((i*104729)%n)+c.odd)
+				i++
+				ok, err := r.GetState(kb, func([]byte) error { return nil })
+				if err != nil {
+					b.Fatal(err)
+				}
+				if ok {
+					found++
+				}
+			}
+			if want := i * (1 - c.odd); found != want {
+				b.Fatalf("found %d of %d", found, want)
+			}
+			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "reads/s")
+		})
+	}
 }

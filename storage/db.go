@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/types"
 )
@@ -86,6 +87,13 @@ func Open(opts Options) (*DB, error) {
 		MemTableSize:       opts.MemTableSize,
 		MaxOpenFiles:       opts.MaxOpenFiles,
 		FormatMajorVersion: pebble.FormatNewest,
+	}
+	// Bloom filters (10 bits, ~1% false positives) on every level: a
+	// lookup of a key that does not exist — a new row's primary key, a new
+	// group's state read back — then skips the tables that cannot hold it
+	// instead of searching each level's index and data blocks.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	po.EnsureDefaults()
 	start := time.Now()
