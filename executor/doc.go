@@ -16,5 +16,9 @@
 // joins keep both sides indexed by key, then by row, with multiplicities and outer-join match counts, DISTINCT keeps counts.
 //
 // Nothing here is safe for concurrent use: a graph is driven by one
-// goroutine at a time.
+// goroutine at a time. The one place work runs in parallel is inside a
+// Partitioned operator: its shards (instances of a keyed stateful operator,
+// each owning a partition of the keys) run on goroutines it starts and
+// waits for itself, at the latest in its Flush, and what they emit goes
+// downstream on the driving goroutine.
 package executor

@@ -69,7 +69,9 @@ func TestViewsDifferential(t *testing.T) {
 	}
 	pc := connect(t, pg.DSN("views_diff"), pgx.QueryExecModeSimpleProtocol).PgConn()
 	wc := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol).PgConn()
-	wEvict := startWeir(t, "--state-cache-size=1")
+	// The second server also partitions its views' operators into shards,
+	// whatever the machine's default.
+	wEvict := startWeir(t, "--state-cache-size=1", "--workers=3")
 	wcEvict := connect(t, wEvict.DSN(), pgx.QueryExecModeSimpleProtocol).PgConn()
 
 	st := &diffStats{known: map[string]int{}, refused: map[string]int{}}

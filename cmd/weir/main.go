@@ -14,7 +14,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,7 +57,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Var(&c.stateCacheSize, "state-cache-size", "memory for the operator state of materialized views, e.g. 512MiB or 4GiB; state beyond it is read back from storage on demand; 0 = unbounded (env WEIR_STATE_CACHE_SIZE)")
 	c.syncCommit = true
 	fs.Var(&c.syncCommit, "synchronous-commit", "on: a commit returns once fsynced; off: before (a crash of the machine may lose the last 200ms of commits, never part of one); the default of each session's synchronous_commit (env WEIR_SYNCHRONOUS_COMMIT)")
-	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "how many shards each keyed stateful operator of a view or push query (grouped aggregate, join, DISTINCT) runs as, each on a goroutine of its own; default: one per core (env WEIR_WORKERS)")
+	fs.IntVar(&c.workers, "workers", 0, "how many shards each keyed stateful operator of a view or push query (grouped aggregate, join, DISTINCT) runs as, each on a goroutine of its own; 0: one per core on 4 cores or more, else 1 (env WEIR_WORKERS)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for running statements (env WEIR_SHUTDOWN_TIMEOUT)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: weir [flags]\n\nWeir is a streaming SQL database server that speaks the PostgreSQL wire protocol.\nConnect with: psql -h 127.0.0.1 -p 5434 -U weir weir\n\nFlags (each also settable as a WEIR_* environment variable; flags win):\n")
@@ -83,8 +82,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if c.workers < 1 {
-		return c, fmt.Errorf("--workers %d: want 1 or more", c.workers)
+	if c.workers < 0 {
+		return c, fmt.Errorf("--workers %d: want 0 (the default) or more", c.workers)
 	}
 	return c, nil
 }

@@ -30,8 +30,9 @@ type Options struct {
 	// Workers is how many shards each stateful operator of a materialized
 	// view or push query that keeps its state by key (a grouped aggregate,
 	// a hash join, DISTINCT, a set operation) is partitioned into, each
-	// shard running on a goroutine of its own; 0 means one per core
-	// (runtime.GOMAXPROCS). Saved state does not depend on it.
+	// shard running on a goroutine of its own. 0 means one per core
+	// (runtime.GOMAXPROCS) on machines of at least minCoresToPartition
+	// cores, else 1. Saved state does not depend on it.
 	Workers int
 }
 
@@ -68,6 +69,24 @@ type Coordinator struct {
 
 var _ server.Engine = (*Coordinator)(nil)
 
+// minCoresToPartition is the fewest cores on which views partition their
+// stateful operators by default. Routing a change to its shard costs about
+// what a cheap aggregate spends on it (its key is computed twice): on 2
+// cores two shards made a 1,000-group GROUP BY 10-45% slower for 1.7 times
+// the CPU, a join or a 1M-group GROUP BY at most 20% faster, and view
+// maintenance not measurably faster (BenchmarkPartitioned,
+// BenchmarkViewWorkers). On more cores the routing, which the shards
+// share, is a smaller part of what each one does.
+const minCoresToPartition = 4
+
+// defaultWorkers is the default of Options.Workers.
+func defaultWorkers() int {
+	if n := runtime.GOMAXPROCS(0); n >= minCoresToPartition {
+		return n
+	}
+	return 1
+}
+
 // New loads the catalog from opts.DB.
 func New(opts Options) (*Coordinator, error) {
 	if opts.DB == nil {
@@ -77,10 +96,10 @@ func New(opts Options) (*Coordinator, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Workers < 0 {
-		return nil, fmt.Errorf("coord: Options.Workers is %d: want 0 (one per core) or more", opts.Workers)
+		return nil, fmt.Errorf("coord: Options.Workers is %d: want 0 (the default) or more", opts.Workers)
 	}
 	if opts.Workers == 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+		opts.Workers = defaultWorkers()
 	}
 	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet(opts.StateCacheSize), seqs: map[string]*seqRange{}}
 	c.workers = opts.Workers
