@@ -1,7 +1,9 @@
 package executor
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/weirdb/weir/sql/types"
@@ -23,9 +25,12 @@ type Aggregate struct {
 	// old[i] is the row dirty[i] had emitted before this epoch (nil: none),
 	// computed when the group is first changed in the epoch: a group keeps
 	// no copy of its output row between epochs.
-	old     []types.Row
-	keyBuf  []byte
-	started bool
+	old    []types.Row
+	keyBuf []byte
+	// missKeys and missSeen are prefetch's buffers.
+	missKeys []byte
+	missSeen map[string]struct{}
+	started  bool
 	// appendOnly: the input only inserts (see Graph.SetAppendOnly), so
 	// accumulators keep only what insertions need.
 	appendOnly bool
@@ -134,6 +139,11 @@ func (a *Aggregate) newAccumulator(i int) accumulator {
 
 // Push implements Operator.
 func (a *Aggregate) Push(ctx context.Context, _ int, b *Batch) error {
+	if a.mustRead() {
+		if err := a.prefetch(b); err != nil {
+			return err
+		}
+	}
 	for i, r := range b.Rows {
 		w := b.Weights[i]
 		a.keyBuf = appendColsKey(a.keyBuf[:0], r, a.groupBy)
@@ -196,6 +206,71 @@ func (a *Aggregate) resultRow(g *aggGroup) (types.Row, error) {
 		row[len(g.keyRow)+j] = d
 	}
 	return row, nil
+}
+
+// prefetch brings the groups of b that are not in memory in, reading those
+// that exist in storage in one sorted pass when the reader can
+// (StateBatchReader) and creating the others.
+func (a *Aggregate) prefetch(b *Batch) error {
+	br, ok := a.reader.(StateBatchReader)
+	if !ok {
+		return nil // Push reads them one by one
+	}
+	type miss struct{ lo, hi, row int }
+	var misses []miss
+	a.missKeys = a.missKeys[:0]
+	clear(a.missSeen)
+	for i, r := range b.Rows {
+		a.keyBuf = appendColsKey(a.keyBuf[:0], r, a.groupBy)
+		if a.groups[string(a.keyBuf)] != nil {
+			continue
+		}
+		if _, dup := a.missSeen[string(a.keyBuf)]; dup {
+			continue
+		}
+		if a.missSeen == nil {
+			a.missSeen = map[string]struct{}{}
+		}
+		a.missSeen[string(a.keyBuf)] = struct{}{}
+		lo := len(a.missKeys)
+		a.missKeys = append(a.missKeys, a.keyBuf...)
+		misses = append(misses, miss{lo, len(a.missKeys), i})
+	}
+	if len(misses) < 2 {
+		return nil
+	}
+	keys := make([][]byte, len(misses))
+	for i, m := range misses {
+		keys[i] = a.missKeys[m.lo:m.hi:m.hi]
+	}
+	order := make([]int, len(misses))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int { return bytes.Compare(keys[x], keys[y]) })
+	sorted := make([][]byte, len(order))
+	for i, o := range order {
+		sorted[i] = keys[o]
+	}
+	found := make([]bool, len(misses))
+	err := br.GetStates(sorted, func(i int, v []byte) error {
+		g, err := a.decodeGroup(sorted[i], v)
+		if err != nil {
+			return err
+		}
+		a.cache(g, a.groupBytes(len(sorted[i]), len(v)))
+		found[order[i]] = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, m := range misses {
+		if !found[i] {
+			a.newGroup(string(keys[i]), b.Rows[m.row])
+		}
+	}
+	return nil
 }
 
 // Flush implements Operator.

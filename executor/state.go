@@ -84,6 +84,16 @@ type StateReader interface {
 	ScanState(prefix []byte, fn func(key, value []byte) error) error
 }
 
+// StateBatchReader is a StateReader that reads many keys in one pass for
+// less than as many GetState calls: operators that miss many keys in a
+// batch read them through it.
+type StateBatchReader interface {
+	StateReader
+	// GetStates calls fn(i, value) for every keys[i] that has a value;
+	// keys are in ascending order. value is valid only during fn.
+	GetStates(keys [][]byte, fn func(i int, value []byte) error) error
+}
+
 // CachedState is implemented by stateful operators that can hold part of
 // their state in memory and read the rest back from storage on demand,
 // so that state larger than memory stays bounded by the configured cache

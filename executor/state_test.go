@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -60,6 +61,20 @@ func (m mapState) GetState(key []byte, fn func(value []byte) error) (bool, error
 		return false, nil
 	}
 	return true, fn(v)
+}
+
+func (m mapState) GetStates(keys [][]byte, fn func(i int, value []byte) error) error {
+	if !slices.IsSortedFunc(keys, bytes.Compare) {
+		return fmt.Errorf("GetStates: keys out of order")
+	}
+	for i, k := range keys {
+		if v, ok := m[string(k)]; ok {
+			if err := fn(i, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (m mapState) ScanState(prefix []byte, fn func(key, value []byte) error) error {

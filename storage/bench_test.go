@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"encoding/binary"
 	"fmt"
 	"testing"
@@ -167,6 +169,26 @@ func BenchmarkStateReadBack(b *testing.B) {
 				}
 				if ok {
 					found++
+				}
+			}
+			if want := i * (1 - c.odd); found != want {
+				b.Fatalf("found %d of %d", found, want)
+			}
+			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "reads/s")
+		})
+		// The same keys a thousand at a time, sorted, through GetStates.
+		b.Run(c.name+"/sorted-1000", func(b *testing.B) {
+			keys := make([][]byte, 1000)
+			i, found := 0, 0
+			for b.Loop() {
+				for j := range keys {
+					keys[j] = key(keys[j], 2*((i*104729)%n)+c.odd)
+					i++
+				}
+				slices.SortFunc(keys, bytes.Compare)
+				err := r.GetStates(keys, func(int, []byte) error { found++; return nil })
+				if err != nil {
+					b.Fatal(err)
 				}
 			}
 			if want := i * (1 - c.odd); found != want {
