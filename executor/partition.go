@@ -51,9 +51,10 @@ const dispatchAt = 16 * BatchSize
 // state marker hashes) does not depend on the number of shards either.
 //
 // Like every operator, a Partitioned is driven by one goroutine at a time.
-// When Flush (or a Push, Flush or dispatch that fails) returns, none of its
-// goroutines runs; the Stateful methods are for between epochs, after
-// Flush.
+// When Flush returns, and when a Push or Flush fails, none of its
+// goroutines runs. The Stateful and CachedState methods are for between
+// epochs; they first wait for a round that an abandoned epoch left running
+// (see quiesce).
 type Partitioned struct {
 	shards []Stateful
 	part   partitioner
@@ -81,10 +82,10 @@ type Partitioned struct {
 }
 
 // shardWorker is the working space of the goroutine that routes a share of
-// a dispatch and then drives one shard.
+// a round and then drives one shard.
 type shardWorker struct {
-	// route[s] are the indexes into pend of the changes this worker routed
-	// to shard s, ascending.
+	// route[s] are the indexes into the round of the changes this worker
+	// routed to shard s, ascending.
 	route  [][]int32
 	keyBuf []byte
 	in     Batch       // the shard's changes of one port, in order
@@ -152,18 +153,25 @@ func Partition(workers int, newShard func() (Operator, error)) (Operator, error)
 // state by a key.
 func partitionerOf(op Operator) (partitioner, bool) {
 	whole := func(key []byte) ([]byte, error) { return key, nil }
+	byCols := func(cols []int, savedKey func([]byte) ([]byte, error)) partitioner {
+		return partitioner{
+			rowKey: func(_ Operator, buf []byte, _ int, r types.Row) ([]byte, bool, error) {
+				return appendColsKey(buf, r, cols), true, nil
+			},
+			savedKey: savedKey, flushes: true,
+		}
+	}
 	switch x := op.(type) {
 	case *Aggregate:
 		if x.scalar || len(x.groupBy) == 0 {
 			return partitioner{}, false
 		}
-		cols := x.groupBy
-		return partitioner{
-			rowKey: func(_ Operator, buf []byte, _ int, r types.Row) ([]byte, bool, error) {
-				return appendColsKey(buf, r, cols), true, nil
-			},
-			savedKey: whole, flushes: true,
-		}, true
+		return byCols(x.groupBy, whole), true
+	case *TopN:
+		if len(x.partition) == 0 {
+			return partitioner{}, false
+		}
+		return byCols(x.partition, lengthPrefixedKey), true
 	case *HashJoin:
 		if len(x.keys[0]) == 0 {
 			return partitioner{}, false
@@ -185,17 +193,6 @@ func partitionerOf(op Operator) (partitioner, bool) {
 				return appendRowKey(buf, r), true, nil
 			},
 			savedKey: whole, flushes: true,
-		}, true
-	case *TopN:
-		if len(x.partition) == 0 {
-			return partitioner{}, false
-		}
-		cols := x.partition
-		return partitioner{
-			rowKey: func(_ Operator, buf []byte, _ int, r types.Row) ([]byte, bool, error) {
-				return appendColsKey(buf, r, cols), true, nil
-			},
-			savedKey: lengthPrefixedKey, flushes: true,
 		}, true
 	}
 	return partitioner{}, false
@@ -444,8 +441,6 @@ func (p *Partitioned) output() Output { return p.out }
 // String implements Operator: the inner operator's (see Partitioned).
 func (p *Partitioned) String() string { return p.shards[0].String() }
 
-// Shards is the number of shards.
-func (p *Partitioned) Shards() int { return len(p.shards) }
 
 func (p *Partitioned) partitioned() *Partitioned { return p }
 
@@ -454,6 +449,27 @@ func (p *Partitioned) setAppendOnly() {
 		if a, ok := s.(interface{ setAppendOnly() }); ok {
 			a.setAppendOnly()
 		}
+	}
+}
+
+// quiesce waits for a round still running and drops it. A round runs on
+// after Flush only when the epoch was abandoned (an operator upstream
+// failed after the round started): its owner then discards the dataflow
+// or at least that epoch, and the methods between epochs must not meet
+// the shards' goroutines.
+func (p *Partitioned) quiesce() {
+	if !p.busy {
+		return
+	}
+	p.running.Wait()
+	p.busy = false
+	p.endRound()
+	p.pend.Reset()
+	p.ports = p.ports[:0]
+	for s := range p.workers {
+		w := &p.workers[s]
+		w.err, w.panic, w.routeFailed = nil, nil, false
+		w.out.b.Reset()
 	}
 }
 
@@ -467,6 +483,7 @@ func (p *Partitioned) TrackState() {
 // SaveDirty implements Stateful: each shard's entries in turn (put is not
 // safe for concurrent use).
 func (p *Partitioned) SaveDirty(put func(key, value []byte) error) error {
+	p.quiesce()
 	for _, s := range p.shards {
 		if err := s.SaveDirty(put); err != nil {
 			return err
@@ -478,6 +495,7 @@ func (p *Partitioned) SaveDirty(put func(key, value []byte) error) error {
 // Restore implements Stateful: the entry goes to the shard that owns its
 // key.
 func (p *Partitioned) Restore(key, value []byte) error {
+	p.quiesce()
 	k, err := p.part.savedKey(key)
 	if err != nil {
 		return err
@@ -506,6 +524,7 @@ var _ CachedState = (*cachedPartitioned)(nil)
 // AttachState implements CachedState: every shard reads through a reader
 // of its own over r (see shardReader).
 func (c *cachedPartitioned) AttachState(r StateReader, complete bool) {
+	c.quiesce()
 	var mu sync.Mutex
 	for s, sh := range c.shards {
 		sh.(CachedState).AttachState(&shardReader{p: c.Partitioned, shard: s, r: r, mu: &mu}, complete)
@@ -514,6 +533,7 @@ func (c *cachedPartitioned) AttachState(r StateReader, complete bool) {
 
 // CachedBytes implements CachedState: the shards' sum.
 func (c *cachedPartitioned) CachedBytes() int64 {
+	c.quiesce()
 	var n int64
 	for _, s := range c.shards {
 		n += s.(CachedState).CachedBytes()

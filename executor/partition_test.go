@@ -25,7 +25,7 @@ func newPartitionRun(t *testing.T, name string, workers int, mk func() Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := asPartitioned(op); workers > 1 && (!ok || p.Shards() != workers) {
+	if p, ok := asPartitioned(op); workers > 1 && (!ok || len(p.shards) != workers) {
 		t.Fatalf("%s: %T is not partitioned into %d shards", name, op, workers)
 	}
 	if op.String() != mk().String() {
@@ -350,5 +350,39 @@ func TestShardReaderScan(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("entry %q read %d times", k, n)
 		}
+	}
+}
+
+// TestPartitionedAbandonedEpoch checks that the methods called between
+// epochs wait for a round still running when an epoch was abandoned after
+// the round started (run with -race).
+func TestPartitionedAbandonedEpoch(t *testing.T) {
+	op, err := Partition(2, func() (Operator, error) {
+		return NewAggregate([]int{0}, []AggSpec{{Func: AggCountStar, Filter: -1, Type: types.Int64}}, false), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := asPartitioned(op)
+	p.hold = parallelMin
+	op.SetOutput(Output{To: &collector{}})
+	op.(Stateful).TrackState()
+	op.(CachedState).AttachState(mapState{}, true)
+	b := &Batch{}
+	for i := range parallelMin {
+		b.Append(types.Row{types.NewInt64(int64(i))}, 1)
+	}
+	if err := op.Push(context.Background(), 0, b); err != nil {
+		t.Fatal(err)
+	}
+	if !p.busy {
+		t.Fatal("no round running")
+	}
+	op.(CachedState).CachedBytes()
+	if err := op.(Stateful).SaveDirty(func(k, v []byte) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if p.busy {
+		t.Fatal("a round still runs")
 	}
 }
