@@ -19,7 +19,8 @@ type TableStore interface {
 	// Scan yields every row whose primary key starts with prefix (all rows
 	// for an empty prefix) in primary-key order, in batches.
 	Scan(ctx context.Context, rel *catalog.Relation, prefix []types.Datum, yield func(rows []types.Row) error) error
-	// Get returns the row with the given full primary key.
+	// Get returns the row with the given full primary key. The caller may
+	// keep the row: the store does not change it afterwards.
 	Get(ctx context.Context, rel *catalog.Relation, key []types.Datum) (types.Row, bool, error)
 	// Insert adds a row; a row with the same key is a 23505 error. For a
 	// row-id table, the hidden column is assigned here (row is modified).

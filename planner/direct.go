@@ -18,6 +18,9 @@ import (
 type directPlan struct {
 	scan  *scanNode
 	steps []node // *filterNode or *projectNode, innermost first
+	// cols are, per step, the columns a projection of columns keeps (nil
+	// for other steps).
+	cols [][]int
 }
 
 // newDirectPlan returns the direct plan of root, or nil when root is not a
@@ -38,7 +41,13 @@ func newDirectPlan(root node) *directPlan {
 			for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
 				steps[i], steps[j] = steps[j], steps[i]
 			}
-			return &directPlan{scan: x, steps: steps}
+			d := &directPlan{scan: x, steps: steps, cols: make([][]int, len(steps))}
+			for i, n := range steps {
+				if p, ok := n.(*projectNode); ok {
+					d.cols[i] = p.columns()
+				}
+			}
+			return d
 		}
 		return nil
 	}
@@ -68,7 +77,7 @@ func (d *directPlan) run(ctx context.Context, rt *executor.Runtime, comp *execut
 				return nil, err
 			}
 		case *projectNode:
-			if cols := n.columns(); cols != nil {
+			if cols := d.cols[i]; cols != nil {
 				steps[i].cols = cols
 			} else if steps[i].exprs, err = comp.CompileAll(n.exprs); err != nil {
 				return nil, err
@@ -76,10 +85,10 @@ func (d *directPlan) run(ctx context.Context, rt *executor.Runtime, comp *execut
 		}
 	}
 	var out []types.Row
-	// add runs one stored row (lent by the store) through the steps and
-	// keeps it, copied, if it passes.
-	add := func(row types.Row) error {
-		owned := false
+	// add runs one stored row through the steps and keeps it if it
+	// passes, copied unless owned (a row Scan lends is not; one Get
+	// returns is).
+	add := func(row types.Row, owned bool) error {
 		for i := range steps {
 			s := &steps[i]
 			switch {
@@ -121,11 +130,11 @@ func (d *directPlan) run(ctx context.Context, rt *executor.Runtime, comp *execut
 		if err != nil || !ok {
 			return nil, err
 		}
-		return out, add(row)
+		return out, add(row, true)
 	}
 	err = rt.Store.Scan(ctx, rel, key, func(rows []types.Row) error {
 		for _, r := range rows {
-			if err := add(r); err != nil {
+			if err := add(r, false); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/weirdb/weir/executor"
@@ -203,15 +204,15 @@ func (p *Plan) ReadsOnce() bool {
 func (p *Plan) Tag(n int64) string {
 	switch p.kind {
 	case kindInsert:
-		return fmt.Sprintf("INSERT 0 %d", n)
+		return "INSERT 0 " + strconv.FormatInt(n, 10)
 	case kindUpdate:
-		return fmt.Sprintf("UPDATE %d", n)
+		return "UPDATE " + strconv.FormatInt(n, 10)
 	case kindDelete:
-		return fmt.Sprintf("DELETE %d", n)
+		return "DELETE " + strconv.FormatInt(n, 10)
 	case kindExplain:
 		return "EXPLAIN"
 	}
-	return fmt.Sprintf("SELECT %d", n)
+	return "SELECT " + strconv.FormatInt(n, 10)
 }
 
 // String is the plan as EXPLAIN prints it: one operator per line, children

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/types"
 )
 
@@ -26,20 +27,8 @@ func BenchmarkPullUnderWrites(b *testing.B) {
 	if os.Getenv("PULL_BIG") != "" {
 		groups, rows = 200_000, 1_000_000
 	}
-	h := newHarness(&testing.T{}, b.TempDir())
+	h, s := pullHarness(b, groups, rows)
 	defer h.close()
-	s := h.session()
-	if _, err := run(&testing.T{}, s, `CREATE TABLE ev (id BIGINT PRIMARY KEY, grp BIGINT, v INT);
-		CREATE MATERIALIZED VIEW gv AS SELECT grp, count(*) AS n, sum(v) AS total FROM ev GROUP BY grp`); err != nil {
-		b.Fatal(err)
-	}
-	var sb strings.Builder
-	for i := 0; i < rows; i++ {
-		fmt.Fprintf(&sb, "%d\t%d\t%d\n", i, mix(i, groups), i%100)
-	}
-	if _, err := feedCopy(&testing.T{}, s, "COPY ev FROM STDIN", sb.String()); err != nil {
-		b.Fatal(err)
-	}
 	ctx := context.Background()
 	stop := make(chan struct{})
 	var wrote atomic.Int64
@@ -125,6 +114,58 @@ func BenchmarkPullUnderWrites(b *testing.B) {
 		b.ReportMetric(float64(all[min(len(all)-1, len(all)*99/100)].Microseconds()), "p99-µs")
 	}
 	b.ReportMetric(float64(wrote.Load())/el.Seconds(), "written-rows/s")
+}
+
+// pullHarness is a coordinator whose table ev of rows rows feeds the view
+// gv, GROUP BY grp over groups groups; s is a session of it.
+func pullHarness(b *testing.B, groups, rows int) (*harness, server.Session) {
+	h := newHarness(&testing.T{}, b.TempDir())
+	s := h.session()
+	if _, err := run(&testing.T{}, s, `CREATE TABLE ev (id BIGINT PRIMARY KEY, grp BIGINT, v INT);
+		CREATE MATERIALIZED VIEW gv AS SELECT grp, count(*) AS n, sum(v) AS total FROM ev GROUP BY grp`); err != nil {
+		b.Fatal(err)
+	}
+	var sb strings.Builder
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&sb, "%d\t%d\t%d\n", i, mix(i, groups), i%100)
+	}
+	if _, err := feedCopy(&testing.T{}, s, "COPY ev FROM STDIN", sb.String()); err != nil {
+		b.Fatal(err)
+	}
+	return h, s
+}
+
+// BenchmarkPullQuery is the coordinator's part of one pull query by key on
+// a GROUP BY view (100,000 groups), with nothing else running: Execute of
+// the prepared statement, its row, Close. It reports queries/s and the
+// allocations per query.
+func BenchmarkPullQuery(b *testing.B) {
+	const groups = 100_000
+	h, s := pullHarness(b, groups, 3*groups)
+	defer h.close()
+	ctx := context.Background()
+	stmts, err := s.Parse(ctx, "SELECT * FROM gv WHERE grp = $1", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	i := 0
+	for b.Loop() {
+		want := mix(i*104729+1, groups)
+		i++
+		res, err := s.Execute(ctx, stmts[0], []types.Datum{types.NewInt64(want)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		row, ok, err := res.Next(ctx)
+		if !ok || err != nil || row[0].Int() != want {
+			b.Fatal("pull: ", row, ok, err)
+		}
+		res.Close()
+	}
+	b.ReportMetric(float64(i)/time.Since(start).Seconds(), "queries/s")
 }
 
 func mix(i, g int) int64 { return int64((uint64(i) * 1000003) % uint64(g)) }

@@ -42,6 +42,9 @@ type session struct {
 	txState byte
 	tx      *storage.Txn
 	txStart time.Time
+
+	// envBase is what every statement's environment shares (see env).
+	envBase funcs.Env
 }
 
 func newSession(c *Coordinator, params map[string]string) *session {
@@ -320,16 +323,19 @@ func (s *session) Execute(ctx context.Context, st server.Statement, params []typ
 	return withCancel(res, cancel, s), nil
 }
 
-// statementContext applies statement_timeout.
+// statementContext applies statement_timeout. Without one the statement
+// runs in ctx itself: a context of its own would hold nothing to release,
+// and costs an allocation and a registration with ctx per statement.
 func (s *session) statementContext(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	d, err := parseDurationSetting(s.vars["statement_timeout"])
 	if err != nil || d <= 0 {
-		ctx, cancel := context.WithCancel(ctx)
-		return ctx, cancel, nil
+		return ctx, noCancel, nil
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, d, errStatementTimeout)
 	return ctx, cancel, nil
 }
+
+func noCancel() {}
 
 var errStatementTimeout = errors.New("statement timeout")
 
@@ -352,16 +358,20 @@ func (s *session) env() *funcs.Env {
 	if s.txState != txIdle {
 		now = s.txStart
 	}
-	return &funcs.Env{
-		StatementTime: now,
-		Location:      s.loc,
-		Setting:       s.setting,
-		Database:      s.database,
-		User:          s.user,
-		Schema:        "public",
-		Version:       versionString(),
-		NextVal:       s.c.nextVal,
+	if s.envBase.Setting == nil {
+		// Made once: method values are allocations of their own.
+		s.envBase = funcs.Env{
+			Setting:  s.setting,
+			Database: s.database,
+			User:     s.user,
+			Schema:   "public",
+			Version:  versionString(),
+			NextVal:  s.c.nextVal,
+		}
 	}
+	env := s.envBase
+	env.StatementTime, env.Location = now, s.loc
+	return &env
 }
 
 func (s *session) execute(ctx context.Context, st *statement, params []types.Datum) (server.Result, error) {
