@@ -3,18 +3,19 @@ package executor
 import (
 	"context"
 	"encoding/binary"
-	"slices"
 
 	"github.com/weirdb/weir/sql/types"
 )
 
 // TopN keeps, per partition (DISTINCT ON keys; none for a plain
 // ORDER BY ... LIMIT), the rows ranked Offset+1 .. Offset+Limit by Keys
-// (Limit < 0: no limit). It holds the multiset of every partition's rows so
-// that a retraction of a top row brings the next one in. At Flush each
-// changed partition re-ranks its rows and emits the difference from what
-// it emitted before. Ties are broken by the whole row, so the choice is
-// deterministic.
+// (Limit < 0: no limit). It holds the multiset of every partition's rows,
+// in rank order, so that a retraction of a top row brings the next one in.
+// At Flush each changed partition takes its first Offset+Limit rows (not
+// a sort of the partition: what an epoch costs depends on the change and
+// on Offset+Limit, not on the partition's size) and emits the difference
+// from what it emitted before. Ties are broken by the whole row's key
+// bytes, so the choice is deterministic.
 type TopN struct {
 	emitter
 	partition []int
@@ -28,12 +29,14 @@ type TopN struct {
 	unsaved   []*topEntry
 	saveBuf   []byte
 	track     bool
+	cmp       func(a, b *topEntry) int // rank order
 }
 
 type topPart struct {
 	key   string
 	rows  map[string]*topEntry
-	out   map[string]*topEntry // emitted rows with their multiplicity
+	order orderedChunks[*topEntry] // rows in rank order
+	out   map[string]*topEntry     // emitted rows with their multiplicity
 	dirty bool
 }
 
@@ -49,7 +52,35 @@ type topEntry struct {
 
 // NewTopN returns a top-N operator; desc is for String.
 func NewTopN(partition []int, keys []SortKey, offset, limit int64, desc string) *TopN {
-	return &TopN{partition: partition, keys: keys, offset: offset, limit: limit, parts: map[string]*topPart{}, desc: desc}
+	t := &TopN{partition: partition, keys: keys, offset: offset, limit: limit, parts: map[string]*topPart{}, desc: desc}
+	t.cmp = func(a, b *topEntry) int {
+		if c := CompareRows(a.row, b.row, t.keys); c != 0 {
+			return c
+		}
+		switch {
+		case a.key < b.key:
+			return -1
+		case a.key > b.key:
+			return 1
+		}
+		return 0
+	}
+	return t
+}
+
+// index adds e to p's rows.
+func (t *TopN) index(p *topPart, e *topEntry) {
+	p.rows[e.key] = e
+	ci, i, _ := p.order.locate(e, t.cmp)
+	p.order.insertAt(ci, i, e)
+}
+
+// unindex removes e from p's rows.
+func (t *TopN) unindex(p *topPart, e *topEntry) {
+	delete(p.rows, e.key)
+	if ci, i, found := p.order.locate(e, t.cmp); found {
+		p.order.deleteAt(ci, i)
+	}
 }
 
 // Push implements Operator.
@@ -64,11 +95,11 @@ func (t *TopN) Push(_ context.Context, _ int, b *Batch) error {
 		e := p.rows[string(t.buf)]
 		if e == nil {
 			e = &topEntry{row: r, key: string(t.buf)}
-			p.rows[e.key] = e
+			t.index(p, e)
 		}
 		e.n += b.Weights[i]
 		if e.n == 0 {
-			delete(p.rows, e.key)
+			t.unindex(p, e)
 		}
 		if t.track && !e.unsaved {
 			e.unsaved, e.part = true, p
@@ -91,46 +122,29 @@ func (t *TopN) newPart(key string) *topPart {
 // rank returns the rows p should emit, by row key, with their
 // multiplicities.
 func (t *TopN) rank(p *topPart) map[string]*topEntry {
-	type ranked struct {
-		key string
-		e   *topEntry
-	}
-	rs := make([]ranked, 0, len(p.rows))
-	for k, e := range p.rows {
-		if e.n > 0 {
-			rs = append(rs, ranked{k, e})
-		}
-	}
-	slices.SortFunc(rs, func(a, b ranked) int {
-		if c := CompareRows(a.e.row, b.e.row, t.keys); c != 0 {
-			return c
-		}
-		switch {
-		case a.key < b.key:
-			return -1
-		case a.key > b.key:
-			return 1
-		}
-		return 0
-	})
 	want := map[string]*topEntry{}
 	skip, take := t.offset, t.limit
-	for _, r := range rs {
-		n := r.e.n
-		if skip > 0 {
-			d := min(skip, n)
-			skip -= d
-			n -= d
-		}
-		if take >= 0 {
-			n = min(n, take)
-			take -= n
-		}
-		if n > 0 {
-			want[r.key] = &topEntry{row: r.e.row, n: n}
-		}
-		if take == 0 {
-			break
+	for _, c := range p.order.chunks {
+		for _, e := range c {
+			if take == 0 {
+				return want
+			}
+			n := e.n
+			if n <= 0 {
+				continue // retracted before it was inserted
+			}
+			if skip > 0 {
+				d := min(skip, n)
+				skip -= d
+				n -= d
+			}
+			if take >= 0 {
+				n = min(n, take)
+				take -= n
+			}
+			if n > 0 {
+				want[e.key] = &topEntry{row: e.row, n: n}
+			}
 		}
 	}
 	return want
@@ -212,7 +226,7 @@ func (t *TopN) Restore(key, value []byte) error {
 	if p == nil {
 		p = t.newPart(string(pk))
 	}
-	p.rows[e.key] = e
+	t.index(p, e)
 	return nil
 }
 
