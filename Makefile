@@ -40,8 +40,10 @@ run: build ## build and run bin/weir in the foreground on the defaults
 
 test: deps build vet unit e2e ## deps, go vet, unit tests, end-to-end tests (needs PostgreSQL, psql, JDK...)
 
-vet: ## go vet ./...
+vet: ## go vet ./... and gofmt
 	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 unit: ## unit tests (everything but tests/; no PostgreSQL needed)
 	$(GO) test -timeout $(UNIT_TIMEOUT) $$($(GO) list ./... | grep -v '/weir/tests')

@@ -72,6 +72,6 @@ func accountedBytes(specs []AggSpec, groups int) int64 {
 type discard struct{}
 
 func (discard) Push(context.Context, int, *Batch) error { return nil }
-func (discard) Flush(context.Context) error              { return nil }
-func (discard) SetOutput(Output)                         {}
-func (discard) String() string                           { return "discard" }
+func (discard) Flush(context.Context) error             { return nil }
+func (discard) SetOutput(Output)                        {}
+func (discard) String() string                          { return "discard" }

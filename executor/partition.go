@@ -441,7 +441,6 @@ func (p *Partitioned) output() Output { return p.out }
 // String implements Operator: the inner operator's (see Partitioned).
 func (p *Partitioned) String() string { return p.shards[0].String() }
 
-
 func (p *Partitioned) partitioned() *Partitioned { return p }
 
 func (p *Partitioned) setAppendOnly() {
@@ -585,6 +584,47 @@ func (r *shardReader) GetState(key []byte, fn func(value []byte) error) (bool, e
 		return found, err
 	}
 	return true, fn(r.val)
+}
+
+// GetStates implements StateBatchReader, under mu like GetState: values
+// are copied, then handed to fn outside the lock.
+func (r *shardReader) GetStates(keys [][]byte, fn func(i int, value []byte) error) error {
+	e := &r.scan
+	e.buf, e.ends = e.buf[:0], e.ends[:0]
+	var idx []int
+	r.mu.Lock()
+	var err error
+	if br, ok := r.r.(StateBatchReader); ok {
+		err = br.GetStates(keys, func(i int, v []byte) error {
+			idx = append(idx, i)
+			e.buf = append(e.buf, v...)
+			e.ends = append(e.ends, len(e.buf))
+			return nil
+		})
+	} else {
+		for i, k := range keys {
+			if _, err = r.r.GetState(k, func(v []byte) error {
+				idx = append(idx, i)
+				e.buf = append(e.buf, v...)
+				e.ends = append(e.ends, len(e.buf))
+				return nil
+			}); err != nil {
+				break
+			}
+		}
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	start := 0
+	for j, i := range idx {
+		if err := fn(i, e.buf[start:e.ends[j]]); err != nil {
+			return err
+		}
+		start = e.ends[j]
+	}
+	return nil
 }
 
 func (r *shardReader) ScanState(prefix []byte, fn func(key, value []byte) error) error {

@@ -223,7 +223,9 @@ func TestPartitionedTopN(t *testing.T) {
 // by stay single.
 func TestPartitionUnkeyed(t *testing.T) {
 	for _, mk := range []func() Operator{
-		func() Operator { return NewAggregate(nil, []AggSpec{{Func: AggCountStar, Filter: -1, Type: types.Int64}}, true) },
+		func() Operator {
+			return NewAggregate(nil, []AggSpec{{Func: AggCountStar, Filter: -1, Type: types.Int64}}, true)
+		},
 		func() Operator { return NewHashJoin(JoinLeft, nil, nil, 1, 1, nil, "") },
 		func() Operator { return NewTopN(nil, []SortKey{{Col: 0}}, 0, 3, "") },
 		func() Operator { return NewFilter(nil, "") },

@@ -3,9 +3,9 @@ package storage
 import (
 	"bytes"
 	"context"
-	"slices"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/weirdb/weir/sql/types"
