@@ -1,0 +1,101 @@
+package format
+
+import (
+	"math"
+	"strings"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// Numbers standing for dates and times, as Kafka's producers write them:
+// a timestamp is milliseconds since 1970-01-01 UTC, a date days since
+// 1970-01-01, a time of day milliseconds since midnight (Kafka Connect's
+// and ksqlDB's conventions; Avro's logical types say their unit).
+
+// timestampFromUnix converts a count of units (1000 for milliseconds, 1
+// for microseconds) since 1970 into Weir's microseconds since 2000.
+func timestampFromUnix(v, unit int64) (int64, bool) {
+	if v > math.MaxInt64/unit || v < math.MinInt64/unit {
+		return 0, false
+	}
+	us := v*unit + types.UnixEpochMicros
+	if (v > 0 && us < types.UnixEpochMicros) || us < types.MinTimestamp || us >= types.MaxTimestampExcl {
+		return 0, false
+	}
+	return us, true
+}
+
+// unixFromTimestamp is the inverse of timestampFromUnix, truncating
+// toward minus infinity; infinities map to the extremes of int64.
+func unixFromTimestamp(us, unit int64) int64 {
+	switch us {
+	case types.TimestampInfinity:
+		return math.MaxInt64
+	case types.TimestampNegInfinity:
+		return math.MinInt64
+	}
+	d := us - types.UnixEpochMicros
+	q := d / unit
+	if d%unit < 0 {
+		q--
+	}
+	return q
+}
+
+func dateFromUnixDays(v int64) (int64, bool) {
+	d := v + types.UnixEpochDays
+	if v > math.MaxInt32 || v < math.MinInt32 || d < types.MinDate || d >= types.MaxDateExcl {
+		return 0, false
+	}
+	return d, true
+}
+
+func timeFromUnit(v, unit int64) (int64, bool) {
+	if v < 0 || v > types.MicrosPerDay/unit {
+		return 0, false
+	}
+	return v * unit, true
+}
+
+// parseDigitsInt parses an optionally negative decimal integer; ok is
+// false for anything else (fractions, exponents) or overflow.
+func parseDigitsInt(s string) (int64, bool) {
+	neg := false
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		neg = true
+		i++
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var v int64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !isDigit(c) {
+			return 0, false
+		}
+		d := int64(c - '0')
+		if v < (math.MinInt64+d)/10 {
+			return 0, false
+		}
+		v = v*10 - d // accumulate negative so that MinInt64 fits
+	}
+	if !neg {
+		if v == math.MinInt64 {
+			return 0, false
+		}
+		v = -v
+	}
+	return v, true
+}
+
+// parseText runs the input function of t on s. fresh says s is already a
+// private copy; otherwise text kinds, which keep their input, get a copy,
+// so that a kept datum does not pin the whole record.
+func parseText(t types.Type, s string, fresh bool) (types.Datum, error) {
+	if !fresh && (t.Kind == types.KindText || t.Kind == types.KindBytea) {
+		s = strings.Clone(s)
+	}
+	return types.ParseText(t, s, nil)
+}

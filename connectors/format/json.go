@@ -1,0 +1,245 @@
+package format
+
+import (
+	"strings"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// jsonRow decodes JSON objects into rows of a schema, matching fields to
+// columns by name. It is the JSON format's value decoder and the row part
+// of the Debezium envelope.
+type jsonRow struct {
+	cols []Column
+	// names are the columns' names; byName maps them (and, for
+	// case-insensitive matching, their lower-case forms) to indexes.
+	names   []string
+	byName  map[string]int
+	byLower map[string]int
+	notNull []int
+	scratch []byte
+}
+
+func newJSONRow(cols []Column) *jsonRow {
+	d := &jsonRow{cols: cols, names: make([]string, len(cols)), byName: map[string]int{}, byLower: map[string]int{}}
+	for i, c := range cols {
+		if c.External {
+			continue
+		}
+		d.names[i] = c.Name
+		d.byName[c.Name] = i
+		if _, dup := d.byLower[strings.ToLower(c.Name)]; !dup {
+			d.byLower[strings.ToLower(c.Name)] = i
+		}
+		if c.NotNull {
+			d.notNull = append(d.notNull, i)
+		}
+	}
+	return d
+}
+
+// column finds the column of a field: the exact name, else the name
+// ignoring case; -1 when none. next is the column expected next (fields
+// usually come in column order), tried first.
+func (d *jsonRow) column(key string, esc bool, next int) int {
+	if esc {
+		var err *Error
+		d.scratch, err = unescape(d.scratch[:0], key)
+		if err != nil {
+			return -1
+		}
+		key = string(d.scratch) // one allocation, only for escaped names
+	}
+	if next < len(d.names) && d.names[next] == key {
+		return next
+	}
+	if i, ok := d.byName[key]; ok {
+		return i
+	}
+	for j := 0; j < len(key); j++ {
+		if c := key[j]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			if i, ok := d.byLower[strings.ToLower(key)]; ok {
+				return i
+			}
+			break
+		}
+	}
+	return -1
+}
+
+// object decodes the object at p into row (which holds NULLs): fields
+// matched to columns, others skipped, missing ones left NULL. NOT NULL is
+// checked by the caller (checkNotNull): a Debezium before image may lack
+// the columns outside its key.
+func (d *jsonRow) object(p *jsonScanner, row types.Row, depth int) *Error {
+	if p.peek() != '{' {
+		return errRecord("expected a JSON object, found %s", jsonKindAt(p))
+	}
+	next := 0
+	err := p.members(func(key string, esc bool) *Error {
+		col := d.column(key, esc, next)
+		if col < 0 {
+			_, err := p.skip(depth + 1)
+			return err
+		}
+		next = col + 1
+		v, err := d.value(p, col, depth+1)
+		if err != nil {
+			return err
+		}
+		row[col] = v
+		return nil
+	})
+	return err
+}
+
+func (d *jsonRow) checkNotNull(row types.Row) *Error {
+	for _, c := range d.notNull {
+		if row[c].IsNull() {
+			return errNotNull(d.cols[c].Name)
+		}
+	}
+	return nil
+}
+
+// jsonKindAt names the kind of the JSON value at p, for errors.
+func jsonKindAt(p *jsonScanner) string {
+	switch p.peek() {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case 0:
+		return "nothing"
+	}
+	if c := p.s[p.i]; c == '-' || isDigit(c) {
+		return "a number"
+	}
+	return "invalid JSON"
+}
+
+// value decodes the value at p into a datum of column col's type.
+//
+// The rules are PostgreSQL's json_populate_record: a scalar goes through
+// the column type's input function as its text (a string unescaped, a
+// number as written, true/false), so "12" fills a BIGINT and 12 a TEXT,
+// while 12.5 into an INTEGER or true into a BIGINT is an error. null is
+// NULL. An object or array fills a JSONB column (any value does, as that
+// JSON value) or a TEXT column (its JSON text) and is an error anywhere
+// else. Beyond PostgreSQL: a number fills a TIMESTAMP/TIMESTAMPTZ as
+// milliseconds since 1970-01-01 UTC, a DATE as days since 1970-01-01 and
+// a TIME as milliseconds since midnight; a TIMESTAMPTZ without an offset
+// is UTC.
+func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
+	c := &d.cols[col]
+	t := c.Type
+	switch p.s[p.i] {
+	case 'n':
+		if err := p.literal("null"); err != nil {
+			return types.Null, err
+		}
+		return types.Null, nil
+	case '"':
+		raw, esc, err := p.str()
+		if err != nil {
+			return types.Null, err
+		}
+		text, fresh := raw, false
+		if esc {
+			d.scratch, err = unescape(d.scratch[:0], raw)
+			if err != nil {
+				err.Field = c.Name
+				return types.Null, err
+			}
+			text, fresh = string(d.scratch), true
+		}
+		if t.Kind == types.KindJSONB {
+			text = string(types.AppendJSONString(nil, text))
+			return fieldDatum(c.Name)(types.ParseJSONB(text))
+		}
+		return fieldDatum(c.Name)(parseText(t, text, fresh))
+	case '{', '[':
+		span, err := p.skip(depth)
+		if err != nil {
+			return types.Null, err
+		}
+		switch t.Kind {
+		case types.KindJSONB:
+			return fieldDatum(c.Name)(types.ParseJSONB(span))
+		case types.KindText:
+			return fieldDatum(c.Name)(parseText(t, span, false))
+		}
+		kind := "an object"
+		if span[0] == '[' {
+			kind = "an array"
+		}
+		return types.Null, errField(c.Name, "expected %s, found %s", t, kind)
+	case 't', 'f':
+		w := "true"
+		if p.s[p.i] == 'f' {
+			w = "false"
+		}
+		if err := p.literal(w); err != nil {
+			return types.Null, err
+		}
+		if t.Kind == types.KindJSONB {
+			return types.NewJSONB(w), nil
+		}
+		return fieldDatum(c.Name)(types.ParseText(t, w, nil))
+	}
+	num, err := p.number()
+	if err != nil {
+		return types.Null, err
+	}
+	switch t.Kind {
+	case types.KindInt64:
+		if v, ok := parseDigitsInt(num); ok {
+			return types.NewInt64(v), nil
+		}
+	case types.KindTimestamp, types.KindTimestampTZ, types.KindDate, types.KindTime:
+		v, ok := parseDigitsInt(num)
+		if ok {
+			switch t.Kind {
+			case types.KindTimestamp:
+				v, ok = timestampFromUnix(v, 1000)
+				return types.NewTimestamp(v), okOr(ok, c.Name, "%s is out of range for type %s", num, t)
+			case types.KindTimestampTZ:
+				v, ok = timestampFromUnix(v, 1000)
+				return types.NewTimestampTZ(v), okOr(ok, c.Name, "%s is out of range for type %s", num, t)
+			case types.KindDate:
+				v, ok = dateFromUnixDays(v)
+				return types.NewDate(v), okOr(ok, c.Name, "%s is out of range for type %s", num, t)
+			default:
+				v, ok = timeFromUnit(v, 1000)
+				return types.NewTime(v), okOr(ok, c.Name, "%s is out of range for type %s", num, t)
+			}
+		}
+		return types.Null, errField(c.Name, "invalid number %s for type %s: expected an integer", num, t)
+	case types.KindJSONB:
+		return fieldDatum(c.Name)(types.ParseJSONB(num))
+	}
+	return fieldDatum(c.Name)(parseText(t, num, false))
+}
+
+func okOr(ok bool, field, format string, args ...any) *Error {
+	if ok {
+		return nil
+	}
+	return errField(field, format, args...)
+}
+
+// fieldDatum turns an input function's result into the decoder's.
+func fieldDatum(field string) func(types.Datum, error) (types.Datum, *Error) {
+	return func(v types.Datum, err error) (types.Datum, *Error) {
+		if err != nil {
+			return types.Null, errValue(field, err)
+		}
+		return v, nil
+	}
+}

@@ -1,0 +1,68 @@
+package format
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+
+	"github.com/weirdb/weir/sql/types"
+)
+
+// primitiveKeyDecoder reads a one-column key in the Kafka or String
+// format.
+type primitiveKeyDecoder struct {
+	col  int
+	typ  types.Type
+	name string
+	text bool
+}
+
+func (d *primitiveKeyDecoder) decode(_ context.Context, b []byte, row types.Row) error {
+	if !d.text {
+		if v, ok, err := d.kafka(b); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			row[d.col] = v
+			return nil
+		}
+	}
+	v, err := parseText(d.typ, string(b), true)
+	if err != nil {
+		return errValue(d.name, err)
+	}
+	row[d.col] = v
+	return nil
+}
+
+// kafka reads the fixed-width serializations; ok is false for the types
+// whose Kafka form is their text.
+func (d *primitiveKeyDecoder) kafka(b []byte) (types.Datum, bool, error) {
+	want := 0
+	switch d.typ.Kind {
+	case types.KindInt16:
+		want = 2
+	case types.KindInt32, types.KindFloat32:
+		want = 4
+	case types.KindInt64, types.KindFloat64:
+		want = 8
+	case types.KindBytea:
+		return types.NewBytea(b), true, nil
+	default:
+		return types.Null, false, nil
+	}
+	if len(b) != want {
+		return types.Null, true, errField(d.name, "expected %d bytes for a %s key, found %d", want, d.typ, len(b))
+	}
+	switch d.typ.Kind {
+	case types.KindInt16:
+		return types.NewInt16(int16(binary.BigEndian.Uint16(b))), true, nil
+	case types.KindInt32:
+		return types.NewInt32(int32(binary.BigEndian.Uint32(b))), true, nil
+	case types.KindFloat32:
+		return types.NewFloat32(math.Float32frombits(binary.BigEndian.Uint32(b))), true, nil
+	case types.KindInt64:
+		return types.NewInt64(int64(binary.BigEndian.Uint64(b))), true, nil
+	}
+	return types.NewFloat64(math.Float64frombits(binary.BigEndian.Uint64(b))), true, nil
+}

@@ -1,0 +1,243 @@
+package format
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// RowEncoder appends the encoding of one row; JSONEncoder and AvroEncoder
+// are the two.
+type RowEncoder interface {
+	AppendRow(buf []byte, row types.Row) ([]byte, error)
+}
+
+// SinkOptions configure a SinkEncoder.
+type SinkOptions struct {
+	Schema Schema
+	// Format of the value: JSON (default) or Avro. Debezium is JSON only.
+	Format Format
+	// Mode is Append (default), Upsert or Debezium.
+	Mode Envelope
+	// Name names the Avro record (the relation's name).
+	Name string
+	// Topic names the Avro subjects: "<topic>-value" and "<topic>-key".
+	Topic    string
+	Registry SchemaRegistry
+}
+
+// SinkEncoder turns a sink's changes into Kafka keys and values:
+//
+//   - Append: the value is the inserted row; the key is nil, or the key
+//     columns when the schema has a key. A delete cannot be appended:
+//     it is an error (sinks in this mode take append-only relations).
+//   - Upsert: the key is the key columns, the value the new row, and a
+//     delete is a tombstone (nil value).
+//   - Debezium: the key is the key columns, the value
+//     {"before": ..., "after": ..., "op": "c"|"u"|"d", "ts_ms": ...}.
+//
+// Keys are JSON objects of the key columns (Avro records when the format
+// is Avro). Not safe for concurrent use.
+type SinkEncoder struct {
+	o     SinkOptions
+	key   RowEncoder // nil without key columns
+	value RowEncoder
+}
+
+// NewSinkEncoder validates o and builds the encoder, registering Avro
+// schemas.
+func NewSinkEncoder(ctx context.Context, o SinkOptions) (*SinkEncoder, error) {
+	if o.Format == "" {
+		o.Format = JSON
+	}
+	if o.Mode == "" {
+		o.Mode = Append
+	}
+	e := &SinkEncoder{o: o}
+	cols := o.Schema.Columns
+	if (o.Mode == Upsert || o.Mode == Debezium) && len(o.Schema.Key) == 0 {
+		return nil, fmt.Errorf("format: a %s sink needs key columns", o.Mode)
+	}
+	switch o.Mode {
+	case Append, Upsert, Debezium:
+	default:
+		return nil, fmt.Errorf("format: unknown sink mode %q", o.Mode)
+	}
+	var keyCols []Column
+	if len(o.Schema.Key) > 0 {
+		keyCols = onlyColumns(cols, o.Schema.Key, true)
+	}
+	switch {
+	case o.Format == JSON:
+		e.value = NewJSONEncoder(cols)
+		if keyCols != nil {
+			e.key = NewJSONEncoder(keyCols)
+		}
+	case o.Format == Avro && o.Mode != Debezium:
+		if o.Registry == nil {
+			return nil, fmt.Errorf("format: avro needs a schema registry")
+		}
+		v, err := NewAvroEncoder(ctx, o.Registry, o.Topic+"-value", o.Name, cols)
+		if err != nil {
+			return nil, err
+		}
+		e.value = v
+		if keyCols != nil {
+			k, err := NewAvroEncoder(ctx, o.Registry, o.Topic+"-key", o.Name+"_key", keyCols)
+			if err != nil {
+				return nil, err
+			}
+			e.key = k
+		}
+	default:
+		return nil, fmt.Errorf("format: a %s sink cannot write %s", o.Mode, o.Format)
+	}
+	return e, nil
+}
+
+// Encode appends the key and value of c to keyBuf and valueBuf and
+// returns them; a nil value is a tombstone, a nil key no key. c is an
+// insert, update or delete (see Changes); tsMillis is the change's time
+// (Debezium's ts_ms).
+func (e *SinkEncoder) Encode(c *Change, tsMillis int64, keyBuf, valueBuf []byte) (key, value []byte, err error) {
+	row := c.After
+	if c.Op == OpDelete {
+		row = c.Before
+	}
+	if e.key != nil {
+		if key, err = e.key.AppendRow(keyBuf[:0], row); err != nil {
+			return nil, nil, err
+		}
+	}
+	switch e.o.Mode {
+	case Append:
+		if c.Op != OpInsert {
+			return nil, nil, errRecord("an append sink cannot write a %s", c.Op)
+		}
+		value, err = e.value.AppendRow(valueBuf[:0], c.After)
+	case Upsert:
+		if c.Op == OpDelete {
+			return key, nil, nil
+		}
+		value, err = e.value.AppendRow(valueBuf[:0], c.After)
+	case Debezium:
+		value, err = e.debezium(valueBuf[:0], c, tsMillis)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, value, nil
+}
+
+func (e *SinkEncoder) debezium(buf []byte, c *Change, tsMillis int64) ([]byte, error) {
+	var op byte
+	switch c.Op {
+	case OpInsert:
+		op = 'c'
+	case OpUpdate:
+		op = 'u'
+	case OpDelete:
+		op = 'd'
+	default:
+		return nil, errRecord("a Debezium sink cannot write a %s", c.Op)
+	}
+	var err error
+	buf = append(buf, `{"before":`...)
+	if buf, err = e.appendOrNull(buf, c.Before, op != 'c'); err != nil {
+		return nil, err
+	}
+	buf = append(buf, `,"after":`...)
+	if buf, err = e.appendOrNull(buf, c.After, op != 'd'); err != nil {
+		return nil, err
+	}
+	buf = append(buf, `,"op":"`...)
+	buf = append(buf, op)
+	buf = append(buf, `","ts_ms":`...)
+	buf = strconv.AppendInt(buf, tsMillis, 10)
+	return append(buf, '}'), nil
+}
+
+func (e *SinkEncoder) appendOrNull(buf []byte, row types.Row, set bool) ([]byte, error) {
+	if !set {
+		return append(buf, "null"...), nil
+	}
+	return e.value.AppendRow(buf, row)
+}
+
+// Changes pairs a batch of weighted rows of a keyed relation into the
+// changes a sink writes: per key, a -old and a +new are an update, a lone
+// +new an insert, a lone -old a delete; a row deleted and inserted again
+// cancels out. Without key columns every row is its own insert or
+// delete. Order follows each key's first appearance. Weights other than
+// ±1 repeat the change.
+func Changes(b *executor.Batch, key []int, dst []Change) []Change {
+	if len(key) == 0 {
+		for i, r := range b.Rows {
+			w := b.Weights[i]
+			for ; w > 0; w-- {
+				dst = append(dst, Change{Op: OpInsert, After: r})
+			}
+			for ; w < 0; w++ {
+				dst = append(dst, Change{Op: OpDelete, Before: r})
+			}
+		}
+		return dst
+	}
+	type slot struct {
+		rows    []types.Row
+		weights []int64
+	}
+	var order []string
+	slots := map[string]*slot{}
+	var kb []byte
+	for i, r := range b.Rows {
+		kb = kb[:0]
+		for _, c := range key {
+			kb = types.AppendKey(kb, r[c])
+		}
+		s, ok := slots[string(kb)]
+		if !ok {
+			s = &slot{}
+			slots[string(kb)] = s
+			order = append(order, string(kb))
+		}
+		merged := false
+		for j := range s.rows {
+			if sameRow(s.rows[j], r) {
+				s.weights[j] += b.Weights[i]
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			s.rows = append(s.rows, r)
+			s.weights = append(s.weights, b.Weights[i])
+		}
+	}
+	for _, k := range order {
+		s := slots[k]
+		var olds, news []types.Row
+		for j, r := range s.rows {
+			for w := s.weights[j]; w < 0; w++ {
+				olds = append(olds, r)
+			}
+			for w := s.weights[j]; w > 0; w-- {
+				news = append(news, r)
+			}
+		}
+		for len(olds) > 0 && len(news) > 0 {
+			dst = append(dst, Change{Op: OpUpdate, Before: olds[0], After: news[0]})
+			olds, news = olds[1:], news[1:]
+		}
+		for _, r := range olds {
+			dst = append(dst, Change{Op: OpDelete, Before: r})
+		}
+		for _, r := range news {
+			dst = append(dst, Change{Op: OpInsert, After: r})
+		}
+	}
+	return dst
+}
