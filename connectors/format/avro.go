@@ -163,8 +163,8 @@ func newAvroCompiler() *avroCompiler {
 // float, DOUBLE double, TEXT string, BYTEA bytes, NUMERIC decimal, DATE
 // date, TIME time-millis/micros, TIMESTAMP(TZ) timestamp-millis/micros.
 // Beyond the specification, any writer type fills a JSONB column (as
-// JSON), a string fills a JSONB column by parsing, enum symbols fill TEXT,
-// and ints fill narrower integer columns when the value fits.
+// JSON), a string fills any column through its input function, enum
+// symbols fill TEXT, and an int fills a SMALLINT when the value fits.
 func (c *avroCompiler) read(w *avroType, t types.Type) (avroReadFn, error) {
 	if t.Kind == types.KindJSONB && w.kind != avroUnion && w.kind != avroNull {
 		if w.kind == avroString || w.kind == avroBytes && w.logical == "" {
@@ -300,7 +300,11 @@ func (c *avroCompiler) read(w *avroType, t types.Type) (avroReadFn, error) {
 				}
 				return types.NewBytea(b), nil
 			}, nil
-		case t.Kind == types.KindText && w.kind != avroFixed:
+		case t.Kind == types.KindText && w.kind != avroFixed, w.kind == avroString && w.logical == "":
+			// Beyond the specification, a string fills any column through
+			// its type's input function, as text does in SQL: NUMERIC,
+			// INTERVAL and JSONB written as text by AvroSchema, ISO 8601
+			// timestamps of Debezium's ZonedTimestamp.
 			return func(r *avroReader) (types.Datum, *Error) {
 				b, err := get(r)
 				if err != nil {

@@ -15,6 +15,12 @@ import (
 // timestampFromUnix converts a count of units (1000 for milliseconds, 1
 // for microseconds) since 1970 into Weir's microseconds since 2000.
 func timestampFromUnix(v, unit int64) (int64, bool) {
+	switch v { // how unixFromTimestamp writes the infinities
+	case math.MaxInt64:
+		return types.TimestampInfinity, true
+	case math.MinInt64:
+		return types.TimestampNegInfinity, true
+	}
 	if v > math.MaxInt64/unit || v < math.MinInt64/unit {
 		return 0, false
 	}
@@ -43,6 +49,12 @@ func unixFromTimestamp(us, unit int64) int64 {
 }
 
 func dateFromUnixDays(v int64) (int64, bool) {
+	switch v { // how encoders write the infinities
+	case math.MaxInt32:
+		return types.DateInfinity, true
+	case math.MinInt32:
+		return types.DateNegInfinity, true
+	}
 	d := v + types.UnixEpochDays
 	if v > math.MaxInt32 || v < math.MinInt32 || d < types.MinDate || d >= types.MaxDateExcl {
 		return 0, false
