@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"sync"
@@ -45,6 +46,8 @@ type session struct {
 
 	// envBase is what every statement's environment shares (see env).
 	envBase funcs.Env
+	// stmtCache holds recently parsed statements by text (see Parse).
+	stmtCache map[stmtKey]*statement
 }
 
 func newSession(c *Coordinator, params map[string]string) *session {
@@ -160,8 +163,37 @@ func (s *session) set(name, value string) error {
 	return nil
 }
 
+// stmtCacheSize bounds how many statements a session keeps by their text;
+// maxCachedText is the longest text kept (longer ones are bulk statements,
+// not repeated).
+const (
+	stmtCacheSize = 32
+	maxCachedText = 4 << 10
+)
+
+// stmtKey is a statement's text and the parameter types declared with it.
+type stmtKey struct{ text, oids string }
+
 // Parse implements server.Session.
+//
+// A lone query or DML statement that this session parsed before with the
+// same text and declared parameter types is not parsed and planned again
+// (which costs several times its execution): the same statement is
+// returned, re-planned only if the catalog changed. Drivers that send
+// every query as an unnamed Parse (node-postgres, psycopg, JDBC below its
+// prepareThreshold, pgx's exec mode) and repeated simple queries get the
+// plan reuse of a named prepared statement.
 func (s *session) Parse(ctx context.Context, query string, paramOIDs []uint32) ([]server.Statement, error) {
+	var key stmtKey
+	if len(query) <= maxCachedText {
+		key = stmtKey{text: query, oids: oidsKey(paramOIDs)}
+		if st := s.stmtCache[key]; st != nil {
+			if err := st.prepare(); err != nil {
+				return nil, err
+			}
+			return []server.Statement{st}, nil
+		}
+	}
 	parsed, err := parser.Parse(query)
 	if err != nil {
 		return nil, err
@@ -190,7 +222,36 @@ func (s *session) Parse(ctx context.Context, query string, paramOIDs []uint32) (
 		}
 		out[i] = st
 	}
+	if len(out) == 1 && key.text != "" && cacheable(parsed[0].AST) {
+		if len(s.stmtCache) >= stmtCacheSize || s.stmtCache == nil {
+			s.stmtCache = make(map[stmtKey]*statement, stmtCacheSize)
+		}
+		s.stmtCache[key] = out[0].(*statement)
+	}
 	return out, nil
+}
+
+// cacheable reports whether a statement runs entirely from its plan, so
+// that Parse may hand it out again for the same text.
+func cacheable(n ast.Statement) bool {
+	switch n := n.(type) {
+	case *ast.Query:
+		return !n.EmitChanges
+	case *ast.Insert, *ast.Update, *ast.Delete, *ast.Explain:
+		return true
+	}
+	return false
+}
+
+func oidsKey(oids []uint32) string {
+	if len(oids) == 0 {
+		return ""
+	}
+	b := make([]byte, 0, 4*len(oids))
+	for _, o := range oids {
+		b = binary.BigEndian.AppendUint32(b, o)
+	}
+	return string(b)
 }
 
 // statement is a prepared statement: the AST and, for statements the
@@ -411,6 +472,9 @@ func (s *session) execute(ctx context.Context, st *statement, params []types.Dat
 	case *ast.Discard:
 		if n.What == "deallocate" {
 			return tagOnly("DEALLOCATE"), nil
+		}
+		if n.What == "all" || n.What == "plans" {
+			s.stmtCache = nil
 		}
 		return tagOnly("DISCARD " + strings.ToUpper(n.What)), nil
 	case *ast.CreateSource:
