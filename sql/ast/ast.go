@@ -55,6 +55,8 @@ type SelectCore struct {
 	Where      Expr
 	GroupBy    []Expr
 	Having     Expr
+	// Windows are the WINDOW clause's named windows, in order.
+	Windows []*WindowSpec
 }
 
 // Target is one item of a select list. Star is `*` (Table == "") or `t.*`.
@@ -278,12 +280,49 @@ type Func struct {
 	Pos      int
 }
 
-// WindowSpec is OVER (PARTITION BY ... ORDER BY ...).
+// WindowSpec is OVER (...), OVER name, or a WINDOW clause item. Name is
+// the defined window's name in a WINDOW clause item; Ref is the window an
+// OVER or a definition refers to (OVER w, OVER (w ORDER BY ...)).
 type WindowSpec struct {
 	Name        string
+	Ref         string
 	PartitionBy []Expr
 	OrderBy     []*OrderItem
-	Frame       string // the frame clause as written, "" for the default
+	Frame       *WindowFrame // nil: the default frame
+}
+
+// FrameMode is how a window frame's bounds count: ROWS, RANGE or GROUPS.
+type FrameMode uint8
+
+const (
+	FrameRows FrameMode = iota
+	FrameRange
+	FrameGroups
+)
+
+// BoundKind is the kind of a window frame bound.
+type BoundKind uint8
+
+const (
+	UnboundedPreceding BoundKind = iota
+	OffsetPreceding
+	CurrentRow
+	OffsetFollowing
+	UnboundedFollowing
+)
+
+// WindowFrame is ROWS|RANGE|GROUPS BETWEEN Start AND End (a frame written
+// with only a start has End CURRENT ROW).
+type WindowFrame struct {
+	Mode       FrameMode
+	Start, End FrameBound
+}
+
+// FrameBound is one bound of a window frame; Offset is set for
+// OffsetPreceding and OffsetFollowing.
+type FrameBound struct {
+	Kind   BoundKind
+	Offset Expr
 }
 
 // Cast is CAST(X AS type), X::type, or a typed literal (DATE '...',

@@ -20,6 +20,13 @@ func Walk(n any, f func(any) bool) {
 			w(o.Expr)
 		}
 	}
+	window := func(ws *WindowSpec) {
+		exprs(ws.PartitionBy)
+		order(ws.OrderBy)
+		if ws.Frame != nil {
+			exprs([]Expr{ws.Frame.Start.Offset, ws.Frame.End.Offset})
+		}
+	}
 	switch x := n.(type) {
 	case *Query:
 		for _, c := range x.With {
@@ -49,6 +56,9 @@ func Walk(n any, f func(any) bool) {
 		exprs(x.GroupBy)
 		if x.Having != nil {
 			w(x.Having)
+		}
+		for _, ws := range x.Windows {
+			window(ws)
 		}
 	case *SetOp:
 		w(x.Left)
@@ -114,8 +124,7 @@ func Walk(n any, f func(any) bool) {
 		}
 		order(x.OrderBy)
 		if x.Over != nil {
-			exprs(x.Over.PartitionBy)
-			order(x.Over.OrderBy)
+			window(x.Over)
 		}
 	case *Cast:
 		w(x.X)

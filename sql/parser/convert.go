@@ -285,8 +285,12 @@ func (c *converter) selectBody(n *tast.SelectStmt) (ast.QueryBody, error) {
 			return nil, err
 		}
 	}
-	if len(n.WindowSpecs) > 0 {
-		return nil, c.unsupported("the WINDOW clause")
+	for i := range n.WindowSpecs {
+		w, err := c.window(&n.WindowSpecs[i])
+		if err != nil {
+			return nil, err
+		}
+		sc.Windows = append(sc.Windows, w)
 	}
 	return sc, nil
 }
@@ -854,6 +858,28 @@ func (c *converter) expr(n tast.ExprNode) (ast.Expr, error) {
 		if n.IgnoreNull || n.FromLast {
 			return nil, c.unsupported("IGNORE NULLS / FROM LAST")
 		}
+		// The normalizer wraps every window call f(...) OVER as
+		// max(__weir_over(f(...))) OVER, so that any call TiDB's grammar
+		// parses (string_agg, FILTER, lag with an expression offset) may
+		// take a window.
+		if len(n.Args) == 1 && isMarker(n.Args[0], mkOver) {
+			inner := n.Args[0].(*tast.FuncCallExpr)
+			if len(inner.Args) != 1 {
+				return nil, internalErr("syntax error at or near \"OVER\"")
+			}
+			e, err := c.expr(inner.Args[0])
+			if err != nil {
+				return nil, err
+			}
+			f, ok := e.(*ast.Func)
+			if !ok {
+				return nil, sqlerr.New(sqlerr.SyntaxError, "syntax error at or near \"OVER\"")
+			}
+			if f.Over, err = c.window(&n.Spec); err != nil {
+				return nil, err
+			}
+			return f, nil
+		}
 		return c.aggregate(n.Name, n.Args, n.Distinct, nil, &n.Spec)
 	case *tast.FuncCastExpr:
 		return nil, c.unsupported("this CAST form")
@@ -1120,9 +1146,10 @@ func (c *converter) aggregate(name string, args []tast.ExprNode, distinct bool, 
 }
 
 func (c *converter) window(s *tast.WindowSpec) (*ast.WindowSpec, error) {
-	w := &ast.WindowSpec{Name: s.Name.O}
-	if s.Ref.O != "" {
-		w.Name = s.Ref.O
+	w := &ast.WindowSpec{Name: s.Name.O, Ref: s.Ref.O}
+	if s.OnlyAlias {
+		// OVER w
+		w.Name, w.Ref = "", s.Name.O
 	}
 	if s.PartitionBy != nil {
 		for _, it := range s.PartitionBy.Items {
@@ -1138,7 +1165,45 @@ func (c *converter) window(s *tast.WindowSpec) (*ast.WindowSpec, error) {
 		return nil, err
 	}
 	if s.Frame != nil {
-		w.Frame = restoreText(s.Frame)
+		f := &ast.WindowFrame{}
+		switch s.Frame.Type {
+		case tast.Rows:
+			f.Mode = ast.FrameRows
+		case tast.Ranges:
+			f.Mode = ast.FrameRange
+		default:
+			f.Mode = ast.FrameGroups
+		}
+		if f.Start, err = c.frameBound(&s.Frame.Extent.Start); err != nil {
+			return nil, err
+		}
+		if f.End, err = c.frameBound(&s.Frame.Extent.End); err != nil {
+			return nil, err
+		}
+		w.Frame = f
 	}
 	return w, nil
+}
+
+func (c *converter) frameBound(b *tast.FrameBound) (ast.FrameBound, error) {
+	if b.Unit != tast.TimeUnitInvalid {
+		return ast.FrameBound{}, c.unsupported("INTERVAL ... PRECEDING|FOLLOWING in a window frame")
+	}
+	switch {
+	case b.Type == tast.CurrentRow:
+		return ast.FrameBound{Kind: ast.CurrentRow}, nil
+	case b.UnBounded && b.Type == tast.Preceding:
+		return ast.FrameBound{Kind: ast.UnboundedPreceding}, nil
+	case b.UnBounded:
+		return ast.FrameBound{Kind: ast.UnboundedFollowing}, nil
+	}
+	off, err := c.expr(b.Expr)
+	if err != nil {
+		return ast.FrameBound{}, err
+	}
+	kind := ast.OffsetFollowing
+	if b.Type == tast.Preceding {
+		kind = ast.OffsetPreceding
+	}
+	return ast.FrameBound{Kind: kind, Offset: off}, nil
 }

@@ -35,6 +35,7 @@ import (
 //	__weir_at_tz(x, z)           x AT TIME ZONE z, i.e. timezone(z, x)
 //	__weir_star()                the * of count(*)
 //	f(__weir_agg_distinct(), x)  f(DISTINCT x) for an aggregate TiDB's grammar takes no DISTINCT for
+//	max(__weir_over(f(x))) OVER w   any window call f(x) OVER w (TiDB's grammar takes OVER after few functions)
 const (
 	mkCast      = "__weir_cast"
 	mkOp        = "__weir_op"
@@ -55,6 +56,7 @@ const (
 	mkStar      = "__weir_star"
 	mkAtTZ      = "__weir_at_tz"
 	mkAggDist   = "__weir_agg_distinct"
+	mkOver      = "__weir_over"
 	// aliasSep separates a FROM alias from its column aliases inside one
 	// quoted TiDB identifier: AS x(a, b) becomes AS "x\x1fa\x1fb".
 	aliasSep = "\x1f"
@@ -375,6 +377,13 @@ var tidbDistinctAggs = map[string]bool{
 	"count": true, "sum": true, "avg": true, "min": true, "max": true, "std": true, "stddev": true,
 	"stddev_pop": true, "stddev_samp": true, "variance": true, "var_pop": true, "var_samp": true,
 	"group_concat": true,
+}
+
+// tidbWindowFuncs are the window functions TiDB's grammar knows by name
+// (and parses only with OVER).
+var tidbWindowFuncs = map[string]bool{
+	"row_number": true, "rank": true, "dense_rank": true, "percent_rank": true, "cume_dist": true,
+	"ntile": true, "lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true,
 }
 
 // tidbSequenceFuncs are PostgreSQL's sequence functions, which TiDB's
@@ -973,6 +982,22 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 			}
 			rw.emit(")", t.pos, tPunct)
 			return end, nil
+		}
+	case "over":
+		if nx(1).isP("(") || nx(1).kind == tIdent || nx(1).kind == tQIdent {
+			if start := rw.operandStart(); start >= 0 && start+1 < len(rw.out) && rw.out[start+1].text == "(" && isFuncName(rw.out[start]) {
+				if o := &rw.out[start]; o.kind == tIdent && tidbWindowFuncs[o.text] {
+					// a plain call to TiDB, which parses these only
+					// before OVER
+					o.text, o.kind = quoteIdent(o.text), tQIdent
+				}
+				rw.insertCall(start, mkOver)
+				rw.emit(")", t.pos, tPunct)
+				rw.insertCall(start, "max")
+				rw.emit(")", t.pos, tPunct)
+				rw.emit("over", t.pos, tIdent)
+				return i + 1, nil
+			}
 		}
 	case "limit", "fetch":
 		return rw.limit(i, hi)
