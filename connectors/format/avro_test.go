@@ -229,4 +229,3 @@ func TestAvroRegistryUnreachable(t *testing.T) {
 		t.Fatalf("want a source error naming the registry's, got %v", err)
 	}
 }
-

@@ -139,7 +139,7 @@ func jsonKindAt(p *jsonScanner) string {
 func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 	c := &d.cols[col]
 	t := c.Type
-	switch p.s[p.i] {
+	switch p.peek() {
 	case 'n':
 		if err := p.literal("null"); err != nil {
 			return types.Null, err
@@ -182,7 +182,7 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 		return types.Null, errField(c.Name, "expected %s, found %s", t, kind)
 	case 't', 'f':
 		w := "true"
-		if p.s[p.i] == 'f' {
+		if p.peek() == 'f' {
 			w = "false"
 		}
 		if err := p.literal(w); err != nil {
