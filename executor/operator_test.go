@@ -127,6 +127,33 @@ func newTestOperator(t *testing.T, kind string, args map[string]string) Operator
 			keys = append(keys, SortKey{Col: c})
 		}
 		return NewTopN(parseInts(args["partition"]), keys, 0, limit, "")
+	case "window":
+		// funcs=row_number,rank,sum:2 over partition and keys; limit and
+		// cut (rows, rank, dense) make it a top-N per partition
+		var funcs []WindowFunc
+		for _, f := range strings.Split(args["funcs"], ",") {
+			name, col, _ := strings.Cut(f, ":")
+			kinds := map[string]WindowKind{"row_number": WinRowNumber, "rank": WinRank, "dense_rank": WinDenseRank, "lag": WinLag}
+			if k, ok := kinds[name]; ok {
+				funcs = append(funcs, WindowFunc{Kind: k, Args: parseInts(col), Type: types.Int64})
+				continue
+			}
+			if name != "sum" {
+				t.Fatalf("unknown window function %q", name)
+			}
+			funcs = append(funcs, WindowFunc{Kind: WinAggregate, Frame: DefaultFrame, Type: types.Numeric,
+				Agg: AggSpec{Func: AggSum, Args: parseInts(col), Filter: -1, ArgType: types.Int64, Type: types.Numeric}})
+		}
+		var keys []SortKey
+		for _, c := range parseInts(args["keys"]) {
+			keys = append(keys, SortKey{Col: c})
+		}
+		limit := int64(-1)
+		if args["limit"] != "" {
+			limit, _ = strconv.ParseInt(args["limit"], 10, 64)
+		}
+		cut := map[string]TopCut{"": CutRows, "rows": CutRows, "rank": CutRank, "dense": CutDenseRank}[args["cut"]]
+		return NewWindow(parseInts(args["partition"]), keys, funcs, limit, cut, "")
 	case "setop":
 		k := SetIntersect
 		if args["kind"] == "except" {
