@@ -3,6 +3,7 @@ package format
 import (
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -103,11 +104,26 @@ func parseDigitsInt(s string) (int64, bool) {
 }
 
 // parseText runs the input function of t on s. fresh says s is already a
-// private copy; otherwise text kinds, which keep their input, get a copy,
-// so that a kept datum does not pin the whole record.
+// private copy; otherwise it is a view of the record (see view), and the
+// kinds whose datums hold a string get a copy, so that a kept datum
+// neither aliases the caller's buffer nor pins the whole record.
 func parseText(t types.Type, s string, fresh bool) (types.Datum, error) {
-	if !fresh && (t.Kind == types.KindText || t.Kind == types.KindBytea) {
-		s = strings.Clone(s)
+	if !fresh {
+		switch t.Kind {
+		case types.KindText, types.KindBytea, types.KindJSONB, types.KindUnknown:
+			s = strings.Clone(s)
+		}
 	}
 	return types.ParseText(t, s, nil)
+}
+
+// view is b as a string without a copy, valid while b is unchanged: the
+// text decoders scan a record through it and parse numbers, dates and
+// times straight out of it. Every datum that keeps a string gets a copy
+// (parseText); nothing else keeps the view past Decode.
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }

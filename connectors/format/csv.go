@@ -34,7 +34,7 @@ func newCSVDecoder(cols []Column) *csvDecoder {
 }
 
 func (d *csvDecoder) decode(_ context.Context, b []byte, row types.Row) error {
-	s := string(b)
+	s := view(b)
 	if n := len(s); n > 0 && s[n-1] == '\n' {
 		s = s[:n-1]
 		if n > 1 && s[n-2] == '\r' {

@@ -24,7 +24,7 @@ func newJSONDebezium(cols []Column) *jsonDebezium {
 }
 
 func (d *jsonDebezium) decodeEvent(_ context.Context, b []byte, before, after types.Row) (event, error) {
-	d.p.reset(string(b))
+	d.p.reset(view(b))
 	var ev event
 	if err := d.event(before, after, &ev, true); err != nil {
 		return event{}, err

@@ -336,9 +336,7 @@ type jsonDecoder struct {
 }
 
 func (d *jsonDecoder) decode(_ context.Context, b []byte, row types.Row) error {
-	// One copy of the record as a string lets every non-text field parse
-	// without allocating; text fields take copies of their own.
-	d.p.reset(string(b))
+	d.p.reset(view(b))
 	if err := d.row.object(&d.p, row, 0); err != nil {
 		return err
 	}
@@ -356,7 +354,7 @@ func (d *jsonDecoder) decode(_ context.Context, b []byte, row types.Row) error {
 type jsonKeyDecoder struct{ jsonDecoder }
 
 func (d *jsonKeyDecoder) decode(ctx context.Context, b []byte, row types.Row) error {
-	d.p.reset(string(b))
+	d.p.reset(view(b))
 	if d.p.peek() == '{' {
 		return d.jsonDecoder.decode(ctx, b, row)
 	}

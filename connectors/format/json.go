@@ -1,6 +1,7 @@
 package format
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/weirdb/weir/sql/types"
@@ -160,8 +161,7 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 			text, fresh = string(d.scratch), true
 		}
 		if t.Kind == types.KindJSONB {
-			text = string(types.AppendJSONString(nil, text))
-			return fieldDatum(c.Name)(types.ParseJSONB(text))
+			return fieldDatum(c.Name)(types.ParseJSONB(string(types.AppendJSONString(nil, text))))
 		}
 		return fieldDatum(c.Name)(parseText(t, text, fresh))
 	case '{', '[':
@@ -169,10 +169,7 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 		if err != nil {
 			return types.Null, err
 		}
-		switch t.Kind {
-		case types.KindJSONB:
-			return fieldDatum(c.Name)(types.ParseJSONB(span))
-		case types.KindText:
+		if t.Kind == types.KindJSONB || t.Kind == types.KindText {
 			return fieldDatum(c.Name)(parseText(t, span, false))
 		}
 		kind := "an object"
@@ -202,6 +199,12 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 		if v, ok := parseDigitsInt(num); ok {
 			return types.NewInt64(v), nil
 		}
+	case types.KindFloat64:
+		// JSON's number syntax is a subset of float8in's: only overflow
+		// and underflow need its checks, on the slow path.
+		if f, err := strconv.ParseFloat(num, 64); err == nil && f != 0 {
+			return types.NewFloat64(f), nil
+		}
 	case types.KindTimestamp, types.KindTimestampTZ, types.KindDate, types.KindTime:
 		v, ok := parseDigitsInt(num)
 		if ok {
@@ -221,8 +224,6 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 			}
 		}
 		return types.Null, errField(c.Name, "invalid number %s for type %s: expected an integer", num, t)
-	case types.KindJSONB:
-		return fieldDatum(c.Name)(types.ParseJSONB(num))
 	}
 	return fieldDatum(c.Name)(parseText(t, num, false))
 }

@@ -84,6 +84,10 @@ func (p *jsonScanner) str() (raw string, esc bool, err *Error) {
 	start := p.i
 	for p.i < len(p.s) {
 		c := p.s[p.i]
+		if plainByte[c] {
+			p.i++
+			continue
+		}
 		switch {
 		case c == '"':
 			raw = p.s[start:p.i]
@@ -114,6 +118,15 @@ func (p *jsonScanner) str() (raw string, esc bool, err *Error) {
 	}
 	return "", false, p.unexpected()
 }
+
+// plainByte marks the bytes a JSON string holds as they are: not the
+// quote, the backslash or a control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex4(s string) bool {
 	for i := 0; i < 4; i++ {
