@@ -61,6 +61,9 @@ type conn struct {
 
 	mu         sync.Mutex // guards stmtCancel
 	stmtCancel context.CancelCauseFunc
+	// stmtBase is the parent of every statement's context: ctx with the
+	// notice function, made once.
+	stmtBase context.Context
 
 	sess Session
 
@@ -111,20 +114,28 @@ func (c *conn) cancelStatement(cause error) {
 }
 
 // beginStatement returns the context of one statement execution, which a
-// CancelRequest cancels; end must be called when it stops running.
-func (c *conn) beginStatement() (ctx context.Context, end func()) {
-	ctx, cancel := context.WithCancelCause(c.ctx)
+// CancelRequest cancels and which carries the notice function (see
+// Notice); endStatement must be called when it stops running.
+func (c *conn) beginStatement() context.Context {
+	if c.stmtBase == nil {
+		c.stmtBase = WithNotice(c.ctx, c.noticeNow)
+	}
+	ctx, cancel := context.WithCancelCause(c.stmtBase)
 	c.mu.Lock()
 	c.stmtCancel = cancel
 	c.mu.Unlock()
 	c.rd.startStatement()
-	return ctx, func() {
-		c.rd.endStatement()
-		c.mu.Lock()
-		c.stmtCancel = nil
-		c.mu.Unlock()
-		cancel(nil)
-	}
+	return ctx
+}
+
+// endStatement ends the statement beginStatement began.
+func (c *conn) endStatement() {
+	c.rd.endStatement()
+	c.mu.Lock()
+	cancel := c.stmtCancel
+	c.stmtCancel = nil
+	c.mu.Unlock()
+	cancel(nil)
 }
 
 // serve runs the connection to its end. It never panics: a panic in the

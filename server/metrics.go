@@ -66,17 +66,23 @@ func register[C prometheus.Collector](reg *prometheus.Registry, c C, errp *error
 
 // statementKinds bounds the kind label's values: the first keyword of a
 // statement when it is one of these, else "other".
-var statementKinds = map[string]bool{
-	"select": true, "insert": true, "update": true, "delete": true, "with": true,
-	"values": true, "table": true, "create": true, "drop": true, "alter": true,
-	"set": true, "reset": true, "show": true, "begin": true, "start": true,
-	"commit": true, "rollback": true, "end": true, "abort": true, "copy": true,
-	"explain": true, "prepare": true, "execute": true, "deallocate": true,
-	"discard": true, "declare": true, "fetch": true, "close": true,
-	"truncate": true, "savepoint": true, "release": true, "listen": true,
-	"unlisten": true, "notify": true, "grant": true, "revoke": true,
-	"comment": true, "analyze": true, "vacuum": true, "lock": true,
-}
+var statementKinds = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"select", "insert", "update", "delete", "with",
+		"values", "table", "create", "drop", "alter",
+		"set", "reset", "show", "begin", "start",
+		"commit", "rollback", "end", "abort", "copy",
+		"explain", "prepare", "execute", "deallocate",
+		"discard", "declare", "fetch", "close",
+		"truncate", "savepoint", "release", "listen",
+		"unlisten", "notify", "grant", "revoke",
+		"comment", "analyze", "vacuum", "lock",
+	} {
+		m[k] = k
+	}
+	return m
+}()
 
 // statementKind is the lower-case first keyword of sql, skipping
 // whitespace, comments and opening parentheses.
@@ -99,13 +105,15 @@ func statementKind(sql string) string {
 			}
 			s = s[i+2:]
 		default:
+			// Lower-cased on the stack: this runs for every statement.
+			var kw [16]byte
 			n := 0
-			for n < len(s) && n < 16 && (s[n]|0x20 >= 'a' && s[n]|0x20 <= 'z') {
+			for n < len(s) && n < len(kw) && (s[n]|0x20 >= 'a' && s[n]|0x20 <= 'z') {
+				kw[n] = s[n] | 0x20
 				n++
 			}
-			kw := strings.ToLower(s[:n])
-			if statementKinds[kw] {
-				return kw
+			if k, ok := statementKinds[string(kw[:n])]; ok {
+				return k
 			}
 			return "other"
 		}

@@ -45,9 +45,8 @@ func (c *conn) runPortal(p *portal, maxRows uint32) *sqlerr.Error {
 		c.send(&pgproto3.CommandComplete{CommandTag: []byte(exhaustedTag(p.tag))})
 		return nil
 	}
-	ctx, end := c.beginStatement()
-	defer end()
-	ctx = WithNotice(ctx, c.noticeNow)
+	ctx := c.beginStatement()
+	defer c.endStatement()
 	start := time.Now()
 
 	if !p.started {
