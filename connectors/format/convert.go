@@ -49,6 +49,21 @@ func unixFromTimestamp(us, unit int64) int64 {
 	return q
 }
 
+// timestampFromUnixNanos is timestampFromUnix for a unit given in
+// nanoseconds (1 for nanoseconds, 1000 micro, 1e6 milli), rounding
+// nanoseconds down to microseconds.
+func timestampFromUnixNanos(v, ns int64) (int64, bool) {
+	if ns < 1000 {
+		div := 1000 / ns
+		q := v / div
+		if v%div < 0 {
+			q--
+		}
+		return timestampFromUnix(q, 1)
+	}
+	return timestampFromUnix(v, ns/1000)
+}
+
 func dateFromUnixDays(v int64) (int64, bool) {
 	switch v { // how encoders write the infinities
 	case math.MaxInt32:

@@ -3,6 +3,7 @@ package format
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -14,9 +15,17 @@ import (
 // bare, or wrapped by Kafka Connect's JsonConverter as {"schema": ...,
 // "payload": <event>}. before and after are rows in the JSON format's
 // rules; the other members are skipped. A null payload is a tombstone.
+// The wrapping's schema gives the units of times written as numbers
+// (Debezium's MicroTimestamp, NanoTime, ...; milliseconds otherwise) and
+// the scale of decimals written as base64 bytes (Connect's Decimal); it
+// should come before the payload, as JsonConverter writes it (a payload
+// that comes first is read by the last schema seen).
 type jsonDebezium struct {
 	row *jsonRow
 	p   jsonScanner
+	// schema is the last Connect schema seen: events of a table repeat
+	// it, so it is parsed only when it changes.
+	schema string
 }
 
 func newJSONDebezium(cols []Column) *jsonDebezium {
@@ -45,6 +54,9 @@ func (d *jsonDebezium) event(before, after types.Row, ev *event, top bool) *Erro
 	err := p.members(func(key string, esc bool) *Error {
 		switch {
 		case key == "before" || key == "after":
+			if top && d.schema != "" {
+				d.schema, d.row.conv = "", nil // an unwrapped event: no schema
+			}
 			row, has := before, &ev.hasBefore
 			if key == "after" {
 				row, has = after, &ev.hasAfter
@@ -72,6 +84,16 @@ func (d *jsonDebezium) event(before, after types.Row, ev *event, top bool) *Erro
 				return errField("op", "unsupported Debezium op %q", clip(raw))
 			}
 			ev.op = raw[0]
+			return nil
+		case key == "schema" && top:
+			span, err := p.skip(1)
+			if err != nil {
+				return err
+			}
+			if span != d.schema {
+				d.schema = strings.Clone(span)
+				d.row.useConnectSchema(d.schema)
+			}
 			return nil
 		case key == "payload" && top:
 			if p.peek() == 'n' {

@@ -2,6 +2,7 @@ package format
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/weirdb/weir/executor"
@@ -187,4 +188,39 @@ func joinLines(s []string) string {
 		out += l
 	}
 	return out
+}
+
+// Kafka Connect's schema gives the units of times and the scale of
+// decimals that the payload writes as numbers and base64.
+func TestDecodeDebeziumConnectSchema(t *testing.T) {
+	cols := []Column{
+		{Name: "id", Type: types.Int64, NotNull: true},
+		{Name: "ts", Type: types.Timestamp},
+		{Name: "tz", Type: types.TimestampTZ},
+		{Name: "tm", Type: types.Time},
+		{Name: "d", Type: types.Date},
+		{Name: "price", Type: types.Type{Kind: types.KindNumeric, Precision: 10, Scale: 2}},
+	}
+	d := mustDecoder(t, Options{Schema: Schema{Columns: cols, Key: []int{0}}, Envelope: Debezium})
+	schema := `{"type":"struct","fields":[{"type":"struct","fields":[
+		{"type":"int64","field":"id"},
+		{"type":"int64","name":"io.debezium.time.MicroTimestamp","field":"ts"},
+		{"type":"string","name":"io.debezium.time.ZonedTimestamp","field":"tz"},
+		{"type":"int64","name":"io.debezium.time.NanoTime","field":"tm"},
+		{"type":"int32","name":"io.debezium.time.Date","field":"d"},
+		{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2","connect.decimal.precision":"10"},"field":"price"}],
+		"optional":true,"name":"db.public.t.Value","field":"before"},{"type":"struct","fields":[],"field":"after"},{"type":"string","field":"op"}]}`
+	// "after" lists no fields here, so "before" is not used: the schema of
+	// after is what an event's rows are read by.
+	schemaAfter := strings.Replace(schema, `"field":"before"},{"type":"struct","fields":[],"field":"after"}`, `"field":"after"}`, 1)
+	in := `{"schema":` + schemaAfter + `,"payload":{"before":null,"after":{"id":1,"ts":1704164645123456,"tz":"2024-01-02T03:04:05.5Z",` +
+		`"tm":3723000000001,"d":19723,"price":"MDk="},"op":"c"}}`
+	if got, want := decodeText(t, d, nil, []byte(in)), "upsert 1|2024-01-02 03:04:05.123456|2024-01-02 03:04:05.5+00|01:02:03|2024-01-01|123.45"; got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+	// Without a schema, a number is milliseconds.
+	in = `{"before":null,"after":{"id":1,"ts":1704164645123,"tm":3723000},"op":"c"}`
+	if got, want := decodeText(t, d, nil, []byte(in)), "upsert 1|2024-01-02 03:04:05.123|NULL|01:02:03|NULL|NULL"; got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
 }

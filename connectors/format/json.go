@@ -1,6 +1,8 @@
 package format
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -19,6 +21,20 @@ type jsonRow struct {
 	byLower map[string]int
 	notNull []int
 	scratch []byte
+	// conv, when set, says per column how a value stands for its type, as
+	// a Kafka Connect schema does (Debezium's wrapped events).
+	conv []fieldConv
+}
+
+// fieldConv is how one field is written, from its Connect schema.
+type fieldConv struct {
+	// nsPerUnit is the unit of a number for a TIMESTAMP or TIME, in
+	// nanoseconds (0: milliseconds).
+	nsPerUnit int64
+	// decimal: a NUMERIC written as base64 bytes of its unscaled value
+	// (Connect's Decimal), at scale.
+	decimal bool
+	scale   int
 }
 
 func newJSONRow(cols []Column) *jsonRow {
@@ -163,6 +179,17 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 		if t.Kind == types.KindJSONB {
 			return fieldDatum(c.Name)(types.ParseJSONB(string(types.AppendJSONString(nil, text))))
 		}
+		if d.conv != nil && d.conv[col].decimal && t.Kind == types.KindNumeric {
+			b, err := base64.StdEncoding.DecodeString(text)
+			if err != nil {
+				return types.Null, errField(c.Name, "invalid base64 in a Connect decimal")
+			}
+			v, e := decimalDatum(b, d.conv[col].scale, t)
+			if e != nil {
+				return types.Null, withField(e, c.Name)
+			}
+			return v, nil
+		}
 		return fieldDatum(c.Name)(parseText(t, text, fresh))
 	case '{', '[':
 		span, err := p.skip(depth)
@@ -208,18 +235,25 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 	case types.KindTimestamp, types.KindTimestampTZ, types.KindDate, types.KindTime:
 		v, ok := parseDigitsInt(num)
 		if ok {
+			ns := int64(1_000_000)
+			if d.conv != nil && d.conv[col].nsPerUnit != 0 {
+				ns = d.conv[col].nsPerUnit
+			}
 			switch t.Kind {
 			case types.KindTimestamp:
-				v, ok = timestampFromUnix(v, 1000)
+				v, ok = timestampFromUnixNanos(v, ns)
 				return types.NewTimestamp(v), okOr(ok, c.Name, "%s is out of range for type %s", num, t)
 			case types.KindTimestampTZ:
-				v, ok = timestampFromUnix(v, 1000)
+				v, ok = timestampFromUnixNanos(v, ns)
 				return types.NewTimestampTZ(v), okOr(ok, c.Name, "%s is out of range for type %s", num, t)
 			case types.KindDate:
 				v, ok = dateFromUnixDays(v)
 				return types.NewDate(v), okOr(ok, c.Name, "%s is out of range for type %s", num, t)
 			default:
-				v, ok = timeFromUnit(v, 1000)
+				if ns < 1000 {
+					v, ns = v/(1000/ns), 1000
+				}
+				v, ok = timeFromUnit(v, ns/1000)
 				return types.NewTime(v), okOr(ok, c.Name, "%s is out of range for type %s", num, t)
 			}
 		}
@@ -243,4 +277,59 @@ func fieldDatum(field string) func(types.Datum, error) (types.Datum, *Error) {
 		}
 		return v, nil
 	}
+}
+
+// connectUnits are the Connect (and Debezium) logical types of times
+// given as numbers, and their units in nanoseconds.
+var connectUnits = map[string]int64{
+	"org.apache.kafka.connect.data.Timestamp": 1_000_000,
+	"org.apache.kafka.connect.data.Time":      1_000_000,
+	"io.debezium.time.Timestamp":              1_000_000,
+	"io.debezium.time.Time":                   1_000_000,
+	"io.debezium.time.MicroTimestamp":         1_000,
+	"io.debezium.time.MicroTime":              1_000,
+	"io.debezium.time.NanoTimestamp":          1,
+	"io.debezium.time.NanoTime":               1,
+}
+
+// useConnectSchema sets conv from a Connect schema: the struct named
+// field ("after", else "before") of an envelope, or the row's own struct.
+// A schema it cannot read leaves the defaults.
+func (d *jsonRow) useConnectSchema(text string) {
+	type field struct {
+		Field      string            `json:"field"`
+		Name       string            `json:"name"`
+		Parameters map[string]string `json:"parameters"`
+		Fields     []field           `json:"fields"`
+	}
+	d.conv = nil
+	var s field
+	if json.Unmarshal([]byte(text), &s) != nil {
+		return
+	}
+	row := s.Fields
+	for _, f := range s.Fields {
+		if f.Field == "after" || f.Field == "before" && row == nil {
+			row = f.Fields
+		}
+		if f.Field == "after" {
+			break
+		}
+	}
+	conv := make([]fieldConv, len(d.cols))
+	for _, f := range row {
+		col := d.column(f.Field, false, 0)
+		if col < 0 {
+			continue
+		}
+		if ns, ok := connectUnits[f.Name]; ok {
+			conv[col].nsPerUnit = ns
+		}
+		if f.Name == "org.apache.kafka.connect.data.Decimal" {
+			if sc, err := strconv.Atoi(f.Parameters["scale"]); err == nil && sc >= 0 && sc <= 1000 {
+				conv[col].decimal, conv[col].scale = true, sc
+			}
+		}
+	}
+	d.conv = conv
 }
