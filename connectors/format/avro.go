@@ -810,12 +810,14 @@ func readerFields(cols []Column, reader *avroType) ([]readerField, error) {
 		if c.External {
 			continue
 		}
+		// A column the reader schema lacks is its own field: nullable
+		// with default null, unless NOT NULL.
 		f := readerField{col: i, name: c.Name, hasDef: !c.NotNull}
 		if reader != nil && reader.kind == avroRecord {
-			f.hasDef = false
 			for _, rf := range reader.fields {
 				if rf.name == c.Name || strings.EqualFold(rf.name, c.Name) {
 					f.aliases = rf.aliases
+					f.hasDef = false
 					if rf.hasDef {
 						d, err := defaultDatum(rf.def, rf.typ, c.Type)
 						if err != nil {

@@ -103,15 +103,17 @@ func TestAvroResolution(t *testing.T) {
 	if g, w := strings.Join(got, ", "), "id bigint not null, name text not null, country text not null, rate integer, since date not null, price numeric(6,2) not null"; g != w {
 		t.Fatalf("inferred %s, want %s", g, w)
 	}
+	// A declared column the reader schema lacks reads as NULL.
+	cols = append(cols, Column{Name: "note", Type: types.Text})
 	d := mustDecoder(t, Options{Schema: Schema{Columns: cols}, Format: Avro, Registry: reg, ReaderSchema: latest})
 	for _, tc := range []struct {
 		rec  []byte
 		want string
 	}{
 		// An older writer: the reader's defaults fill the added fields.
-		{avRecord(id1, avLong(1), avStr("Ada")), "insert 1|Ada|NL|NULL|1970-01-01|12.34"},
+		{avRecord(id1, avLong(1), avStr("Ada")), "insert 1|Ada|NL|NULL|1970-01-01|12.34|NULL"},
 		{avRecord(id2, avLong(2), avStr("Bo"), avStr("BE"), avLong(1), avLong(7), avLong(19723), avStr("\x00\x01")),
-			"insert 2|Bo|BE|7|2024-01-01|0.01"},
+			"insert 2|Bo|BE|7|2024-01-01|0.01|NULL"},
 	} {
 		if got := decodeText(t, d, nil, tc.rec); got != tc.want {
 			t.Errorf("got %s\nwant %s", got, tc.want)

@@ -228,8 +228,10 @@ func (p *avroParser) parseObject(m map[string]any, ns string, depth int) (*avroT
 }
 
 func (p *avroParser) decimal(t *avroType, m map[string]any) bool {
+	// Beyond PostgreSQL's numeric (precision 1000) the logical type is
+	// ignored: such a decimal reads as bytes.
 	prec, ok := num(m, "precision")
-	if !ok || prec < 1 {
+	if !ok || prec < 1 || prec > 1000 {
 		return false
 	}
 	scale, _ := num(m, "scale")

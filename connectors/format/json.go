@@ -67,6 +67,9 @@ func (d *jsonRow) column(key string, esc bool, next int) int {
 		}
 		key = string(d.scratch) // one allocation, only for escaped names
 	}
+	if key == "" {
+		return -1 // External columns have no name here; SQL names are never empty
+	}
 	if next < len(d.names) && d.names[next] == key {
 		return next
 	}

@@ -104,7 +104,8 @@ func NewSinkEncoder(ctx context.Context, o SinkOptions) (*SinkEncoder, error) {
 // (Debezium's ts_ms).
 func (e *SinkEncoder) Encode(c *Change, tsMillis int64, keyBuf, valueBuf []byte) (key, value []byte, err error) {
 	row := c.After
-	if c.Op == OpDelete {
+	deleted := c.Op == OpDelete || c.Op == OpDeleteKey
+	if deleted {
 		row = c.Before
 	}
 	if e.key != nil {
@@ -119,7 +120,7 @@ func (e *SinkEncoder) Encode(c *Change, tsMillis int64, keyBuf, valueBuf []byte)
 		}
 		value, err = e.value.AppendRow(valueBuf[:0], c.After)
 	case Upsert:
-		if c.Op == OpDelete {
+		if deleted {
 			return key, nil, nil
 		}
 		value, err = e.value.AppendRow(valueBuf[:0], c.After)
