@@ -29,7 +29,7 @@ var allowed = []struct {
 	{"sql/parser", []string{"sql/ast", "sql/types", "sql/sqlerr"}},
 	{"sql", []string{"sql/"}},
 	{"storage", []string{"sql/types", "sql/catalog", "sql/sqlerr"}},
-	{"connectors", []string{"sql/", "executor"}},
+	{"connectors", []string{"sql/", "executor", "connectors"}},
 	{"executor", []string{"sql/", "storage", "executor"}},
 	{"planner", []string{"sql/", "executor", "planner"}},
 	{"server/coord", []string{"sql/", "planner", "executor", "storage", "server"}},
