@@ -88,11 +88,7 @@ func TestAvroResolution(t *testing.T) {
 		{"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":6,"scale":2},"default":"\u0004\u00d2"}]}`
 	id1 := srv.Add("rates-value", v1)
 	id2 := srv.Add("rates-value", v2)
-	_, latest, err := reg.Latest(context.Background(), "rates-value")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cols, err := InferColumns(latest)
+	cols, latest, err := LatestColumns(context.Background(), reg, "rates-value")
 	if err != nil {
 		t.Fatal(err)
 	}

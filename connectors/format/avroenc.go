@@ -232,14 +232,31 @@ func decimalBytes(d *apd.Decimal, scale int32) ([]byte, *Error) {
 	return out, nil
 }
 
+// LatestColumns infers the columns of a source declared without any from
+// subject's latest schema (InferColumns); the schema returned is the
+// reader schema to decode with (Options.ReaderSchema).
+func LatestColumns(ctx context.Context, reg SchemaRegistry, subject string) ([]Column, string, error) {
+	_, schema, err := reg.Latest(ctx, subject)
+	if err != nil {
+		return nil, "", err
+	}
+	cols, err := InferColumns(schema)
+	if err != nil {
+		return nil, "", fmt.Errorf("subject %q: %w", subject, err)
+	}
+	return cols, schema, nil
+}
+
 // InferColumns returns the columns of an Avro record schema (a registry
 // subject's latest, for a source declared without columns): each field's
 // natural SQL type (int INTEGER, long BIGINT, float REAL, double DOUBLE,
 // string and enum TEXT, bytes and fixed BYTEA, decimal NUMERIC(p,s), date
 // DATE, time-* TIME, timestamp-* TIMESTAMPTZ, local-timestamp-*
 // TIMESTAMP, duration INTERVAL, records, arrays, maps and other unions
-// JSONB), NOT NULL unless the field is a union with null. Pass the
-// schema on as Options.ReaderSchema so that its defaults apply.
+// JSONB), NOT NULL unless the field is a union with null. Names are
+// lower-cased, as SQL folds unquoted names (fields still match them
+// ignoring case). Pass the schema on as Options.ReaderSchema so that its
+// defaults apply.
 func InferColumns(schema string) ([]Column, error) {
 	t, err := parseAvroSchema(schema)
 	if err != nil {

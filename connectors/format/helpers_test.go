@@ -75,6 +75,17 @@ func mustDecoder(t testing.TB, o Options) Decoder {
 // for a record error (failing the test on any other error).
 func decodeText(t testing.TB, d Decoder, key, value []byte) string {
 	t.Helper()
+	c, err := checkDecode(t, d, key, value)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return changeText(&c)
+}
+
+// checkDecode decodes one record and fails on any error but a record
+// error with a short reason, or on a change that comes with an error.
+func checkDecode(t testing.TB, d Decoder, key, value []byte) (Change, error) {
+	t.Helper()
 	var c Change
 	err := d.Decode(context.Background(), key, value, &c)
 	if err != nil {
@@ -82,12 +93,14 @@ func decodeText(t testing.TB, d Decoder, key, value []byte) string {
 		if !errors.As(err, &e) {
 			t.Fatalf("not a record error: %v", err)
 		}
+		if e.Reason == "" || len(e.Reason) > maxReason+3 {
+			t.Fatalf("bad reason %q", e.Reason)
+		}
 		if c.Op != OpNone {
 			t.Fatalf("error %v with change %s", err, changeText(&c))
 		}
-		return "error: " + err.Error()
 	}
-	return changeText(&c)
+	return c, err
 }
 
 // newRegistry starts a test registry and a client of it.

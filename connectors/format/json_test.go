@@ -1,6 +1,7 @@
 package format
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -128,6 +129,41 @@ func TestDecodeCSV(t *testing.T) {
 	} {
 		if got := decodeText(t, d, nil, []byte(tc.in)); got != tc.want {
 			t.Errorf("%q:\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Every type reads from CSV as from its text: rows printed by
+// types.AppendText, quoted when needed, read back the same.
+func TestDecodeCSVAllTypes(t *testing.T) {
+	jd := mustDecoder(t, Options{Schema: Schema{Columns: allTypes}})
+	cd := mustDecoder(t, Options{Schema: Schema{Columns: allTypes}, Format: CSV})
+	for _, in := range []string{
+		`{"b":true,"i2":-32768,"i4":7,"i8":-9223372036854775808,"f4":1.5,"f8":-2.25e-5,"n":"-1.500","n2":"3.14159",` +
+			`"t":"q\"\n,\u00e9","vc":"","ch":"a","by":"\\x0aff","d":"2024-02-29","tm":"23:59:59.5","ts":"2024-01-02 03:04:05",` +
+			`"tz":"2024-01-02T03:04:05.25+02:00","iv":"1 day 02:00:00","j":{"b":[1,2.50],"a":"x,y"}}`,
+		`{"f8":"NaN","n":"-Infinity","ts":"infinity","d":"0044-03-15 BC"}`,
+	} {
+		var c Change
+		if err := jd.Decode(context.Background(), nil, []byte(in), &c); err != nil {
+			t.Fatal(err)
+		}
+		var line []byte
+		for i, d := range c.After {
+			if i > 0 {
+				line = append(line, ',')
+			}
+			if d.IsNull() {
+				continue
+			}
+			text := types.TextString(d, nil)
+			if text == "" || strings.ContainsAny(text, ",\"\n") {
+				text = `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+			}
+			line = append(line, text...)
+		}
+		if got, want := decodeText(t, cd, nil, line), "insert "+rowText(c.After); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", line, got, want)
 		}
 	}
 }

@@ -275,34 +275,7 @@ func (p *jsonScanner) skipValue(depth int) *Error {
 		if depth >= maxDepth {
 			return errRecord("JSON nested deeper than %d levels", maxDepth)
 		}
-		p.i++
-		if p.peek() == '}' {
-			p.i++
-			return nil
-		}
-		for {
-			if p.peek() != '"' {
-				return p.unexpected()
-			}
-			if _, _, err := p.str(); err != nil {
-				return err
-			}
-			if err := p.expect(':'); err != nil {
-				return err
-			}
-			if err := p.skipValue(depth + 1); err != nil {
-				return err
-			}
-			switch p.peek() {
-			case ',':
-				p.i++
-			case '}':
-				p.i++
-				return nil
-			default:
-				return p.unexpected()
-			}
-		}
+		return p.members(func(string, bool) *Error { return p.skipValue(depth + 1) })
 	case '[':
 		if depth >= maxDepth {
 			return errRecord("JSON nested deeper than %d levels", maxDepth)
