@@ -123,6 +123,9 @@ func NewDecoder(o Options) (Decoder, error) {
 	if o.RowChunk == 0 {
 		o.RowChunk = 32
 	}
+	if (o.Format == Avro || o.KeyFormat == Avro && o.Envelope == Upsert) && o.Registry == nil {
+		return nil, fmt.Errorf("format: avro needs a schema registry")
+	}
 	s := o.Schema
 	for _, k := range s.Key {
 		if k < 0 || k >= len(s.Columns) {
@@ -152,9 +155,6 @@ func NewDecoder(o Options) (Decoder, error) {
 		case JSON:
 			d.env = newJSONDebezium(s.Columns)
 		case Avro:
-			if o.Registry == nil {
-				return nil, fmt.Errorf("format: avro needs a schema registry")
-			}
 			d.env = newAvroDebezium(s.Columns, o.Registry)
 		default:
 			return nil, fmt.Errorf("format: the debezium envelope is JSON or Avro, not %s", o.Format)
@@ -192,9 +192,6 @@ func newValueDecoder(o Options, cols []Column) (rowDecoder, error) {
 	case CSV:
 		return newCSVDecoder(cols), nil
 	case Avro:
-		if o.Registry == nil {
-			return nil, fmt.Errorf("format: avro needs a schema registry")
-		}
 		return newAvroDecoder(cols, o.Registry, o.ReaderSchema)
 	}
 	return nil, fmt.Errorf("format: unknown value format %q", o.Format)
@@ -205,9 +202,6 @@ func newKeyDecoder(o Options, cols []Column) (rowDecoder, error) {
 	case JSON:
 		return &jsonKeyDecoder{jsonDecoder{row: newJSONRow(cols)}}, nil
 	case Avro:
-		if o.Registry == nil {
-			return nil, fmt.Errorf("format: avro needs a schema registry")
-		}
 		return newAvroDecoder(cols, o.Registry, "")
 	case Kafka, String:
 		col := -1

@@ -76,13 +76,8 @@ func (d *jsonRow) column(key string, esc bool, next int) int {
 	if i, ok := d.byName[key]; ok {
 		return i
 	}
-	for j := 0; j < len(key); j++ {
-		if c := key[j]; c >= 'A' && c <= 'Z' || c >= 0x80 {
-			if i, ok := d.byLower[strings.ToLower(key)]; ok {
-				return i
-			}
-			break
-		}
+	if i, ok := d.byLower[strings.ToLower(key)]; ok { // no copy when key is lower case
+		return i
 	}
 	return -1
 }

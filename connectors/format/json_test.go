@@ -70,9 +70,9 @@ func TestDecodeJSON(t *testing.T) {
 // External columns (Kafka metadata, filled by the caller) take no field,
 // not even one whose name is empty.
 func TestDecodeJSONExternal(t *testing.T) {
-	cols := []Column{{Name: "partition", Type: types.Int32, External: true}, {Name: "id", Type: types.Int64}}
+	cols := []Column{{Name: "partition", Type: types.Int32, External: true}, {Name: "id", Type: types.Int64}, {Name: "Quoted", Type: types.Text}}
 	d := mustDecoder(t, Options{Schema: Schema{Columns: cols}})
-	if got, want := decodeText(t, d, nil, []byte(`{"":1,"partition":2,"id":3}`)), "insert NULL|3"; got != want {
+	if got, want := decodeText(t, d, nil, []byte(`{"":1,"partition":2,"id":3,"quoted":"q"}`)), "insert NULL|3|q"; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
