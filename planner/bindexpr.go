@@ -23,6 +23,12 @@ type binder struct {
 	agg    *aggCollector
 	clause string
 	inAgg  bool
+	// win collects the window function calls of the SELECT being bound;
+	// nil where they are not allowed. inWin: binding a window call's
+	// arguments or window. windows are the SELECT's named windows.
+	win     *winCollector
+	inWin   bool
+	windows map[string]*ast.WindowSpec
 	// corr is the correlation context of the subquery body being bound;
 	// apply collects the subqueries of the SELECT being bound.
 	corr  *corrCtx
@@ -360,8 +366,12 @@ func (b *binder) addSub(qp *queryPlan) int {
 // bindSubqueryPlan binds a subquery used in an expression.
 func (b *binder) bindSubqueryPlan(q *ast.Query, sc *scope) (*queryPlan, error) {
 	saveAgg, saveClause, saveIn, saveApply := b.agg, b.clause, b.inAgg, b.apply
-	defer func() { b.agg, b.clause, b.inAgg, b.apply = saveAgg, saveClause, saveIn, saveApply }()
-	b.agg, b.inAgg, b.apply = nil, false, nil
+	saveWin, saveInWin := b.win, b.inWin
+	defer func() {
+		b.agg, b.clause, b.inAgg, b.apply = saveAgg, saveClause, saveIn, saveApply
+		b.win, b.inWin = saveWin, saveInWin
+	}()
+	b.agg, b.inAgg, b.apply, b.win, b.inWin = nil, false, nil, nil, false
 	return b.bindQuery(q, sc)
 }
 
@@ -478,6 +488,15 @@ func (b *binder) settleUnknown(e executor.Expr) (executor.Expr, error) {
 		return b.coerce(e, types.Text, types.CastImplicit)
 	}
 	return e, nil
+}
+
+// bindSettled binds e and gives it the type text if it is of unknown type.
+func (b *binder) bindSettled(e ast.Expr, sc *scope) (executor.Expr, error) {
+	x, err := b.bindExpr(e, sc)
+	if err != nil {
+		return nil, err
+	}
+	return b.settleUnknown(x)
 }
 
 // coerceBool makes e boolean for a clause (42804 when it is not).
@@ -675,7 +694,10 @@ func (b *binder) unify(args []ast.Expr, sc *scope, what string) ([]executor.Expr
 
 func (b *binder) bindFunc(n *ast.Func, sc *scope) (executor.Expr, error) {
 	if n.Over != nil {
-		return nil, sqlerr.Unsupported("window functions are not supported yet")
+		return b.bindWindowFunc(n, sc)
+	}
+	if _, ok := windowKinds[n.Name]; ok {
+		return nil, sqlerr.New(sqlerr.WrongObjectType, "window function %s requires an OVER clause", n.Name)
 	}
 	if isAggregate(n.Name) {
 		return b.bindAggregate(n, sc)
@@ -741,6 +763,17 @@ func (b *binder) bindAggregate(n *ast.Func, sc *scope) (executor.Expr, error) {
 	}
 	b.inAgg = true
 	defer func() { b.inAgg = false }()
+	call, err := b.bindAggCall(n, sc)
+	if err != nil {
+		return nil, err
+	}
+	b.agg.calls = append(b.agg.calls, call)
+	return &aggRef{idx: len(b.agg.calls) - 1, call: call}, nil
+}
+
+// bindAggCall binds and types an aggregate call (of GROUP BY or over a
+// window).
+func (b *binder) bindAggCall(n *ast.Func, sc *scope) (*aggCall, error) {
 	call := &aggCall{distinct: n.Distinct}
 	args, err := b.bindExprs(n.Args, sc)
 	if err != nil {
@@ -846,11 +879,8 @@ func (b *binder) bindAggregate(n *ast.Func, sc *scope) (executor.Expr, error) {
 		}
 	}
 	for _, o := range n.OrderBy {
-		e, err := b.bindExpr(o.Expr, sc)
+		e, err := b.bindSettled(o.Expr, sc)
 		if err != nil {
-			return nil, err
-		}
-		if e, err = b.settleUnknown(e); err != nil {
 			return nil, err
 		}
 		if call.distinct && !slices.ContainsFunc(call.args, func(a executor.Expr) bool { return a.String() == e.String() }) {
@@ -859,8 +889,7 @@ func (b *binder) bindAggregate(n *ast.Func, sc *scope) (executor.Expr, error) {
 		call.order = append(call.order, orderExpr{e: e, desc: o.Desc, nullsFirst: nullsFirst(o)})
 	}
 	call.text = aggText(n.Name, call)
-	b.agg.calls = append(b.agg.calls, call)
-	return &aggRef{idx: len(b.agg.calls) - 1, call: call}, nil
+	return call, nil
 }
 
 func aggText(name string, c *aggCall) string {

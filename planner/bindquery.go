@@ -66,9 +66,9 @@ func (b *binder) bindQuery(q *ast.Query, outer *scope) (*queryPlan, error) {
 }
 
 func (b *binder) bindLimit(e ast.Expr, what string, outer *scope) (executor.Expr, error) {
-	saveAgg, saveClause := b.agg, b.clause
-	b.agg, b.clause = nil, what
-	defer func() { b.agg, b.clause = saveAgg, saveClause }()
+	saveAgg, saveClause, saveWin := b.agg, b.clause, b.win
+	b.agg, b.clause, b.win = nil, what, nil
+	defer func() { b.agg, b.clause, b.win = saveAgg, saveClause, saveWin }()
 	x, err := b.bindExpr(e, newScope(nil, outer))
 	if err != nil {
 		return nil, err
@@ -232,9 +232,9 @@ func (b *binder) castNode(n node, ts []types.Type) (node, error) {
 
 func (b *binder) bindValues(v *ast.Values, outer *scope) (node, []Column, error) {
 	sc := newScope(nil, outer)
-	saveAgg, saveClause := b.agg, b.clause
-	b.agg, b.clause = nil, "VALUES"
-	defer func() { b.agg, b.clause = saveAgg, saveClause }()
+	saveAgg, saveClause, saveWin := b.agg, b.clause, b.win
+	b.agg, b.clause, b.win = nil, "VALUES", nil
+	defer func() { b.agg, b.clause, b.win = saveAgg, saveClause, saveWin }()
 	var rows [][]executor.Expr
 	width := -1
 	for _, r := range v.Rows {

@@ -307,6 +307,8 @@ func uniqueKey(n node) ([]int, bool) {
 		return uniqueKey(x.in)
 	case *topNNode:
 		return uniqueKey(x.in)
+	case *windowNode:
+		return uniqueKey(x.in)
 	case *projectNode:
 		in, ok := uniqueKey(x.in)
 		if !ok {

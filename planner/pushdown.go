@@ -130,6 +130,8 @@ func pushFilter(n node, conds []executor.Expr) node {
 		return x
 	case *filterNode:
 		return pushFilter(x.in, append(splitAnd(x.pred), conds...))
+	case *projectNode:
+		conds = cutWindow(x, conds)
 	case *scanNode:
 		if len(conds) == 0 {
 			return x

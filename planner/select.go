@@ -30,8 +30,15 @@ type sortItem struct {
 // its ORDER BY (which may use input columns and aggregates).
 func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer *scope) (*queryPlan, error) {
 	saveAgg, saveClause, saveIn := b.agg, b.clause, b.inAgg
-	defer func() { b.agg, b.clause, b.inAgg = saveAgg, saveClause, saveIn }()
-	b.inAgg = false
+	saveWin, saveInWin, saveWindows := b.win, b.inWin, b.windows
+	defer func() {
+		b.agg, b.clause, b.inAgg = saveAgg, saveClause, saveIn
+		b.win, b.inWin, b.windows = saveWin, saveInWin, saveWindows
+	}()
+	b.inAgg, b.win, b.inWin = false, nil, false
+	if err := b.defineWindows(core.Windows); err != nil {
+		return nil, err
+	}
 
 	var root node
 	var cols []scopeCol
@@ -77,7 +84,8 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 	}
 
 	coll := &aggCollector{}
-	b.agg, b.clause = coll, ""
+	wins := &winCollector{}
+	b.agg, b.clause, b.win = coll, "", wins
 	var targets []target
 	for _, t := range core.Targets {
 		if t.Star {
@@ -117,7 +125,7 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 	}
 
 	// GROUP BY: by input expression, output position or output alias.
-	b.agg, b.clause, b.apply = nil, "GROUP BY", nil
+	b.agg, b.clause, b.apply, b.win = nil, "GROUP BY", nil, nil
 	var groups []executor.Expr
 	for _, g := range core.GroupBy {
 		var e executor.Expr
@@ -147,6 +155,9 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		}
 		if containsAgg(e) {
 			return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY")
+		}
+		if containsWin(e) {
+			return nil, windowingError("window functions are not allowed in GROUP BY")
 		}
 		if hasSubRef(e) {
 			return nil, sqlerr.Unsupported("a subquery in GROUP BY is not supported")
@@ -203,6 +214,7 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		return it, nil
 	}
 	var sorts, ons []sortItem
+	b.win = wins
 	for _, o := range order {
 		it, err := bindItem(o.Expr, o.Desc, nullsFirst(o), "ORDER BY")
 		if err != nil {
@@ -217,7 +229,7 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		}
 		ons = append(ons, it)
 	}
-	b.agg = nil
+	b.agg, b.win = nil, nil
 	uses := ap.take()
 
 	var keyOut []executor.Expr // correlation keys over the output row
@@ -268,7 +280,10 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 				return nil, err
 			}
 		}
-		if len(groups) == 0 && having == nil && len(targets) > 0 {
+		if err := mapWinCalls(wins.calls, rw.rewrite); err != nil {
+			return nil, err
+		}
+		if len(groups) == 0 && having == nil && len(targets) > 0 && len(wins.calls) == 0 {
 			scalarAgg = true
 			empty, err = executor.Map(targets[0].e, func(x executor.Expr) (executor.Expr, error) {
 				if c, ok := x.(*executor.ColRef); ok {
@@ -321,16 +336,30 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 			return nil, err
 		}
 	}
+	// Window functions, over the rows WHERE, GROUP BY and HAVING left.
+	if len(wins.calls) > 0 {
+		if err := mapWinCalls(wins.calls, substSubs); err != nil {
+			return nil, err
+		}
+		root = planWindows(root, wins.calls, keyOut)
+	}
+	subst := func(e executor.Expr) (executor.Expr, error) {
+		e, err := substSubs(e)
+		if err != nil {
+			return nil, err
+		}
+		return substWins(e)
+	}
 	for i := range targets {
 		var err error
-		if targets[i].e, err = substSubs(targets[i].e); err != nil {
+		if targets[i].e, err = subst(targets[i].e); err != nil {
 			return nil, err
 		}
 	}
 	for _, items := range [][]sortItem{sorts, ons} {
 		for i := range items {
 			var err error
-			if items[i].e, err = substSubs(items[i].e); err != nil {
+			if items[i].e, err = subst(items[i].e); err != nil {
 				return nil, err
 			}
 		}

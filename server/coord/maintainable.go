@@ -30,9 +30,6 @@ func checkMaintainable(q *ast.Query) error {
 				err = sqlerr.Unsupported("materialized views cannot use %s(): its value depends on when it is evaluated", x.Name).
 					WithHint("Compute it when querying the view instead.")
 			}
-			if x.Over != nil {
-				err = sqlerr.Unsupported("window functions (%s ... OVER) are not supported in materialized views yet", x.Name)
-			}
 		case *ast.Query:
 			if x.EmitChanges && x != q {
 				err = sqlerr.Unsupported("EMIT CHANGES inside a view definition")

@@ -281,8 +281,9 @@ type Func struct {
 }
 
 // WindowSpec is OVER (...), OVER name, or a WINDOW clause item. Name is
-// the defined window's name in a WINDOW clause item; Ref is the window an
-// OVER or a definition refers to (OVER w, OVER (w ORDER BY ...)).
+// the window OVER name uses as it is, or the name a WINDOW clause item
+// defines; Ref is the window a definition starts from (OVER (w ORDER BY
+// ...), WINDOW w2 AS (w ORDER BY ...)).
 type WindowSpec struct {
 	Name        string
 	Ref         string

@@ -1147,10 +1147,6 @@ func (c *converter) aggregate(name string, args []tast.ExprNode, distinct bool, 
 
 func (c *converter) window(s *tast.WindowSpec) (*ast.WindowSpec, error) {
 	w := &ast.WindowSpec{Name: s.Name.O, Ref: s.Ref.O}
-	if s.OnlyAlias {
-		// OVER w
-		w.Name, w.Ref = "", s.Name.O
-	}
 	if s.PartitionBy != nil {
 		for _, it := range s.PartitionBy.Items {
 			e, err := c.expr(it.Expr)

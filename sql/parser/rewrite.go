@@ -792,6 +792,13 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 	if prevDot {
 		return rw.name(i, hi)
 	}
+	if tidbWindowFuncs[t.val] && nx(1).isP("(") {
+		if close := rw.matching(i + 1); close > 0 && !rw.at(close+1).is("over") {
+			// without OVER, a plain call (which the planner refuses)
+			rw.emit(quoteIdent(t.val), t.pos, tQIdent)
+			return i + 1, nil
+		}
+	}
 	switch t.val {
 	case "pg_catalog":
 		if nx(1).isP(".") && nx(2).kind == tIdent && nx(3).isP("(") {
