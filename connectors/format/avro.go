@@ -3,14 +3,12 @@ package format
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/weirdb/weir/connectors/registry"
 	"github.com/weirdb/weir/sql/types"
 )
 
@@ -989,22 +987,17 @@ func matchField(rfs []readerField, name string) int {
 // against the columns (and the reader schema, when given) once per id.
 type avroDecoder struct {
 	cols    []Column
-	reg     SchemaRegistry
 	reader  *avroType
-	progs   map[int]*avroCompiled
+	progs   programs[*avroRecordProg]
 	r       avroReader
 	notNull []int
 }
 
-// avroCompiled is the program for one schema id, or why there is none
-// (a fault of every record that carries the id).
-type avroCompiled struct {
-	prog *avroRecordProg
-	err  *Error
-}
-
 func newAvroDecoder(cols []Column, reg SchemaRegistry, readerSchema string) (*avroDecoder, error) {
-	d := &avroDecoder{cols: cols, reg: reg, progs: map[int]*avroCompiled{}}
+	d := &avroDecoder{cols: cols}
+	d.progs = newPrograms(reg, "read into the columns", func(w *avroType) (*avroRecordProg, error) {
+		return compileRecord(newAvroCompiler(), w, d.cols, d.reader)
+	})
 	if readerSchema != "" {
 		rt, err := parseAvroSchema(readerSchema)
 		if err != nil {
@@ -1023,56 +1016,12 @@ func newAvroDecoder(cols []Column, reg SchemaRegistry, readerSchema string) (*av
 	return d, nil
 }
 
-// writerSchema fetches and parses the schema of id. A schema the registry
-// does not have, or cannot be parsed, is the record's fault; a registry
-// that cannot be reached is not.
-func writerSchema(ctx context.Context, reg SchemaRegistry, id int) (*avroType, *Error, error) {
-	text, err := reg.SchemaByID(ctx, id)
-	if errors.Is(err, registry.ErrNotFound) {
-		return nil, errRecord("unknown Avro schema id %d", id), nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	w, err := parseAvroSchema(text)
-	if err != nil {
-		return nil, errRecord("Avro schema id %d: %v", id, err), nil
-	}
-	return w, nil, nil
-}
-
-func (d *avroDecoder) program(ctx context.Context, id int) (*avroRecordProg, error) {
-	if c, ok := d.progs[id]; ok {
-		if c.err != nil {
-			return nil, c.err
-		}
-		return c.prog, nil
-	}
-	w, bad, err := writerSchema(ctx, d.reg, id)
-	if err != nil {
-		return nil, err
-	}
-	c := &avroCompiled{err: bad}
-	if bad == nil {
-		prog, err := compileRecord(newAvroCompiler(), w, d.cols, d.reader)
-		if err != nil {
-			c.err = errRecord("Avro schema id %d cannot be read into the columns: %v", id, err)
-		}
-		c.prog = prog
-	}
-	d.progs[id] = c
-	if c.err != nil {
-		return nil, c.err
-	}
-	return c.prog, nil
-}
-
 func (d *avroDecoder) decode(ctx context.Context, b []byte, row types.Row) error {
 	id, body, bad := splitWire(b)
 	if bad != nil {
 		return bad
 	}
-	prog, err := d.program(ctx, id)
+	prog, err := d.progs.get(ctx, id)
 	if err != nil {
 		return err
 	}

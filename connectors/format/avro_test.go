@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weirdb/weir/connectors/registry"
 	"github.com/weirdb/weir/sql/types"
@@ -225,5 +226,37 @@ func TestAvroRegistryUnreachable(t *testing.T) {
 	var e *Error
 	if err == nil || errors.As(err, &e) || !strings.Contains(err.Error(), "backend down") {
 		t.Fatalf("want a source error naming the registry's, got %v", err)
+	}
+}
+
+// An unknown schema id is a record fault, asked again after a while (the
+// registry may lag a producer), and garbage ids take bounded memory.
+func TestAvroUnknownSchemaID(t *testing.T) {
+	reg := memRegistry{}
+	cols := []Column{{Name: "id", Type: types.Int64}}
+	d := mustDecoder(t, Options{Schema: Schema{Columns: cols}, Format: Avro, Registry: reg})
+	progs := &d.(*decoder).value.(*avroDecoder).progs
+	now := time.Unix(0, 0)
+	progs.now = func() time.Time { return now }
+	rec := avRecord(1, avLong(7))
+	if got := decodeText(t, d, nil, rec); got != "error: unknown Avro schema id 1" {
+		t.Fatal(got)
+	}
+	reg[1] = `{"type":"record","name":"r","fields":[{"name":"id","type":"long"}]}`
+	if got := decodeText(t, d, nil, rec); got != "error: unknown Avro schema id 1" {
+		t.Fatalf("asked again at once: %s", got)
+	}
+	now = now.Add(unknownRetry)
+	if got := decodeText(t, d, nil, rec); got != "insert 7" {
+		t.Fatalf("after %v: %s", unknownRetry, got)
+	}
+	for id := 2; id < 3*maxUnknown; id++ {
+		decodeText(t, d, nil, avRecord(id, avLong(7)))
+	}
+	if n := len(progs.byID); n > maxUnknown+1 {
+		t.Errorf("%d schema ids cached", n)
+	}
+	if got := decodeText(t, d, nil, rec); got != "insert 7" {
+		t.Fatalf("a known id was forgotten: %s", got)
 	}
 }

@@ -118,15 +118,13 @@ func (d *jsonDebezium) event(before, after types.Row, ev *event, top bool) *Erro
 // the columns as the Avro format resolves a value, op read, the other
 // fields (source, ts_ms, transaction) skipped.
 type avroDebezium struct {
+	progs programs[*avroEnvelope]
 	cols  []Column
-	reg   SchemaRegistry
-	progs map[int]*avroEnvelope
 	r     avroReader
 }
 
 type avroEnvelope struct {
 	steps []envelopeStep
-	err   *Error
 }
 
 // envelopeStep reads one field of the envelope: before ('b'), after
@@ -141,7 +139,9 @@ type envelopeStep struct {
 }
 
 func newAvroDebezium(cols []Column, reg SchemaRegistry) *avroDebezium {
-	return &avroDebezium{cols: cols, reg: reg, progs: map[int]*avroEnvelope{}}
+	return &avroDebezium{cols: cols, progs: newPrograms(reg, "read as a Debezium event of the columns", func(w *avroType) (*avroEnvelope, error) {
+		return compileEnvelope(w, cols)
+	})}
 }
 
 func compileEnvelope(w *avroType, cols []Column) (*avroEnvelope, error) {
@@ -184,36 +184,12 @@ func compileEnvelope(w *avroType, cols []Column) (*avroEnvelope, error) {
 	return env, nil
 }
 
-func (d *avroDebezium) program(ctx context.Context, id int) (*avroEnvelope, error) {
-	if env, ok := d.progs[id]; ok {
-		if env.err != nil {
-			return nil, env.err
-		}
-		return env, nil
-	}
-	w, bad, err := writerSchema(ctx, d.reg, id)
-	if err != nil {
-		return nil, err
-	}
-	env := &avroEnvelope{err: bad}
-	if bad == nil {
-		if env, err = compileEnvelope(w, d.cols); err != nil {
-			env = &avroEnvelope{err: errRecord("Avro schema id %d cannot be read as a Debezium event of the columns: %v", id, err)}
-		}
-	}
-	d.progs[id] = env
-	if env.err != nil {
-		return nil, env.err
-	}
-	return env, nil
-}
-
 func (d *avroDebezium) decodeEvent(ctx context.Context, b []byte, before, after types.Row) (event, error) {
 	id, body, bad := splitWire(b)
 	if bad != nil {
 		return event{}, bad
 	}
-	env, err := d.program(ctx, id)
+	env, err := d.progs.get(ctx, id)
 	if err != nil {
 		return event{}, err
 	}

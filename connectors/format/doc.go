@@ -65,7 +65,8 @@
 // Avro: Confluent's wire format (byte 0, 4-byte big-endian schema id,
 // binary body). The writer schema is fetched by id through a
 // SchemaRegistry (*registry.Client) and resolved once per id against the
-// reader schema, per the Avro specification: fields matched by name, the
+// reader schema (an id the registry does not have is the record's fault,
+// and asked for again after 10 s), per the Avro specification: fields matched by name, the
 // reader's aliases, then name ignoring case; writer fields the reader
 // lacks skipped; reader fields the writer lacks take their defaults
 // (the reader schema is Options.ReaderSchema when the columns were
