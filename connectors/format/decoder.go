@@ -7,7 +7,8 @@ import (
 	"github.com/weirdb/weir/sql/types"
 )
 
-// Format is how a key or value is encoded.
+// Format is how a key or value is encoded. Kafka and String hold one
+// column; JSON, CSV and Avro any number.
 type Format string
 
 const (
@@ -16,13 +17,12 @@ const (
 	// Avro is Confluent's wire format: a zero byte, a 4-byte big-endian
 	// schema id, the Avro binary body.
 	Avro Format = "avro"
-	// Kafka is ksqlDB's KAFKA format for a one-column key: the bytes of
+	// Kafka is ksqlDB's KAFKA format of one column: the bytes of
 	// Kafka's primitive serializers (INTEGER 4 and BIGINT 8 bytes
 	// big-endian, DOUBLE 8 and REAL 4 bytes IEEE 754, SMALLINT 2 bytes,
 	// text as UTF-8, BYTEA as is).
 	Kafka Format = "kafka"
-	// String is a one-column key as text, read by its type's input
-	// function.
+	// String is one column as text, read by its type's input function.
 	String Format = "string"
 	// None is a key that is not read: upsert key columns come from the
 	// value.
@@ -47,7 +47,8 @@ const (
 // defaults.
 type Options struct {
 	Schema Schema
-	// Format is the value's format: JSON (default), CSV or Avro.
+	// Format is the value's format: JSON (default), CSV, Avro, or for a
+	// value of one column Kafka or String.
 	Format Format
 	// Envelope defaults to Append.
 	Envelope Envelope
@@ -188,11 +189,13 @@ func onlyColumns(cols []Column, idx []int, keep bool) []Column {
 func newValueDecoder(o Options, cols []Column) (rowDecoder, error) {
 	switch o.Format {
 	case JSON:
-		return &jsonDecoder{row: newJSONRow(cols)}, nil
+		return newJSONDecoder(cols), nil
 	case CSV:
 		return newCSVDecoder(cols), nil
 	case Avro:
 		return newAvroDecoder(cols, o.Registry, o.ReaderSchema)
+	case Kafka, String:
+		return newPrimitiveDecoder(o.Format, cols)
 	}
 	return nil, fmt.Errorf("format: unknown value format %q", o.Format)
 }
@@ -200,20 +203,11 @@ func newValueDecoder(o Options, cols []Column) (rowDecoder, error) {
 func newKeyDecoder(o Options, cols []Column) (rowDecoder, error) {
 	switch o.KeyFormat {
 	case JSON:
-		return &jsonKeyDecoder{jsonDecoder{row: newJSONRow(cols)}}, nil
+		return newJSONDecoder(cols), nil
 	case Avro:
 		return newAvroDecoder(cols, o.Registry, "")
 	case Kafka, String:
-		col := -1
-		for i, c := range cols {
-			if !c.External {
-				if col >= 0 {
-					return nil, fmt.Errorf("format: key format %s holds one column; use json or avro for a key of several", o.KeyFormat)
-				}
-				col = i
-			}
-		}
-		return &primitiveKeyDecoder{col: col, typ: cols[col].Type, name: cols[col].Name, text: o.KeyFormat == String}, nil
+		return newPrimitiveDecoder(o.KeyFormat, cols)
 	}
 	return nil, fmt.Errorf("format: unknown key format %q", o.KeyFormat)
 }
@@ -323,15 +317,29 @@ func (d *decoder) debeziumChange(ev event, before, after types.Row, c *Change) e
 	return nil
 }
 
-// jsonDecoder is the JSON value format: one object per record.
+// jsonDecoder is the JSON format of a value or key: an object per
+// record, or for a schema of one column also the bare value (a key 42, a
+// value "abc": ksqlDB's unwrapped single values).
 type jsonDecoder struct {
-	row *jsonRow
-	p   jsonScanner
+	row  *jsonRow
+	sole int // the one column, or -1
+	p    jsonScanner
+}
+
+func newJSONDecoder(cols []Column) *jsonDecoder {
+	sole, _ := soleColumn(cols)
+	return &jsonDecoder{row: newJSONRow(cols), sole: sole}
 }
 
 func (d *jsonDecoder) decode(_ context.Context, b []byte, row types.Row) error {
 	d.p.reset(view(b))
-	if err := d.row.object(&d.p, row, 0); err != nil {
+	if c := d.p.peek(); c != '{' && c != 0 && d.sole >= 0 {
+		v, err := d.row.value(&d.p, d.sole, 0)
+		if err != nil {
+			return err
+		}
+		row[d.sole] = v
+	} else if err := d.row.object(&d.p, row, 0); err != nil {
 		return err
 	}
 	if err := d.p.end(); err != nil {
@@ -343,34 +351,21 @@ func (d *jsonDecoder) decode(_ context.Context, b []byte, row types.Row) error {
 	return nil
 }
 
-// jsonKeyDecoder is a JSON key: an object of the key columns, or for a
-// one-column key also the bare value.
-type jsonKeyDecoder struct{ jsonDecoder }
-
-func (d *jsonKeyDecoder) decode(ctx context.Context, b []byte, row types.Row) error {
-	d.p.reset(view(b))
-	if d.p.peek() == '{' {
-		return d.jsonDecoder.decode(ctx, b, row)
-	}
+// soleColumn returns the one column that is not External, or -1 and an
+// error when there are several.
+func soleColumn(cols []Column) (int, error) {
 	col := -1
-	for i, c := range d.row.cols {
-		if !c.External {
-			if col >= 0 {
-				return errRecord("expected a JSON object of the key columns, found %s", jsonKindAt(&d.p))
-			}
-			col = i
+	for i, c := range cols {
+		if c.External {
+			continue
 		}
+		if col >= 0 {
+			return -1, fmt.Errorf("%d columns", len(cols))
+		}
+		col = i
 	}
-	if d.p.peek() == 0 {
-		return d.p.unexpected()
+	if col < 0 {
+		return -1, fmt.Errorf("no column")
 	}
-	v, err := d.row.value(&d.p, col, 0)
-	if err != nil {
-		return err
-	}
-	if err := d.p.end(); err != nil {
-		return err
-	}
-	row[col] = v
-	return nil
+	return col, nil
 }

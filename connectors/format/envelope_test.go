@@ -115,7 +115,7 @@ func TestDecodeUpsert(t *testing.T) {
 		{noKey, "", `{"n":5,"id":2,"region":"US"}`, "upsert 2|US|5"},
 		{noKey, `ignored`, "\x00", "error: tombstone without a key: the key format is none"},
 		{kafkaKey, string(be(258)), `{"n":1}`, "upsert 258|1"},
-		{kafkaKey, "abc", `{"n":1}`, `error: key: field "id": expected 8 bytes for a bigint key, found 3`},
+		{kafkaKey, "abc", `{"n":1}`, `error: key: field "id": expected 8 bytes for bigint, found 3`},
 		{stringKey, "42", "\x00", "delete-key 42|NULL"},
 		{jsonOne, "42", `{"n":2}`, "upsert 42|2"},
 		{jsonOne, `{"id":43}`, `{"n":2}`, "upsert 43|2"},

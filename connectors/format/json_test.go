@@ -167,3 +167,31 @@ func TestDecodeCSVAllTypes(t *testing.T) {
 		}
 	}
 }
+
+// A value of one column may be the bare value, in JSON or Kafka's
+// serializations.
+func TestDecodeSingleValue(t *testing.T) {
+	cols := []Column{{Name: "offset", Type: types.Int64, External: true}, {Name: "v", Type: types.Float64}}
+	for _, tc := range []struct {
+		f    Format
+		in   string
+		want string
+	}{
+		{JSON, `42.5`, "insert NULL|42.5"},
+		{JSON, `{"v":1}`, "insert NULL|1"},
+		{JSON, `"7"`, "insert NULL|7"},
+		{JSON, `null`, "insert NULL|NULL"},
+		{JSON, `[1]`, `error: field "v": expected double precision, found an array`},
+		{String, `1e3`, "insert NULL|1000"},
+		{Kafka, "\x40\x45\x00\x00\x00\x00\x00\x00", "insert NULL|42"},
+		{Kafka, "\x40", `error: field "v": expected 8 bytes for double precision, found 1`},
+	} {
+		d := mustDecoder(t, Options{Schema: Schema{Columns: cols}, Format: tc.f})
+		if got := decodeText(t, d, nil, []byte(tc.in)); got != tc.want {
+			t.Errorf("%s %q:\n got %s\nwant %s", tc.f, tc.in, got, tc.want)
+		}
+	}
+	if _, err := NewDecoder(Options{Schema: Schema{Columns: allTypes}, Format: Kafka}); err == nil {
+		t.Errorf("the kafka format took %d columns", len(allTypes))
+	}
+}

@@ -3,21 +3,30 @@ package format
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
 
 	"github.com/weirdb/weir/sql/types"
 )
 
-// primitiveKeyDecoder reads a one-column key in the Kafka or String
-// format.
-type primitiveKeyDecoder struct {
+// primitiveDecoder reads a key or value of one column in the Kafka or
+// String format.
+type primitiveDecoder struct {
 	col  int
 	typ  types.Type
 	name string
 	text bool
 }
 
-func (d *primitiveKeyDecoder) decode(_ context.Context, b []byte, row types.Row) error {
+func newPrimitiveDecoder(f Format, cols []Column) (*primitiveDecoder, error) {
+	col, err := soleColumn(cols)
+	if err != nil {
+		return nil, fmt.Errorf("format: the %s format holds one column, not %v; use json or avro", f, err)
+	}
+	return &primitiveDecoder{col: col, typ: cols[col].Type, name: cols[col].Name, text: f == String}, nil
+}
+
+func (d *primitiveDecoder) decode(_ context.Context, b []byte, row types.Row) error {
 	if !d.text {
 		if v, ok, err := d.kafka(b); ok || err != nil {
 			if err != nil {
@@ -37,7 +46,7 @@ func (d *primitiveKeyDecoder) decode(_ context.Context, b []byte, row types.Row)
 
 // kafka reads the fixed-width serializations; ok is false for the types
 // whose Kafka form is their text.
-func (d *primitiveKeyDecoder) kafka(b []byte) (types.Datum, bool, error) {
+func (d *primitiveDecoder) kafka(b []byte) (types.Datum, bool, error) {
 	want := 0
 	switch d.typ.Kind {
 	case types.KindInt16:
@@ -52,7 +61,7 @@ func (d *primitiveKeyDecoder) kafka(b []byte) (types.Datum, bool, error) {
 		return types.Null, false, nil
 	}
 	if len(b) != want {
-		return types.Null, true, errField(d.name, "expected %d bytes for a %s key, found %d", want, d.typ, len(b))
+		return types.Null, true, errField(d.name, "expected %d bytes for %s, found %d", want, d.typ, len(b))
 	}
 	switch d.typ.Kind {
 	case types.KindInt16:
