@@ -46,7 +46,8 @@
 //
 // # Rules of the formats
 //
-// JSON: one object per record; fields are matched to columns by name,
+// JSON: one object per record (for a schema of one column, also the bare
+// value, as keys often are); fields are matched to columns by name,
 // exactly, else ignoring case (SQL folds names to lower case, producers
 // write "Country_name"). A missing field is NULL, extra fields are
 // ignored, a repeated field's last value wins. Values follow PostgreSQL's
@@ -57,6 +58,10 @@
 // Numbers fill TIMESTAMP(TZ) as milliseconds since 1970, DATE as days
 // since 1970, TIME as milliseconds since midnight; a TIMESTAMPTZ string
 // without an offset is UTC. A NULL in a NOT NULL column is an error.
+//
+// Kafka and String hold one column: Kafka's primitive serializations
+// (4- and 8-byte big-endian integers, IEEE floats, UTF-8 text), or text
+// read by the column type's input function.
 //
 // CSV: one line of fields in column order, RFC 4180 quoting; an empty
 // unquoted field is NULL, "" the empty string (PostgreSQL's COPY CSV);
