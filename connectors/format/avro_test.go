@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -258,5 +259,36 @@ func TestAvroUnknownSchemaID(t *testing.T) {
 	}
 	if got := decodeText(t, d, nil, rec); got != "insert 7" {
 		t.Fatalf("a known id was forgotten: %s", got)
+	}
+}
+
+func TestAvroDecimalBytes(t *testing.T) {
+	num := types.Type{Kind: types.KindNumeric, Precision: 40, Scale: 2}
+	for _, tc := range []struct {
+		in  string
+		hex string
+	}{
+		{"0", "00"}, {"1.27", "7f"}, {"1.28", "0080"}, {"-1.28", "80"}, {"-1.29", "ff7f"},
+		{"-0.01", "ff"}, {"327.67", "7fff"}, {"-327.68", "8000"},
+		{"92233720368547758.07", "7fffffffffffffff"}, {"92233720368547758.08", "008000000000000000"},
+		{"-92233720368547758.09", "ff7fffffffffffffff"},
+		{"12345678901234567890123456789012345678.99", "03a0c92075c0dbf3b8acbc5f96ce3f0adb"},
+		{"-12345678901234567890123456789012345678.99", "fc5f36df8a3f240c475343a06931c0f525"},
+	} {
+		d, err := types.ParseText(num, tc.in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, e := decimalBytes(d.Decimal(), 2)
+		if e != nil {
+			t.Fatal(e)
+		}
+		if got := fmt.Sprintf("%x", b); got != tc.hex {
+			t.Errorf("%s: % x, want %s", tc.in, b, tc.hex)
+		}
+		back, e := decimalDatum(b, 2, num)
+		if e != nil || types.TextString(back, nil) != types.TextString(d, nil) {
+			t.Errorf("%s read back as %s %v", tc.in, types.TextString(back, nil), e)
+		}
 	}
 }
