@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// TestViewStateRestart restarts with views over every stateful operator and
+// TestViewStateRestart restarts with views over every stateful operator (a
+// window and a top-N per group among them) and
 // checks that they restore their operator state (no backfill), hold what
 // they held, and keep being maintained equal to their defining queries. A
 // view without saved state (as created before state was saved) is
@@ -46,8 +47,12 @@ func testViewStateRestart(t *testing.T, stateCache int64) {
 		"firsts": `SELECT DISTINCT ON (cust) cust, id, amount FROM o ORDER BY cust, amount DESC, id`,
 		"exc":    `SELECT cust FROM o EXCEPT SELECT id FROM c`,
 		"onview": `SELECT cust, n FROM agg WHERE n > 1`,
+		"win": `SELECT id, cust, row_number() OVER (PARTITION BY cust ORDER BY amount DESC, id) AS rn,
+			sum(amount) OVER (PARTITION BY cust ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s3,
+			lag(note) OVER (PARTITION BY cust ORDER BY id) AS prev FROM o`,
+		"topwin": `SELECT cust, id, rn FROM (SELECT cust, id, row_number() OVER (PARTITION BY cust ORDER BY amount, id) AS rn FROM o) x WHERE rn <= 2`,
 	}
-	names := []string{"agg", "total", "joined", "full", "semi", "anti", "dist", "top", "firsts", "exc", "onview"}
+	names := []string{"agg", "total", "joined", "full", "semi", "anti", "dist", "top", "firsts", "exc", "onview", "win", "topwin"}
 	for _, n := range names {
 		mustRun(t, s, fmt.Sprintf("CREATE MATERIALIZED VIEW %s AS %s", n, views[n]))
 	}
