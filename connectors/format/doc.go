@@ -23,8 +23,9 @@
 //     without gets OpInsert / OpUpdate / OpDelete. Tombstones are ignored.
 //
 // The decoder cannot know the row an upsert replaces. Keyed changes are
-// resolved by the table that holds the current rows: it looks the key up
-// (Schema.AppendKey) and calls Change.AppendTo with the row it holds,
+// resolved by the table that holds the current rows: it looks the key of
+// Change.KeyRow up (Schema.AppendKey) and calls Change.AppendTo with the
+// row it holds,
 // which appends -old +new (nothing when they are identical) to an
 // executor.Batch. The other ops append without a lookup.
 //

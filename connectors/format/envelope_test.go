@@ -153,11 +153,7 @@ func TestChangeAppendTo(t *testing.T) {
 		if err := d.Decode(context.Background(), []byte(key), v, &c); err != nil {
 			t.Fatal(err)
 		}
-		row := c.After
-		if c.Op == OpDeleteKey {
-			row = c.Before
-		}
-		k := string((&Schema{Key: []int{0}}).AppendKey(nil, row))
+		k := string((&Schema{Key: []int{0}}).AppendKey(nil, c.KeyRow()))
 		c.AppendTo(&b, current[k])
 		if c.Op == OpDeleteKey {
 			delete(current, k)

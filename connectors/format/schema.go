@@ -73,6 +73,18 @@ type Change struct {
 // weighted changes (OpUpsert, OpDeleteKey).
 func (c *Change) Keyed() bool { return c.Op == OpUpsert || c.Op == OpDeleteKey }
 
+// KeyRow is the row whose key columns a keyed change is about: After of
+// an upsert, Before of a key delete (nil for other ops).
+func (c *Change) KeyRow() types.Row {
+	switch c.Op {
+	case OpUpsert:
+		return c.After
+	case OpDeleteKey:
+		return c.Before
+	}
+	return nil
+}
+
 // AppendTo appends c to b as weighted rows. For keyed changes current is
 // the row the relation holds now under c's key (nil if none): an upsert
 // becomes -current +After (nothing when After equals current), a key
