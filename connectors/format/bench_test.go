@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/sql/types"
 )
 
@@ -80,7 +81,7 @@ func BenchmarkDecodeJSON(b *testing.B) {
 }
 
 // toRows decodes JSON records into rows, to encode them otherwise.
-func toRows(b *testing.B, recs [][]byte) []types.Row {
+func toRows(b testing.TB, recs [][]byte) []types.Row {
 	d := mustDecoder(b, Options{Schema: Schema{Columns: benchColumns}})
 	rows := make([]types.Row, len(recs))
 	for i, r := range recs {
@@ -141,4 +142,62 @@ func BenchmarkEncodeJSON(b *testing.B) {
 		}
 	}
 	reportRates(b, cpu0)
+}
+
+// BenchmarkDecodeJSONBatch is a source's loop: records decoded into a
+// batch of changes, pushed on when full.
+func BenchmarkDecodeJSONBatch(b *testing.B) {
+	recs := benchJSON(1024)
+	d := mustDecoder(b, Options{Schema: Schema{Columns: benchColumns}})
+	ctx := context.Background()
+	var batch executor.Batch
+	var c Change
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	i := 0
+	for b.Loop() {
+		if err := d.Decode(ctx, nil, recs[i], &c); err != nil {
+			b.Fatal(err)
+		}
+		c.AppendTo(&batch, nil)
+		if i++; i == len(recs) {
+			i = 0
+			batch.Reset()
+		}
+	}
+	reportRates(b, cpu0)
+}
+
+// The hot path allocates only the strings a row keeps (and its share of
+// a row chunk): no maps, no boxing, no copy of the record.
+func TestDecodeAllocations(t *testing.T) {
+	recs := benchJSON(4)
+	for _, f := range []Format{JSON, Avro, CSV} {
+		o := Options{Schema: Schema{Columns: benchColumns}, Format: f, RowChunk: 256} // one chunk, taken by the warm-up run
+		in := recs[1]
+		switch f {
+		case Avro:
+			reg := memRegistry{}
+			o.Registry = reg
+			enc, err := NewAvroEncoder(context.Background(), reg, "", "rates", benchColumns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in, err = enc.AppendRow(nil, toRows(t, recs[1:2])[0]); err != nil {
+				t.Fatal(err)
+			}
+		case CSV:
+			in = []byte("1,Customer number 000001 of the west region,Belgium,1,1.01,2024-05-02 10:01:00.001")
+		}
+		d := mustDecoder(t, o)
+		var c Change
+		allocs := testing.AllocsPerRun(100, func() {
+			if err := d.Decode(context.Background(), nil, in, &c); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs > 2 { // customer and country
+			t.Errorf("%s: %.1f allocations per record", f, allocs)
+		}
+	}
 }
