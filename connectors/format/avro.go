@@ -42,6 +42,9 @@ type avroReader struct {
 	scratch []byte
 }
 
+// release drops the reference to the record, which belongs to the caller.
+func (r *avroReader) release() { r.b = nil }
+
 func errTruncated() *Error { return errRecord("truncated Avro record") }
 
 func (r *avroReader) long() (int64, *Error) {
@@ -1017,6 +1020,7 @@ func newAvroDecoder(cols []Column, reg SchemaRegistry, readerSchema string) (*av
 }
 
 func (d *avroDecoder) decode(ctx context.Context, b []byte, row types.Row) error {
+	defer d.r.release()
 	id, body, bad := splitWire(b)
 	if bad != nil {
 		return bad

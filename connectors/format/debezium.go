@@ -33,6 +33,7 @@ func newJSONDebezium(cols []Column) *jsonDebezium {
 }
 
 func (d *jsonDebezium) decodeEvent(_ context.Context, b []byte, before, after types.Row) (event, error) {
+	defer d.p.reset("") // keep no reference to the record
 	d.p.reset(view(b))
 	var ev event
 	if err := d.event(before, after, &ev, true); err != nil {
@@ -185,6 +186,7 @@ func compileEnvelope(w *avroType, cols []Column) (*avroEnvelope, error) {
 }
 
 func (d *avroDebezium) decodeEvent(ctx context.Context, b []byte, before, after types.Row) (event, error) {
+	defer d.r.release()
 	id, body, bad := splitWire(b)
 	if bad != nil {
 		return event{}, bad

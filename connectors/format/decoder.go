@@ -332,6 +332,7 @@ func newJSONDecoder(cols []Column) *jsonDecoder {
 }
 
 func (d *jsonDecoder) decode(_ context.Context, b []byte, row types.Row) error {
+	defer d.p.reset("") // keep no reference to the record
 	d.p.reset(view(b))
 	if c := d.p.peek(); c != '{' && c != 0 && d.sole >= 0 {
 		v, err := d.row.value(&d.p, d.sole, 0)
