@@ -27,7 +27,7 @@ var benchCountries = []string{"Netherlands", "Belgium", "United Kingdom", "Germa
 func benchJSON(n int) [][]byte {
 	out := make([][]byte, n)
 	for i := range out {
-		out[i] = fmt.Appendf(nil, `{"id": %d, "customer": "Customer number %06d of the west region", "country": "%s", "rate": %d, "amount": %d.%02d, "ts": "2024-05-%02dT10:%02d:%02d.%03dZ"}`,
+		out[i] = fmt.Appendf(nil, `{"id": %d, "customer": "Customer number %06d of the west region at account desk Rotterdam", "country": "%s", "rate": %d, "amount": %d.%02d, "ts": "2024-05-%02dT10:%02d:%02d.%03dZ"}`,
 			1000000+i*7919, i, benchCountries[i%len(benchCountries)], i%100, i%5000, i%100, 1+i%28, i%60, (i/60)%60, i%1000)
 	}
 	return out
@@ -187,7 +187,7 @@ func TestDecodeAllocations(t *testing.T) {
 				t.Fatal(err)
 			}
 		case CSV:
-			in = []byte("1,Customer number 000001 of the west region,Belgium,1,1.01,2024-05-02 10:01:00.001")
+			in = []byte("1,Customer number 000001 of the west region at account desk Rotterdam,Belgium,1,1.01,2024-05-02 10:01:00.001")
 		}
 		d := mustDecoder(t, o)
 		var c Change
