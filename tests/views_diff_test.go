@@ -908,7 +908,8 @@ func rowDiff(got, want []string) string {
 
 // viewSQLMore builds the rest of the grammar: subqueries (EXISTS,
 // NOT EXISTS, IN, NOT IN, scalar subqueries against an aggregate), subqueries
-// in FROM and WITH, DISTINCT ON, non-equi joins, top-N per group. Weir may
+// in FROM and WITH, DISTINCT ON, non-equi joins, window functions, top-N per
+// group. Weir may
 // refuse some with 0A000 (counted and logged as gaps, not failures); once
 // accepted, they are compared like every other view.
 func (d *diffCase) viewSQLMore() string {
@@ -921,7 +922,7 @@ func (d *diffCase) viewSQLMore() string {
 		return ""
 	}
 	proj := func() string { return strings.Join(d.projection(ac), ", ") }
-	switch d.rng.Intn(9) {
+	switch d.rng.Intn(10) {
 	case 0, 1: // EXISTS / NOT EXISTS, correlated
 		x, _ := d.pick(d.known(ac), tInt, tBig, tText, tNum)
 		y, ok := d.pick(bc, x.typ)
@@ -971,9 +972,40 @@ func (d *diffCase) viewSQLMore() string {
 		}
 		kind := []string{"JOIN", "LEFT JOIN"}[d.rng.Intn(2)]
 		return fmt.Sprintf("SELECT a.id AS o0, b.id AS o1 FROM %s AS a %s %s AS b ON %s %s %s", a.name, kind, b.name, x.ref, []string{"<", ">=", "<>"}[d.rng.Intn(3)], y.ref)
-	default: // top-N per group
+	case 8: // window functions; ordered by id too where peers' order would show
 		tb := d.tables[d.rng.Intn(len(d.tables))]
-		return fmt.Sprintf("SELECT k, s, id FROM (SELECT k, s, id, row_number() OVER (PARTITION BY k ORDER BY s %s, id) AS rn FROM %s) AS r WHERE rn <= %d",
-			[]string{"", "DESC"}[d.rng.Intn(2)], tb.name, 1+d.rng.Intn(2))
+		fns := []string{
+			"row_number() OVER (PARTITION BY k ORDER BY s, id)",
+			"rank() OVER (PARTITION BY k ORDER BY s)",
+			"dense_rank() OVER (ORDER BY s DESC)",
+			"count(*) OVER (PARTITION BY k)",
+			"sum(id) OVER (PARTITION BY k ORDER BY s)",
+			"sum(k) OVER (PARTITION BY s ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)",
+			"lag(s) OVER (PARTITION BY k ORDER BY id)",
+			"lead(id, 2, -1) OVER (ORDER BY id)",
+			"first_value(s) OVER (PARTITION BY k ORDER BY id)",
+			"max(s) OVER (PARTITION BY k ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)",
+			"ntile(3) OVER (PARTITION BY k ORDER BY id)",
+			"cume_dist() OVER (PARTITION BY k ORDER BY s)",
+			"count(s) OVER (ORDER BY k GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW)",
+		}
+		q := fmt.Sprintf("SELECT id, k, %s AS w0, %s AS w1 FROM %s", fns[d.rng.Intn(len(fns))], fns[d.rng.Intn(len(fns))], tb.name)
+		if d.rng.Intn(2) == 0 {
+			q += " WHERE " + d.pred(relCols("", tb.cols[:3]), 1)
+		}
+		return q
+	default: // top-N per group, by row_number (rows), rank (ties kept) or dense_rank
+		tb := d.tables[d.rng.Intn(len(d.tables))]
+		fn, order := "row_number()", []string{"s, id", "s DESC, id"}[d.rng.Intn(2)]
+		switch d.rng.Intn(3) {
+		case 1:
+			fn, order = "rank()", []string{"s", "s DESC"}[d.rng.Intn(2)]
+		case 2:
+			fn, order = "dense_rank()", []string{"s", "s DESC NULLS LAST"}[d.rng.Intn(2)]
+		}
+		n := 1 + d.rng.Intn(2)
+		cond := []string{fmt.Sprintf("rn <= %d", n), fmt.Sprintf("rn < %d", n+1), "rn = 1", fmt.Sprintf("%d >= rn", n)}[d.rng.Intn(4)]
+		return fmt.Sprintf("SELECT k, s, id%s FROM (SELECT k, s, id, %s OVER (PARTITION BY k ORDER BY %s) AS rn FROM %s) AS r WHERE %s",
+			[]string{"", ", rn"}[d.rng.Intn(2)], fn, order, tb.name, cond)
 	}
 }
