@@ -54,6 +54,11 @@ row 8 name-8 8.25 2024-03-09 12:34:56.5 true
 row 9 null null null null
 error 42P01
 total 9 38.00
+column 1 id int8
+column 2 name varchar
+column 3 amount numeric
+column 4 at timestamp
+column 5 ok bool
 `
 	onBoth(t, func(t *testing.T, s server) {
 		cfg, err := pgconn.ParseConfig(s.dsn)

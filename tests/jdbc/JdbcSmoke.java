@@ -3,7 +3,7 @@ import java.sql.*;
 
 /**
  * JDBC smoke test: connect, prepared INSERT with several types, prepared
- * SELECT, an error with its SQLSTATE. Prints one line per result; the Go
+ * SELECT, an error with its SQLSTATE, DatabaseMetaData.getColumns. Prints one line per result; the Go
  * test (tests/clients_test.go) compares the output.
  * Usage: java -cp postgresql.jar:. JdbcSmoke jdbc:postgresql://host:port/db
  */
@@ -53,6 +53,12 @@ public class JdbcSmoke {
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*), sum(amount) FROM jdbc_t")) {
                 rs.next();
                 System.out.println("total " + rs.getLong(1) + " " + rs.getBigDecimal(2));
+            }
+            // the driver's catalog query numbers columns with row_number() OVER
+            try (ResultSet rs = md.getColumns(null, "public", "jdbc_t", "%")) {
+                while (rs.next()) {
+                    System.out.println("column " + rs.getInt("ORDINAL_POSITION") + " " + rs.getString("COLUMN_NAME") + " " + rs.getString("TYPE_NAME"));
+                }
             }
         }
     }
