@@ -47,8 +47,9 @@ type TopN struct {
 	win        *windowEval
 	whole      bool
 	appendOnly bool
-	// scratch of a window's Flush
+	// scratch of a window's Flush; slab: room for the rows it emits
 	rows []types.Row
+	slab []types.Datum
 	ents []*topEntry
 	gone []*topEntry
 }
@@ -114,7 +115,7 @@ func NewWindow(partition []int, keys []SortKey, funcs []WindowFunc, limit int64,
 	t := NewTopN(partition, keys, 0, limit, desc)
 	t.cut = cut
 	if len(funcs) > 0 {
-		t.win = &windowEval{funcs: funcs, keys: keys}
+		t.win = newWindowEval(funcs, keys)
 		t.whole = limit < 0
 	}
 	return t
@@ -258,8 +259,13 @@ func (t *TopN) emit(ctx context.Context, e *topEntry, sign int64) error {
 		return t.send(ctx, e.row, sign*e.n)
 	}
 	k := len(t.win.funcs)
+	w := len(e.row) + k
 	for c := 0; c+k <= len(e.vals); c += k {
-		out := make(types.Row, len(e.row)+k)
+		if len(t.slab) < w {
+			t.slab = make([]types.Datum, max(w, 512))
+		}
+		out := types.Row(t.slab[:w:w])
+		t.slab = t.slab[w:]
 		copy(out, e.row)
 		copy(out[len(e.row):], e.vals[c:c+k])
 		if err := t.send(ctx, out, sign); err != nil {

@@ -137,22 +137,39 @@ type windowEval struct {
 	funcs []WindowFunc
 	keys  []SortKey
 	// group[i] is the peer group of row i; groupStart[g] the first row of
-	// group g, then the number of rows.
+	// group g, then the number of rows (computed only when peers matter:
+	// peers).
 	group      []int32
 	groupStart []int
+	peers      bool
+}
+
+func newWindowEval(funcs []WindowFunc, keys []SortKey) *windowEval {
+	w := &windowEval{funcs: funcs, keys: keys}
+	for _, f := range funcs {
+		switch {
+		case f.Kind == WinRank || f.Kind == WinDenseRank || f.Kind == WinPercentRank || f.Kind == WinCumeDist:
+			w.peers = true
+		case f.usesFrame() && f.Frame.Mode != ast.FrameRows:
+			w.peers = true
+		}
+	}
+	return w
 }
 
 // eval computes the values of the functions for rows, a partition in
 // window order: out[i*k+f] is function f's value at row i (k functions).
 func (w *windowEval) eval(rows []types.Row, out []types.Datum) error {
 	w.group, w.groupStart = w.group[:0], w.groupStart[:0]
-	for i, r := range rows {
-		if i == 0 || CompareRows(rows[i-1], r, w.keys) != 0 {
-			w.groupStart = append(w.groupStart, i)
+	if w.peers {
+		for i, r := range rows {
+			if i == 0 || !sameRow(rows[i-1], r) && CompareRows(rows[i-1], r, w.keys) != 0 {
+				w.groupStart = append(w.groupStart, i)
+			}
+			w.group = append(w.group, int32(len(w.groupStart)-1))
 		}
-		w.group = append(w.group, int32(len(w.groupStart)-1))
+		w.groupStart = append(w.groupStart, len(rows))
 	}
-	w.groupStart = append(w.groupStart, len(rows))
 	k := len(w.funcs)
 	n := len(rows)
 	for fi := range w.funcs {
@@ -247,6 +264,10 @@ func (w *windowEval) eval(rows []types.Row, out []types.Datum) error {
 	return nil
 }
 
+// sameRow reports whether a and b are one slice: copies of one row, peers
+// without comparing.
+func sameRow(a, b types.Row) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
+
 // ntile is PostgreSQL's: the bucket count is read at the partition's
 // first row (a NULL there gives NULL and is read again at the next), and
 // the first total % buckets buckets get one row more.
@@ -294,8 +315,6 @@ func (w *windowEval) frame(f *WindowFrame, i, n int) (s, e int) {
 // bound is where a frame bound puts the start (or the end, exclusive) of
 // row i's frame.
 func (w *windowEval) bound(mode ast.FrameMode, b FrameBound, i, n int, start bool) int {
-	g := int(w.group[i])
-	groups := len(w.groupStart) - 1
 	next := 0 // an end bound is exclusive: one past the row or group
 	if !start {
 		next = 1
@@ -309,7 +328,7 @@ func (w *windowEval) bound(mode ast.FrameMode, b FrameBound, i, n int, start boo
 		if mode == ast.FrameRows {
 			return i + next
 		}
-		return w.groupStart[g+next]
+		return w.groupStart[int(w.group[i])+next]
 	}
 	off := min(b.Offset, int64(n)+1) // no overflow; beyond n is all the same
 	if b.Kind == ast.OffsetPreceding {
@@ -318,7 +337,8 @@ func (w *windowEval) bound(mode ast.FrameMode, b FrameBound, i, n int, start boo
 	if mode == ast.FrameRows {
 		return int(max(0, min(int64(n), int64(i)+off+int64(next))))
 	}
-	return w.groupStart[max(0, min(int64(groups), int64(g)+off+int64(next)))]
+	groups := len(w.groupStart) - 1
+	return w.groupStart[max(0, min(int64(groups), int64(w.group[i])+off+int64(next)))]
 }
 
 // frameAcc is what an aggregate over a frame needs of its state: an
