@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -14,11 +15,10 @@ import (
 // of the Debezium envelope.
 type jsonRow struct {
 	cols []Column
-	// names are the columns' names; byName maps them (and, for
-	// case-insensitive matching, their lower-case forms) to indexes.
+	// names are the columns' names ("" for External ones); byName maps
+	// them to indexes when there are too many to compare one by one.
 	names   []string
 	byName  map[string]int
-	byLower map[string]int
 	notNull []int
 	scratch []byte
 	// conv, when set, says per column how a value stands for its type, as
@@ -37,16 +37,22 @@ type fieldConv struct {
 	scale   int
 }
 
+// manyColumns is where looking a name up in a map beats comparing it
+// with each column's.
+const manyColumns = 16
+
 func newJSONRow(cols []Column) *jsonRow {
-	d := &jsonRow{cols: cols, names: make([]string, len(cols)), byName: map[string]int{}, byLower: map[string]int{}}
+	d := &jsonRow{cols: cols, names: make([]string, len(cols))}
+	if len(cols) > manyColumns {
+		d.byName = map[string]int{}
+	}
 	for i, c := range cols {
 		if c.External {
 			continue
 		}
 		d.names[i] = c.Name
-		d.byName[c.Name] = i
-		if _, dup := d.byLower[strings.ToLower(c.Name)]; !dup {
-			d.byLower[strings.ToLower(c.Name)] = i
+		if d.byName != nil {
+			d.byName[c.Name] = i
 		}
 		if c.NotNull {
 			d.notNull = append(d.notNull, i)
@@ -73,11 +79,23 @@ func (d *jsonRow) column(key string, esc bool, next int) int {
 	if next < len(d.names) && d.names[next] == key {
 		return next
 	}
-	if i, ok := d.byName[key]; ok {
-		return i
+	if d.byName != nil {
+		if i, ok := d.byName[key]; ok {
+			return i
+		}
+	} else {
+		for i, name := range d.names {
+			if len(name) == len(key) && name == key {
+				return i
+			}
+		}
 	}
-	if i, ok := d.byLower[strings.ToLower(key)]; ok { // no copy when key is lower case
-		return i
+	for i, name := range d.names {
+		// Names that differ in case only have the same length (but for
+		// rare non-ASCII letters, which must then match exactly).
+		if len(name) == len(key) && name != "" && strings.EqualFold(name, key) {
+			return i
+		}
 	}
 	return -1
 }
@@ -176,6 +194,14 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 		}
 		if t.Kind == types.KindJSONB {
 			return fieldDatum(c.Name)(types.ParseJSONB(string(types.AppendJSONString(nil, text))))
+		}
+		if t.Kind == types.KindText && t.Width <= 0 && utf8.ValidString(text) {
+			// All text's input function would check: JSON strings hold
+			// no NUL (unescape refuses \u0000), and no width applies.
+			if !fresh {
+				text = strings.Clone(text)
+			}
+			return types.NewText(text), nil
 		}
 		if d.conv != nil && d.conv[col].decimal && t.Kind == types.KindNumeric {
 			b, err := base64.StdEncoding.DecodeString(text)

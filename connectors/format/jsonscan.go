@@ -1,6 +1,7 @@
 package format
 
 import (
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -20,14 +21,11 @@ type jsonScanner struct {
 func (p *jsonScanner) reset(s string) { p.s, p.i = s, 0 }
 
 func (p *jsonScanner) ws() {
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
+	s, i := p.s, p.i // locals: the loop runs in registers
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
 	}
+	p.i = i
 }
 
 // peek skips white space and returns the next byte (0 at the end).
@@ -80,43 +78,70 @@ func (p *jsonScanner) literal(w string) *Error {
 // contents, between the quotes and still escaped; esc reports whether it
 // has escapes (then decode with unescape).
 func (p *jsonScanner) str() (raw string, esc bool, err *Error) {
-	p.i++
-	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
+	s := p.s
+	start := p.i + 1
+	// The common string has no escapes: find its end, then check it.
+	if n := strings.IndexByte(s[start:], '"'); n >= 0 && plainLen(s[start:start+n]) == n {
+		p.i = start + n + 1
+		return s[start : start+n], false, nil
+	}
+	i := start
+	for i < len(s) {
+		c := s[i]
 		if plainByte[c] {
-			p.i++
+			i++
 			continue
 		}
 		switch {
 		case c == '"':
-			raw = p.s[start:p.i]
-			p.i++
-			return raw, esc, nil
+			p.i = i + 1
+			return s[start:i], esc, nil
 		case c == '\\':
 			esc = true
-			if p.i+1 >= len(p.s) {
-				p.i = len(p.s)
+			if i+1 >= len(s) {
+				p.i = len(s)
 				return "", false, p.unexpected()
 			}
-			switch p.s[p.i+1] {
+			switch s[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				p.i += 2
+				i += 2
 			case 'u':
-				if p.i+6 > len(p.s) || !isHex4(p.s[p.i+2:p.i+6]) {
-					return "", false, errRecord("invalid JSON: bad \\u escape at offset %d", p.i)
+				if i+6 > len(s) || !isHex4(s[i+2:i+6]) {
+					return "", false, errRecord("invalid JSON: bad \\u escape at offset %d", i)
 				}
-				p.i += 6
+				i += 6
 			default:
-				return "", false, errRecord("invalid JSON: bad escape at offset %d", p.i)
+				return "", false, errRecord("invalid JSON: bad escape at offset %d", i)
 			}
-		case c < 0x20:
+		default: // a control character
+			p.i = i
 			return "", false, p.unexpected()
-		default:
-			p.i++
 		}
 	}
+	p.i = i
 	return "", false, p.unexpected()
+}
+
+// plainLen is the length of the prefix of s that holds no backslash and
+// no control character, tested eight bytes at a time.
+func plainLen(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8] // of known length: one load, no bounds checks
+		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		y := x ^ ('\\' * ones)
+		// A byte below 0x20, or a zero byte of y (a backslash of x), sets
+		// its high bit here (bytes of 0x80 and above never do).
+		if ((x-0x20*ones)&^x|(y-ones)&^y)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && plainByte[s[i]] {
+		i++
+	}
+	return i
 }
 
 // plainByte marks the bytes a JSON string holds as they are: not the
