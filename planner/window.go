@@ -331,7 +331,13 @@ func (b *binder) bindFrame(f *ast.WindowFrame, orderCols int, sc *scope) (winFra
 			return out, sqlerr.New(sqlerr.Code("42P10"), "argument of %s must not contain variables", mode)
 		}
 		switch x.Type().Kind {
-		case types.KindUnknown, types.KindInt16, types.KindInt32, types.KindInt64:
+		case types.KindInt16, types.KindInt32, types.KindInt64:
+			if c, ok := x.(*executor.Const); ok && !c.Value.IsNull() {
+				out.offset = &executor.Const{Value: types.NewInt64(c.Value.Int()), Typ: types.Int64}
+				return out, nil
+			}
+			fallthrough
+		case types.KindUnknown:
 			out.offset, err = b.coerce(x, types.Int64, types.CastImplicit)
 			return out, err
 		}
@@ -544,25 +550,29 @@ func (n *windowNode) colTypes() []types.Type {
 }
 
 func (n *windowNode) desc() string {
-	var s string
+	var parts []string
 	if len(n.partition) > 0 {
 		p := make([]string, len(n.partition))
 		for i, c := range n.partition {
 			p[i] = fmt.Sprintf("#%d", c)
 		}
-		s += "partition by " + strings.Join(p, ", ") + " "
+		parts = append(parts, "partition by "+strings.Join(p, ", "))
 	}
 	if len(n.keys) > 0 {
-		s += "order by " + sortKeysString(n.keys) + " "
+		parts = append(parts, "order by "+sortKeysString(n.keys))
 	}
 	if n.limit != nil {
 		op := "<="
 		if n.below {
 			op = "<"
 		}
-		s += fmt.Sprintf("top %s %s %s ", [...]string{"row_number()", "rank()", "dense_rank()"}[n.cut], op, n.limit)
+		parts = append(parts, fmt.Sprintf("top %s %s %s", [...]string{"row_number()", "rank()", "dense_rank()"}[n.cut], op, n.limit))
 	}
-	return s + ": " + strings.Join(n.names, ", ")
+	spec := strings.Join(parts, " ")
+	if spec != "" {
+		spec += ": "
+	}
+	return spec + strings.Join(n.names, ", ")
 }
 
 func (n *windowNode) explain(sb *strings.Builder, depth int) {
