@@ -368,3 +368,51 @@ type reader interface {
 	Get(key []byte) ([]byte, io.Closer, error)
 	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
 }
+
+// DropOrphans deletes the rows and operator state of every object that
+// live reports does not exist: what a CREATE that writes its contents in
+// several batches before its catalog entry left behind when it failed or
+// the server died in between. It returns the objects dropped.
+func (db *DB) DropOrphans(live func(catalog.ID) bool) ([]catalog.ID, error) {
+	var orphans []catalog.ID
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	for _, ks := range []byte{ksTable, ksState} {
+		lower := []byte{ks}
+		it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
+		if err != nil {
+			return nil, err
+		}
+		for valid := it.First(); valid; {
+			k := it.Key()
+			if len(k) < 9 {
+				valid = it.Next()
+				continue
+			}
+			id := binary.BigEndian.Uint64(k[1:9])
+			prefix := appendObjectPrefix(nil, ks, id)
+			if !live(catalog.ID(id)) {
+				orphans = append(orphans, catalog.ID(id))
+				if err := b.DeleteRange(prefix, prefixEnd(prefix), nil); err != nil {
+					_ = it.Close()
+					return nil, err
+				}
+			}
+			next := prefixEnd(prefix)
+			if next == nil {
+				break
+			}
+			valid = it.SeekGE(next)
+		}
+		if err := errors.Join(it.Error(), it.Close()); err != nil {
+			return nil, err
+		}
+	}
+	if b.Empty() {
+		return nil, nil
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return nil, fmt.Errorf("storage: drop orphaned data: %w", err)
+	}
+	return orphans, nil
+}

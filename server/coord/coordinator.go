@@ -115,6 +115,17 @@ func New(opts Options) (*Coordinator, error) {
 		c.byName[rel.Name] = &rel
 	}
 	c.logger.Info("catalog loaded", "relations", len(c.byName))
+	live := map[catalog.ID]bool{}
+	for _, rel := range c.byName {
+		live[rel.ID] = true
+	}
+	orphans, err := opts.DB.DropOrphans(func(id catalog.ID) bool { return live[id] })
+	if err != nil {
+		return nil, fmt.Errorf("coord: drop orphaned data: %w", err)
+	}
+	if len(orphans) > 0 {
+		c.logger.Info("dropped the data of objects whose creation did not finish", "objects", orphans)
+	}
 	if err := c.startViews(context.Background()); err != nil {
 		return nil, fmt.Errorf("coord: start materialized views: %w", err)
 	}
@@ -169,7 +180,9 @@ func (c *Coordinator) relations(kinds ...catalog.Kind) []*catalog.Relation {
 	return out
 }
 
-// createRelation persists rel (its ID is assigned here) and publishes it.
+// createRelation persists rel and publishes it. Its ID is assigned here,
+// unless the caller already wrote data under an ID of its own (see
+// storage.DB.DropOrphans).
 // fill, if not nil, adds the relation's initial contents to the same batch.
 func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation, ifNotExists bool, fill func(*storage.Txn) error) (created bool, err error) {
 	c.ddlMu.Lock()
@@ -180,11 +193,14 @@ func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation,
 		}
 		return false, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
 	}
-	id, err := c.db.NextID()
-	if err != nil {
-		return false, fmt.Errorf("allocate object id: %w", err)
+	if rel.ID == 0 {
+		id, err := c.db.NextID()
+		if err != nil {
+			return false, fmt.Errorf("allocate object id: %w", err)
+		}
+		rel.ID = catalog.ID(id)
 	}
-	rel.ID = catalog.ID(id)
+	id := uint64(rel.ID)
 	data, err := json.Marshal(rel)
 	if err != nil {
 		return false, err

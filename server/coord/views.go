@@ -124,15 +124,26 @@ func saveViewState(txn *storage.Txn, id catalog.ID, df *planner.Dataflow) error 
 
 // saveFullViewState replaces the stored operator state of a view with the
 // whole state of df (freshly backfilled, so that all of it is dirty) and
-// the format marker.
-func saveFullViewState(txn *storage.Txn, id catalog.ID, df *planner.Dataflow) error {
+// the format marker, last: the state is written in several batches, and a
+// crash in between leaves no marker, so the view is backfilled again.
+func saveFullViewState(ctx context.Context, db *storage.DB, id catalog.ID, df *planner.Dataflow) error {
+	txn := db.Begin()
+	defer txn.Rollback()
 	if err := txn.DropState(id); err != nil {
 		return err
 	}
-	if err := saveViewState(txn, id, df); err != nil {
+	if err := txn.Commit(ctx); err != nil {
 		return err
 	}
-	return txn.PutState(id, stateMarkerOp, stateFormatKey, stateMarker(df))
+	if err := saveStateChunks(ctx, db, id, df); err != nil {
+		return err
+	}
+	txn = db.Begin()
+	defer txn.Rollback()
+	if err := txn.PutState(id, stateMarkerOp, stateFormatKey, stateMarker(df)); err != nil {
+		return err
+	}
+	return txn.Commit(ctx)
 }
 
 // liveView is a materialized view and the dataflow maintaining it.
@@ -483,11 +494,27 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 		}
 	}
 	out = collect.Take()
-	created, err := c.createRelation(ctx, rel, false, func(txn *storage.Txn) error {
-		if err := txn.ApplyView(rel, out.Rows, out.Weights, plan.UniqueRows()); err != nil {
-			return err
+	// The contents and the operator state go to storage in batches of
+	// bounded size under the view's id, then the catalog entry and the
+	// state marker in the last one: until it commits the view does not
+	// exist, and what the others wrote is dropped (now if the CREATE fails,
+	// at the next start if the server dies; see storage.DB.DropOrphans).
+	id, err := c.db.NextID()
+	if err != nil {
+		return nil, fmt.Errorf("allocate object id: %w", err)
+	}
+	rel.ID = catalog.ID(id)
+	created := false
+	defer func() {
+		if !created {
+			c.dropPartialView(rel)
 		}
-		return saveFullViewState(txn, rel.ID, df)
+	}()
+	if err := writeViewChunks(ctx, c.db, rel, out, plan.UniqueRows(), df); err != nil {
+		return nil, err
+	}
+	created, err = c.createRelation(ctx, rel, false, func(txn *storage.Txn) error {
+		return txn.PutState(rel.ID, stateMarkerOp, stateFormatKey, stateMarker(df))
 	})
 	if err != nil {
 		return nil, err
@@ -501,6 +528,69 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 	vs.byID[rel.ID] = v
 	vs.trimState()
 	return tagOnly("CREATE MATERIALIZED VIEW"), nil
+}
+
+// viewChunk is how many view rows, or operator state entries, one batch of
+// a view's creation holds: the batches stay far below the memtable size,
+// so that none is held in memory whole and replaying the log after a
+// crash stays cheap.
+const viewChunk = 50_000
+
+// writeViewChunks writes a new view's contents (out) and its operator
+// state in batches of viewChunk, without the state marker: a view whose
+// state has no marker is backfilled, never restored from part of it.
+func writeViewChunks(ctx context.Context, db *storage.DB, rel *catalog.Relation, out *executor.Batch, unique bool, df *planner.Dataflow) error {
+	for lo := 0; lo < out.Len(); lo += viewChunk {
+		hi := min(lo+viewChunk, out.Len())
+		txn := db.Begin()
+		err := txn.ApplyView(rel, out.Rows[lo:hi], out.Weights[lo:hi], unique)
+		if err == nil {
+			err = txn.Commit(ctx)
+		}
+		txn.Rollback()
+		if err != nil {
+			return err
+		}
+	}
+	return saveStateChunks(ctx, db, rel.ID, df)
+}
+
+// saveStateChunks writes the dirty operator state of df (all of it, after
+// a backfill) under view id in batches of viewChunk, without the marker.
+func saveStateChunks(ctx context.Context, db *storage.DB, id catalog.ID, df *planner.Dataflow) error {
+	txn, n := db.Begin(), 0
+	defer func() { txn.Rollback() }()
+	err := df.SaveState(func(op uint32, key, value []byte) error {
+		if n == viewChunk {
+			if err := txn.Commit(ctx); err != nil {
+				return err
+			}
+			txn, n = db.Begin(), 0
+		}
+		n++
+		return txn.PutState(id, op, key, value)
+	})
+	if err != nil {
+		return err
+	}
+	return txn.Commit(ctx)
+}
+
+// dropPartialView deletes what a failed CREATE MATERIALIZED VIEW wrote
+// before its catalog entry (the next start would, too).
+func (c *Coordinator) dropPartialView(rel *catalog.Relation) {
+	txn := c.db.Begin()
+	defer txn.Rollback()
+	err := txn.DropTableData(rel)
+	if err == nil {
+		err = txn.DropState(rel.ID)
+	}
+	if err == nil {
+		err = txn.Commit(context.Background())
+	}
+	if err != nil {
+		c.logger.Warn("dropping the data of a failed CREATE MATERIALIZED VIEW (the next start drops it)", "view", rel.Name, "err", err)
+	}
 }
 
 // startViews rebuilds the dataflow of every stored view at startup: each
@@ -563,12 +653,7 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		}
 		// Save the whole state, so that later epochs' dirty state lands on
 		// a complete base and the next start restores.
-		txn := c.db.Begin()
-		err = saveFullViewState(txn, v.rel.ID, df)
-		if err == nil {
-			err = txn.Commit(ctx)
-		}
-		txn.Rollback()
+		err = saveFullViewState(ctx, c.db, v.rel.ID, df)
 		prog.done()
 		if err != nil {
 			return fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
