@@ -44,6 +44,12 @@ var incrementalQueries = []string{
 	`SELECT id, EXISTS (SELECT 1 FROM s WHERE s.g = r.g) FROM r WHERE v = 1 OR EXISTS (SELECT 1 FROM s WHERE s.w = r.v)`,
 	`SELECT g, count(*), (SELECT count(*) FROM s WHERE s.g = r.g) FROM r GROUP BY g`,
 	`SELECT id FROM r WHERE EXISTS (SELECT 1 FROM s)`,
+	// window functions; a top-N per group; a window over an aggregate
+	`SELECT id, row_number() OVER (PARTITION BY g ORDER BY v, id), rank() OVER (PARTITION BY g ORDER BY v), sum(v) OVER (PARTITION BY g ORDER BY id ROWS 1 PRECEDING), lag(id) OVER (ORDER BY id) FROM r`,
+	`SELECT id, g FROM (SELECT id, g, row_number() OVER (PARTITION BY g ORDER BY v DESC, id) AS rn FROM r) x WHERE rn <= 2`,
+	`SELECT g, count(*), dense_rank() OVER (ORDER BY count(*)) FROM r GROUP BY g`,
+	`SELECT id FROM r WHERE v IN (SELECT row_number() OVER (ORDER BY w, id) FROM s WHERE s.g = r.g)`,
+	`SELECT id, (SELECT count(*) OVER () FROM s WHERE s.id = r.v) FROM r`,
 }
 
 // TestIncrementalEqualsSnapshot runs each query over random tables twice:
