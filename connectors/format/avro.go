@@ -48,18 +48,26 @@ func (r *avroReader) release() { r.b = nil }
 func errTruncated() *Error { return errRecord("truncated Avro record") }
 
 func (r *avroReader) long() (int64, *Error) {
+	b, i := r.b, r.i               // locals: the loop runs in registers
+	if i < len(b) && b[i] < 0x80 { // most values fit in one byte
+		r.i = i + 1
+		return int64(b[i]>>1) ^ -int64(b[i]&1), nil
+	}
 	var u uint64
 	for shift := uint(0); ; shift += 7 {
-		if r.i >= len(r.b) {
+		if i >= len(b) {
+			r.i = i
 			return 0, errTruncated()
 		}
-		c := r.b[r.i]
-		r.i++
+		c := b[i]
+		i++
 		if shift == 63 && c > 1 {
+			r.i = i
 			return 0, errRecord("Avro varint overflows 64 bits")
 		}
 		u |= uint64(c&0x7f) << shift
 		if c < 0x80 {
+			r.i = i
 			return int64(u>>1) ^ -int64(u&1), nil
 		}
 	}
@@ -311,7 +319,11 @@ func (c *avroCompiler) read(w *avroType, t types.Type) (avroReadFn, error) {
 				if err != nil {
 					return types.Null, err
 				}
-				return datumOrErr(types.ParseText(t, string(b), nil))
+				s := string(b)
+				if v, ok := unboundedText(t, s); ok {
+					return v, nil
+				}
+				return datumOrErr(types.ParseText(t, s, nil))
 			}, nil
 		}
 		return nil, mismatch()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -194,14 +193,6 @@ func (d *jsonRow) value(p *jsonScanner, col, depth int) (types.Datum, *Error) {
 		}
 		if t.Kind == types.KindJSONB {
 			return fieldDatum(c.Name)(types.ParseJSONB(string(types.AppendJSONString(nil, text))))
-		}
-		if t.Kind == types.KindText && t.Width <= 0 && utf8.ValidString(text) {
-			// All text's input function would check: JSON strings hold
-			// no NUL (unescape refuses \u0000), and no width applies.
-			if !fresh {
-				text = strings.Clone(text)
-			}
-			return types.NewText(text), nil
 		}
 		if d.conv != nil && d.conv[col].decimal && t.Kind == types.KindNumeric {
 			b, err := base64.StdEncoding.DecodeString(text)
