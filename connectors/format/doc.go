@@ -25,9 +25,11 @@
 // The decoder cannot know the row an upsert replaces. Keyed changes are
 // resolved by the table that holds the current rows: it looks the key of
 // Change.KeyRow up (Schema.AppendKey) and calls Change.AppendTo with the
-// row it holds,
-// which appends -old +new (nothing when they are identical) to an
-// executor.Batch. The other ops append without a lookup.
+// row it holds, which appends -old +new (nothing when they are
+// identical) to an executor.Batch. The other ops append without a lookup.
+//
+// Kafka metadata columns (partition, offset, timestamp, headers) are
+// declared External: decoders leave them NULL for the source to fill.
 //
 // Rows in a Change are fresh (carved from chunks of Options.RowChunk
 // rows, never handed out twice): receivers may keep them, as
