@@ -75,3 +75,46 @@ func (d *primitiveDecoder) kafka(b []byte) (types.Datum, bool, error) {
 	}
 	return types.NewFloat64(math.Float64frombits(binary.BigEndian.Uint64(b))), true, nil
 }
+
+// primitiveEncoder writes a key or value of one column in the Kafka or
+// String format, as primitiveDecoder reads it.
+type primitiveEncoder struct {
+	col  int
+	typ  types.Type
+	name string
+	text bool
+}
+
+func newPrimitiveEncoder(f Format, cols []Column) (*primitiveEncoder, error) {
+	col, err := soleColumn(cols)
+	if err != nil {
+		return nil, fmt.Errorf("format: the %s format holds one column, not %v; use json or avro", f, err)
+	}
+	return &primitiveEncoder{col: col, typ: cols[col].Type, name: cols[col].Name, text: f == String}, nil
+}
+
+// AppendRow appends the column's bytes; a NULL is an *Error (Kafka's
+// serializers write it as no record at all).
+func (e *primitiveEncoder) AppendRow(buf []byte, row types.Row) ([]byte, error) {
+	d := row[e.col]
+	if d.IsNull() {
+		return nil, errNotNull(e.name)
+	}
+	if !e.text {
+		switch e.typ.Kind {
+		case types.KindInt16:
+			return binary.BigEndian.AppendUint16(buf, uint16(d.Int())), nil
+		case types.KindInt32:
+			return binary.BigEndian.AppendUint32(buf, uint32(d.Int())), nil
+		case types.KindInt64:
+			return binary.BigEndian.AppendUint64(buf, uint64(d.Int())), nil
+		case types.KindFloat32:
+			return binary.BigEndian.AppendUint32(buf, math.Float32bits(float32(d.Float()))), nil
+		case types.KindFloat64:
+			return binary.BigEndian.AppendUint64(buf, math.Float64bits(d.Float())), nil
+		case types.KindBytea:
+			return append(buf, d.Str()...), nil
+		}
+	}
+	return types.AppendText(buf, d, nil), nil
+}

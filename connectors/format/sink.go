@@ -20,6 +20,9 @@ type SinkOptions struct {
 	Schema Schema
 	// Format of the value: JSON (default) or Avro. Debezium is JSON only.
 	Format Format
+	// KeyFormat is the key's: the value's format by default, or Kafka or
+	// String for a key of one column.
+	KeyFormat Format
 	// Mode is Append (default), Upsert or Debezium.
 	Mode Envelope
 	// Name names the Avro record (the relation's name).
@@ -40,7 +43,8 @@ type SinkOptions struct {
 //     {"before": ..., "after": ..., "op": "c"|"u"|"d", "ts_ms": ...}.
 //
 // Keys are JSON objects of the key columns (Avro records when the format
-// is Avro). Not safe for concurrent use.
+// is Avro), or one column in the Kafka or String format. Not safe for
+// concurrent use.
 type SinkEncoder struct {
 	o     SinkOptions
 	key   RowEncoder // nil without key columns
@@ -94,6 +98,15 @@ func NewSinkEncoder(ctx context.Context, o SinkOptions) (*SinkEncoder, error) {
 		}
 	default:
 		return nil, fmt.Errorf("format: a %s sink cannot write %s", o.Mode, o.Format)
+	}
+	if keyCols != nil && (o.KeyFormat == Kafka || o.KeyFormat == String) {
+		k, err := newPrimitiveEncoder(o.KeyFormat, keyCols)
+		if err != nil {
+			return nil, err
+		}
+		e.key = k
+	} else if o.KeyFormat != "" && o.KeyFormat != o.Format {
+		return nil, fmt.Errorf("format: a sink's key format is its value's, kafka or string, not %s", o.KeyFormat)
 	}
 	return e, nil
 }

@@ -151,3 +151,24 @@ func TestSinkEncoderAvro(t *testing.T) {
 	}
 	_ = srv
 }
+
+func TestSinkKafkaKey(t *testing.T) {
+	ctx := context.Background()
+	schema := Schema{Columns: customers, Key: []int{0}}
+	e, err := NewSinkEncoder(ctx, SinkOptions{Schema: schema, Mode: Upsert, KeyFormat: Kafka})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := types.Row{types.NewInt64(258), types.NewText("Eve"), types.Null}
+	k, v, err := e.Encode(&Change{Op: OpInsert, After: row}, 0, nil, nil)
+	if err != nil || string(k) != "\x00\x00\x00\x00\x00\x00\x01\x02" {
+		t.Fatalf("%q %v", k, err)
+	}
+	d := mustDecoder(t, Options{Schema: schema, Envelope: Upsert, KeyFormat: Kafka})
+	if got := decodeText(t, d, k, v); got != "upsert 258|Eve|NULL" {
+		t.Errorf("read back: %s", got)
+	}
+	if _, err := NewSinkEncoder(ctx, SinkOptions{Schema: Schema{Columns: customers, Key: []int{0, 1}}, Mode: Upsert, KeyFormat: Kafka}); err == nil {
+		t.Errorf("a two-column key in the kafka format was taken")
+	}
+}
