@@ -36,11 +36,15 @@ func splitWire(b []byte) (int, []byte, *Error) {
 // avroReader reads Avro's binary encoding. Every read checks bounds and
 // returns an *Error on bad bytes; depth bounds nesting.
 type avroReader struct {
-	b       []byte
-	i       int
-	depth   int
-	scratch []byte
+	b         []byte
+	i         int
+	depth     int
+	freeItems int64 // items of no bytes read so far (see blockCount)
+	scratch   []byte
 }
+
+// maxFreeItems bounds the items of no bytes one record may hold.
+const maxFreeItems = 1 << 16
 
 // release drops the reference to the record, which belongs to the caller.
 func (r *avroReader) release() { r.b = nil }
@@ -137,7 +141,10 @@ func (r *avroReader) blockCount(minSize int) (int64, *Error) {
 	}
 	left := int64(len(r.b) - r.i)
 	if minSize == 0 {
-		left = 1 << 16 // items of no bytes (nulls): a sane bound
+		// Items of no bytes (nulls, empty records): a budget for the
+		// whole record, or a short record could claim billions of them.
+		left = maxFreeItems - r.freeItems
+		r.freeItems += min(n, left+1)
 	} else {
 		left /= int64(minSize)
 	}
@@ -1041,7 +1048,7 @@ func (d *avroDecoder) decode(ctx context.Context, b []byte, row types.Row) error
 	if err != nil {
 		return err
 	}
-	d.r.b, d.r.i, d.r.depth = body, 0, 0
+	d.r.b, d.r.i, d.r.depth, d.r.freeItems = body, 0, 0, 0
 	if err := prog.run(&d.r, row); err != nil {
 		return err
 	}

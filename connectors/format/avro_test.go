@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -199,6 +200,9 @@ func TestAvroRecordErrors(t *testing.T) {
 		{avRecord(id, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}), `error: field "id": Avro varint overflows 64 bits`},
 		{avRecord(id, avLong(1), avLong(0), avLong(0), avBool(true), avLong(0))[:5], `error: field "id": truncated Avro record`},
 		{deepRec, `error: field "next": Avro value nested deeper than 256 levels`},
+		// Blocks of nulls cost no bytes: a budget per record bounds them.
+		{avRecord(id, avLong(1), avLong(0), bytes.Repeat(avLong(60000), 3)),
+			`error: field "tags": Avro block of 60000 items exceeds the record`},
 	} {
 		if got := decodeText(t, d, nil, tc.rec); got != tc.want {
 			t.Errorf("% x:\n got %s\nwant %s", tc.rec[:min(len(tc.rec), 16)], got, tc.want)

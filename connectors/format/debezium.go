@@ -196,7 +196,7 @@ func (d *avroDebezium) decodeEvent(ctx context.Context, b []byte, before, after 
 		return event{}, err
 	}
 	r := &d.r
-	r.b, r.i, r.depth = body, 0, 0
+	r.b, r.i, r.depth, r.freeItems = body, 0, 0, 0
 	var ev event
 	for _, st := range env.steps {
 		switch st.what {
