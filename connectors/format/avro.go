@@ -25,10 +25,10 @@ type SchemaRegistry interface {
 // (4 bytes, big-endian), body.
 func splitWire(b []byte) (int, []byte, *Error) {
 	if len(b) < 5 {
-		return 0, nil, errRecord("Avro record of %d bytes is shorter than the 5-byte header", len(b))
+		return 0, nil, errRecord("record of %d bytes is shorter than the schema registry's 5-byte header", len(b))
 	}
 	if b[0] != 0 {
-		return 0, nil, errRecord("Avro record starts with 0x%02x, not the magic byte 0", b[0])
+		return 0, nil, errRecord("record starts with 0x%02x, not the schema registry's magic byte 0", b[0])
 	}
 	return int(binary.BigEndian.Uint32(b[1:5])), b[5:], nil
 }

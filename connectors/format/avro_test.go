@@ -185,8 +185,8 @@ func TestAvroRecordErrors(t *testing.T) {
 	}{
 		{avRecord(id, good...), "insert 1|a|NULL|t|A"},
 		{avRecord(deep, avLong(1), avLong(1), avLong(2), avLong(0)), `insert 1|NULL|{"id": 2, "next": null}|NULL|NULL`},
-		{[]byte{}, "error: Avro record of 0 bytes is shorter than the 5-byte header"},
-		{[]byte{1, 0, 0, 0, 1, 2}, "error: Avro record starts with 0x01, not the magic byte 0"},
+		{[]byte{}, "error: record of 0 bytes is shorter than the schema registry's 5-byte header"},
+		{[]byte{1, 0, 0, 0, 1, 2}, "error: record starts with 0x01, not the schema registry's magic byte 0"},
 		{avRecord(99, good...), "error: unknown Avro schema id 99"},
 		{avRecord(notRecord, avLong(1)), "error: Avro schema id 3 cannot be read into the columns: Avro long is not a record, and there are 5 columns to fill"},
 		{avRecord(id, avLong(1), avLong(1)), `error: field "name": truncated Avro record`},

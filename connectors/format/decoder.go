@@ -3,6 +3,7 @@ package format
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -13,7 +14,11 @@ type Format string
 
 const (
 	JSON Format = "json"
-	CSV  Format = "csv"
+	// JSONSR is JSON behind Confluent's 5-byte schema registry header
+	// (the JSON Schema serializer's): the header is checked and skipped,
+	// the JSON read by the declared columns.
+	JSONSR Format = "json_sr"
+	CSV    Format = "csv"
 	// Avro is Confluent's wire format: a zero byte, a 4-byte big-endian
 	// schema id, the Avro binary body.
 	Avro Format = "avro"
@@ -47,13 +52,13 @@ const (
 // defaults.
 type Options struct {
 	Schema Schema
-	// Format is the value's format: JSON (default), CSV, Avro, or for a
-	// value of one column Kafka or String.
+	// Format is the value's format: JSON (default), JSONSR, CSV, Avro, or
+	// for a value of one column Kafka or String.
 	Format Format
 	// Envelope defaults to Append.
 	Envelope Envelope
-	// KeyFormat is the key's format for Upsert: JSON, Avro, Kafka, String,
-	// or None (default) to take the key columns from the value. With a
+	// KeyFormat is the key's format for Upsert: any Format, or None
+	// (default) to take the key columns from the value. With a
 	// key format, key columns come from the key alone (value fields of the
 	// same names are ignored, as in ksqlDB).
 	KeyFormat Format
@@ -137,7 +142,7 @@ func NewDecoder(o Options) (Decoder, error) {
 	var err error
 	switch o.Envelope {
 	case Append:
-		d.value, err = newValueDecoder(o, s.Columns)
+		d.value, err = newRowDecoder(o.Format, o, s.Columns, o.ReaderSchema)
 	case Upsert:
 		if len(s.Key) == 0 {
 			return nil, fmt.Errorf("format: upsert needs key columns")
@@ -145,12 +150,12 @@ func NewDecoder(o Options) (Decoder, error) {
 		cols := s.Columns
 		if o.KeyFormat != None {
 			cols = onlyColumns(s.Columns, s.Key, false)
-			d.key, err = newKeyDecoder(o, onlyColumns(s.Columns, s.Key, true))
+			d.key, err = newRowDecoder(o.KeyFormat, o, onlyColumns(s.Columns, s.Key, true), "")
 			if err != nil {
 				return nil, err
 			}
 		}
-		d.value, err = newValueDecoder(o, cols)
+		d.value, err = newRowDecoder(o.Format, o, cols, o.ReaderSchema)
 	case Debezium:
 		switch o.Format {
 		case JSON:
@@ -186,30 +191,22 @@ func onlyColumns(cols []Column, idx []int, keep bool) []Column {
 	return out
 }
 
-func newValueDecoder(o Options, cols []Column) (rowDecoder, error) {
-	switch o.Format {
-	case JSON:
-		return newJSONDecoder(cols), nil
+// newRowDecoder returns the decoder of format f for a key or value of
+// cols; readerSchema is the Avro reader schema, if any.
+func newRowDecoder(f Format, o Options, cols []Column, readerSchema string) (rowDecoder, error) {
+	switch f {
+	case JSON, JSONSR:
+		d := newJSONDecoder(cols)
+		d.header = f == JSONSR
+		return d, nil
 	case CSV:
 		return newCSVDecoder(cols), nil
 	case Avro:
-		return newAvroDecoder(cols, o.Registry, o.ReaderSchema)
+		return newAvroDecoder(cols, o.Registry, readerSchema)
 	case Kafka, String:
-		return newPrimitiveDecoder(o.Format, cols)
+		return newPrimitiveDecoder(f, cols)
 	}
-	return nil, fmt.Errorf("format: unknown value format %q", o.Format)
-}
-
-func newKeyDecoder(o Options, cols []Column) (rowDecoder, error) {
-	switch o.KeyFormat {
-	case JSON:
-		return newJSONDecoder(cols), nil
-	case Avro:
-		return newAvroDecoder(cols, o.Registry, "")
-	case Kafka, String:
-		return newPrimitiveDecoder(o.KeyFormat, cols)
-	}
-	return nil, fmt.Errorf("format: unknown key format %q", o.KeyFormat)
+	return nil, fmt.Errorf("format: unknown format %q", f)
 }
 
 func (d *decoder) Decode(ctx context.Context, key, value []byte, c *Change) error {
@@ -321,9 +318,10 @@ func (d *decoder) debeziumChange(ev event, before, after types.Row, c *Change) e
 // record, or for a schema of one column also the bare value (a key 42, a
 // value "abc": ksqlDB's unwrapped single values).
 type jsonDecoder struct {
-	row  *jsonRow
-	sole int // the one column, or -1
-	p    jsonScanner
+	row    *jsonRow
+	sole   int  // the one column, or -1
+	header bool // JSONSR
+	p      jsonScanner
 }
 
 func newJSONDecoder(cols []Column) *jsonDecoder {
@@ -333,6 +331,13 @@ func newJSONDecoder(cols []Column) *jsonDecoder {
 
 func (d *jsonDecoder) decode(_ context.Context, b []byte, row types.Row) error {
 	defer d.p.reset("") // keep no reference to the record
+	if d.header {
+		_, body, err := splitWire(b)
+		if err != nil {
+			return err
+		}
+		b = body
+	}
 	d.p.reset(view(b))
 	if c := d.p.peek(); c != '{' && c != 0 && d.sole >= 0 {
 		v, err := d.row.value(&d.p, d.sole, 0)
@@ -369,4 +374,33 @@ func soleColumn(cols []Column) (int, error) {
 		return -1, fmt.Errorf("no column")
 	}
 	return col, nil
+}
+
+// FormatByName maps the format names users write in WITH (...) options
+// (Weir's format = '...', ksqlDB's VALUE_FORMAT / KEY_FORMAT; any case)
+// to a format and the envelope the name implies ("" when it implies
+// none): json, json_sr, avro, csv and delimited, kafka, string (raw),
+// none, and debezium / debezium-json / debezium-avro.
+func FormatByName(name string) (Format, Envelope, bool) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "json":
+		return JSON, "", true
+	case "json_sr":
+		return JSONSR, "", true
+	case "avro":
+		return Avro, "", true
+	case "csv", "delimited":
+		return CSV, "", true
+	case "kafka":
+		return Kafka, "", true
+	case "string", "raw":
+		return String, "", true
+	case "none":
+		return None, "", true
+	case "debezium", "debezium-json", "debezium_json":
+		return JSON, Debezium, true
+	case "debezium-avro", "debezium_avro":
+		return Avro, Debezium, true
+	}
+	return "", "", false
 }

@@ -195,3 +195,34 @@ func TestDecodeSingleValue(t *testing.T) {
 		t.Errorf("the kafka format took %d columns", len(allTypes))
 	}
 }
+
+func TestDecodeJSONSR(t *testing.T) {
+	d := mustDecoder(t, Options{Schema: Schema{Columns: customers}, Format: JSONSR})
+	for _, tc := range []struct{ in, want string }{
+		{"\x00\x00\x00\x00\x07" + `{"id":1,"name":"Ada"}`, "insert 1|Ada|NULL"},
+		{`{"id":1,"name":"Ada"}`, "error: record starts with 0x7b, not the schema registry's magic byte 0"},
+		{"\x00\x00", "error: record of 2 bytes is shorter than the schema registry's 5-byte header"},
+	} {
+		if got := decodeText(t, d, nil, []byte(tc.in)); got != tc.want {
+			t.Errorf("%q:\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFormatByName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    Format
+		e    Envelope
+		ok   bool
+	}{
+		{"JSON", JSON, "", true}, {"Avro", Avro, "", true}, {"DELIMITED", CSV, "", true}, {" kafka ", Kafka, "", true},
+		{"json_sr", JSONSR, "", true}, {"debezium", JSON, Debezium, true}, {"debezium-avro", Avro, Debezium, true},
+		{"protobuf", "", "", false},
+	} {
+		f, e, ok := FormatByName(tc.name)
+		if f != tc.f || e != tc.e || ok != tc.ok {
+			t.Errorf("%q: %q %q %v", tc.name, f, e, ok)
+		}
+	}
+}
