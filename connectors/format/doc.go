@@ -14,8 +14,8 @@
 //
 //   - Append: OpInsert of the row; tombstones are ignored (OpNone).
 //   - Upsert: OpUpsert of the row, or for a tombstone OpDeleteKey of the
-//     key. The key columns come from the record's key (key formats json,
-//     avro, kafka, string); with key format none, from the value.
+//     key. The key columns come from the record's key (in any format);
+//     with key format none, from the value.
 //   - Debezium: c/r/u/d events with before/after images, bare or in Kafka
 //     Connect's {"schema", "payload"} wrapping (JSON), or Avro. A source
 //     with key columns gets OpUpsert / OpDeleteKey (which need no complete
@@ -61,6 +61,9 @@
 // Numbers fill TIMESTAMP(TZ) as milliseconds since 1970, DATE as days
 // since 1970, TIME as milliseconds since midnight; a TIMESTAMPTZ string
 // without an offset is UTC. A NULL in a NOT NULL column is an error.
+//
+// JSONSR is JSON behind the schema registry's 5-byte header, which is
+// checked and skipped. FormatByName maps the names users write.
 //
 // Kafka and String hold one column: Kafka's primitive serializations
 // (4- and 8-byte big-endian integers, IEEE floats, UTF-8 text), or text
