@@ -204,7 +204,7 @@ func newRowDecoder(f Format, o Options, cols []Column, readerSchema string) (row
 	case Avro:
 		return newAvroDecoder(cols, o.Registry, readerSchema)
 	case Kafka, String:
-		return newPrimitiveDecoder(f, cols)
+		return newPrimitive(f, cols)
 	}
 	return nil, fmt.Errorf("format: unknown format %q", f)
 }

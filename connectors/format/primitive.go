@@ -9,24 +9,24 @@ import (
 	"github.com/weirdb/weir/sql/types"
 )
 
-// primitiveDecoder reads a key or value of one column in the Kafka or
-// String format.
-type primitiveDecoder struct {
+// primitive reads and writes a key or value of one column in the Kafka
+// or String format.
+type primitive struct {
 	col  int
 	typ  types.Type
 	name string
 	text bool
 }
 
-func newPrimitiveDecoder(f Format, cols []Column) (*primitiveDecoder, error) {
+func newPrimitive(f Format, cols []Column) (*primitive, error) {
 	col, err := soleColumn(cols)
 	if err != nil {
 		return nil, fmt.Errorf("format: the %s format holds one column, not %v; use json or avro", f, err)
 	}
-	return &primitiveDecoder{col: col, typ: cols[col].Type, name: cols[col].Name, text: f == String}, nil
+	return &primitive{col: col, typ: cols[col].Type, name: cols[col].Name, text: f == String}, nil
 }
 
-func (d *primitiveDecoder) decode(_ context.Context, b []byte, row types.Row) error {
+func (d *primitive) decode(_ context.Context, b []byte, row types.Row) error {
 	if !d.text {
 		if v, ok, err := d.kafka(b); ok || err != nil {
 			if err != nil {
@@ -46,7 +46,7 @@ func (d *primitiveDecoder) decode(_ context.Context, b []byte, row types.Row) er
 
 // kafka reads the fixed-width serializations; ok is false for the types
 // whose Kafka form is their text.
-func (d *primitiveDecoder) kafka(b []byte) (types.Datum, bool, error) {
+func (d *primitive) kafka(b []byte) (types.Datum, bool, error) {
 	want := 0
 	switch d.typ.Kind {
 	case types.KindInt16:
@@ -76,45 +76,28 @@ func (d *primitiveDecoder) kafka(b []byte) (types.Datum, bool, error) {
 	return types.NewFloat64(math.Float64frombits(binary.BigEndian.Uint64(b))), true, nil
 }
 
-// primitiveEncoder writes a key or value of one column in the Kafka or
-// String format, as primitiveDecoder reads it.
-type primitiveEncoder struct {
-	col  int
-	typ  types.Type
-	name string
-	text bool
-}
-
-func newPrimitiveEncoder(f Format, cols []Column) (*primitiveEncoder, error) {
-	col, err := soleColumn(cols)
-	if err != nil {
-		return nil, fmt.Errorf("format: the %s format holds one column, not %v; use json or avro", f, err)
-	}
-	return &primitiveEncoder{col: col, typ: cols[col].Type, name: cols[col].Name, text: f == String}, nil
-}
-
 // AppendRow appends the column's bytes; a NULL is an *Error (Kafka's
 // serializers write it as no record at all).
-func (e *primitiveEncoder) AppendRow(buf []byte, row types.Row) ([]byte, error) {
-	d := row[e.col]
-	if d.IsNull() {
-		return nil, errNotNull(e.name)
+func (p *primitive) AppendRow(buf []byte, row types.Row) ([]byte, error) {
+	v := row[p.col]
+	if v.IsNull() {
+		return nil, errNotNull(p.name)
 	}
-	if !e.text {
-		switch e.typ.Kind {
+	if !p.text {
+		switch p.typ.Kind {
 		case types.KindInt16:
-			return binary.BigEndian.AppendUint16(buf, uint16(d.Int())), nil
+			return binary.BigEndian.AppendUint16(buf, uint16(v.Int())), nil
 		case types.KindInt32:
-			return binary.BigEndian.AppendUint32(buf, uint32(d.Int())), nil
+			return binary.BigEndian.AppendUint32(buf, uint32(v.Int())), nil
 		case types.KindInt64:
-			return binary.BigEndian.AppendUint64(buf, uint64(d.Int())), nil
+			return binary.BigEndian.AppendUint64(buf, uint64(v.Int())), nil
 		case types.KindFloat32:
-			return binary.BigEndian.AppendUint32(buf, math.Float32bits(float32(d.Float()))), nil
+			return binary.BigEndian.AppendUint32(buf, math.Float32bits(float32(v.Float()))), nil
 		case types.KindFloat64:
-			return binary.BigEndian.AppendUint64(buf, math.Float64bits(d.Float())), nil
+			return binary.BigEndian.AppendUint64(buf, math.Float64bits(v.Float())), nil
 		case types.KindBytea:
-			return append(buf, d.Str()...), nil
+			return append(buf, v.Str()...), nil
 		}
 	}
-	return types.AppendText(buf, d, nil), nil
+	return types.AppendText(buf, v, nil), nil
 }

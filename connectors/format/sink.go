@@ -100,7 +100,7 @@ func NewSinkEncoder(ctx context.Context, o SinkOptions) (*SinkEncoder, error) {
 		return nil, fmt.Errorf("format: a %s sink cannot write %s", o.Mode, o.Format)
 	}
 	if keyCols != nil && (o.KeyFormat == Kafka || o.KeyFormat == String) {
-		k, err := newPrimitiveEncoder(o.KeyFormat, keyCols)
+		k, err := newPrimitive(o.KeyFormat, keyCols)
 		if err != nil {
 			return nil, err
 		}
