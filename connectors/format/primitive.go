@@ -26,29 +26,29 @@ func newPrimitive(f Format, cols []Column) (*primitive, error) {
 	return &primitive{col: col, typ: cols[col].Type, name: cols[col].Name, text: f == String}, nil
 }
 
-func (d *primitive) decode(_ context.Context, b []byte, row types.Row) error {
-	if !d.text {
-		if v, ok, err := d.kafka(b); ok || err != nil {
+func (p *primitive) decode(_ context.Context, b []byte, row types.Row) error {
+	if !p.text {
+		if v, ok, err := p.kafka(b); ok || err != nil {
 			if err != nil {
 				return err
 			}
-			row[d.col] = v
+			row[p.col] = v
 			return nil
 		}
 	}
-	v, err := parseText(d.typ, string(b), true)
+	v, err := parseText(p.typ, string(b), true)
 	if err != nil {
-		return errValue(d.name, err)
+		return errValue(p.name, err)
 	}
-	row[d.col] = v
+	row[p.col] = v
 	return nil
 }
 
 // kafka reads the fixed-width serializations; ok is false for the types
 // whose Kafka form is their text.
-func (d *primitive) kafka(b []byte) (types.Datum, bool, error) {
+func (p *primitive) kafka(b []byte) (types.Datum, bool, error) {
 	want := 0
-	switch d.typ.Kind {
+	switch p.typ.Kind {
 	case types.KindInt16:
 		want = 2
 	case types.KindInt32, types.KindFloat32:
@@ -61,9 +61,9 @@ func (d *primitive) kafka(b []byte) (types.Datum, bool, error) {
 		return types.Null, false, nil
 	}
 	if len(b) != want {
-		return types.Null, true, errField(d.name, "expected %d bytes for %s, found %d", want, d.typ, len(b))
+		return types.Null, true, errField(p.name, "expected %d bytes for %s, found %d", want, p.typ, len(b))
 	}
-	switch d.typ.Kind {
+	switch p.typ.Kind {
 	case types.KindInt16:
 		return types.NewInt16(int16(binary.BigEndian.Uint16(b))), true, nil
 	case types.KindInt32:
