@@ -704,7 +704,7 @@ func reportViews(sides map[string]*side) bool {
 		{"fp_disk", "COUNT(*) GROUP BY bigint view, " + g(*groupsLarge) + " groups: disk (target <= 48)", "B/group"},
 		{"fp_mem", "the same view in memory, Go heap in use (target <= 150)", "B/group"},
 		{"fp_table", "its table of " + g(*groupsLarge) + " rows (id, k) on disk", "B/row"},
-		{"restart", fmt.Sprintf("kill -9 to a point query answered, %d-group COUNT(*) view (target <= 1.5)", restartSize()), "s"},
+		{"restart", fmt.Sprintf("after kill -9, start to a point query answered, %d-group COUNT(*) view (target <= 1.5)", restartSize()), "s"},
 	}
 	fmt.Printf("\nviews (issue 3): view-rows=%d join-rows=%d copy-batch=%d; PostgreSQL: plain MATERIALIZED VIEW + REFRESH after each batch (fsync on)\n",
 		*viewRows, *joinRows, *copyBatch)
