@@ -1182,7 +1182,7 @@ func (c *converter) window(s *tast.WindowSpec) (*ast.WindowSpec, error) {
 }
 
 func (c *converter) frameBound(b *tast.FrameBound) (ast.FrameBound, error) {
-	if b.Unit != tast.TimeUnitInvalid {
+	if b.Unit != tast.TimeUnitInvalid && b.Unit != tast.TimeUnitMicrosecond {
 		return ast.FrameBound{}, c.unsupported("INTERVAL ... PRECEDING|FOLLOWING in a window frame")
 	}
 	switch {

@@ -455,10 +455,61 @@ func (rw *rewriter) keywordUse(i int) bool {
 		// a window frame: ROWS BETWEEN ..., ROWS UNBOUNDED PRECEDING,
 		// ROWS CURRENT ROW, ROWS 3 PRECEDING
 		n := rw.at(i + 1)
-		return n.is("between") || n.is("unbounded") || n.is("current") ||
-			rw.at(i+2).is("preceding") || rw.at(i+2).is("following")
+		return n.is("between") || n.is("unbounded") || n.is("current") || rw.boundAhead(i)
 	}
 	return false
+}
+
+// boundAhead reports whether PRECEDING or FOLLOWING comes after toks[i]
+// within its parentheses: toks[i] starts a window frame.
+func (rw *rewriter) boundAhead(i int) bool {
+	depth := 0
+	for j := i + 1; j < len(rw.toks); j++ {
+		t := rw.toks[j]
+		switch {
+		case t.kind == tEOF:
+			return false
+		case t.isP("("):
+			depth++
+		case t.isP(")"):
+			if depth == 0 {
+				return false
+			}
+			depth--
+		case depth == 0 && (t.is("preceding") || t.is("following")):
+			return true
+		}
+	}
+	return false
+}
+
+// frameOffset wraps the offset before a PRECEDING or FOLLOWING just
+// emitted as INTERVAL (offset) MICROSECOND: TiDB's grammar takes only a
+// number or a parameter there, PostgreSQL any expression without columns.
+// (PostgreSQL has no MICROSECOND interval unit, so the converter knows
+// the marker.)
+func (rw *rewriter) frameOffset() {
+	j := len(rw.out) - 1
+	for depth := 0; j >= 0; j-- {
+		o := rw.out[j]
+		switch {
+		case o.kind == tPunct && o.text == ")":
+			depth++
+		case o.kind == tPunct && o.text == "(":
+			depth--
+		case depth == 0 && o.kind == tIdent && (o.text == "between" || o.text == "and" || o.text == "rows" || o.text == "range" || o.text == "groups"):
+			start := j + 1
+			if start == len(rw.out) || len(rw.out) == start+1 && (rw.out[start].kind == tNumber || rw.out[start].text == "unbounded") {
+				return
+			}
+			p := rw.out[start].pos
+			head := []otok{{text: "interval", pos: p, kind: tIdent}, {text: "(", pos: p, kind: tPunct}}
+			rw.out = append(rw.out[:start], append(head, rw.out[start:]...)...)
+			rw.emit(")", p, tPunct)
+			rw.emit("microsecond", p, tIdent)
+			return
+		}
+	}
 }
 
 // byKeyword reports whether a BY at this point is the keyword of GROUP
@@ -989,6 +1040,10 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 			}
 			rw.emit(")", t.pos, tPunct)
 			return end, nil
+		}
+	case "preceding", "following":
+		if len(rw.frames) > 1 {
+			rw.frameOffset()
 		}
 	case "over":
 		if nx(1).isP("(") || nx(1).kind == tIdent || nx(1).kind == tQIdent {
