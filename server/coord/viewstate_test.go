@@ -257,7 +257,7 @@ func TestOrphanedViewDataDropped(t *testing.T) {
 	before := mustRun(t, s, "SELECT * FROM per_cust ORDER BY 1")
 	// What a view being created had written when the server died.
 	orphan := &catalog.Relation{ID: 99_999, Name: "gone", Kind: catalog.MaterializedView,
-		Columns: []catalog.Column{{Name: "x", Type: types.Int64}, {Name: catalog.CountColumn, Type: types.Int64, Hidden: true}},
+		Columns:    []catalog.Column{{Name: "x", Type: types.Int64}, {Name: catalog.CountColumn, Type: types.Int64, Hidden: true}},
 		PrimaryKey: []int{0}}
 	txn := h.db.Begin()
 	if err := txn.ApplyView(orphan, []types.Row{{types.NewInt64(7)}}, []int64{1}, false); err != nil {
