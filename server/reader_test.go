@@ -14,7 +14,7 @@ func TestPipelinedDuringLongStatement(t *testing.T) {
 	srv, _ := testServer(t, Options{})
 	nc, fe := rawConn(t, srv)
 	nc.SetDeadline(time.Now().Add(time.Minute)) // slow under -race on a busy machine
-	const n = 24_000 // ~290 KB of Query messages
+	const n = 24_000                            // ~290 KB of Query messages
 	buf, _ := (&pgproto3.Query{String: "pause 100"}).Encode(nil)
 	for i := 0; i < n; i++ {
 		buf, _ = (&pgproto3.Query{String: "rows 1"}).Encode(buf)
