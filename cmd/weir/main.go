@@ -208,7 +208,11 @@ func serve(cfg config, logger *slog.Logger) error {
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	logger.Info("weir is ready", "version", coord.Version, "build", version, "pg", srv.PGAddr().String(), "http", srv.HTTPAddr().String(), "data", cfg.dataDir)
+	httpAddr := "off"
+	if a := srv.HTTPAddr(); a != nil {
+		httpAddr = a.String()
+	}
+	logger.Info("weir is ready", "version", coord.Version, "build", version, "pg", srv.PGAddr().String(), "http", httpAddr, "data", cfg.dataDir)
 	host, port, _ := net.SplitHostPort(srv.PGAddr().String())
 	fmt.Fprintf(os.Stdout, "Weir %s is ready. Connect with:\n  psql -h %s -p %s -U weir weir\n", coord.Version, host, port)
 

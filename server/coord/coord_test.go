@@ -513,4 +513,8 @@ func TestCheckpointAndSynchronousCommit(t *testing.T) {
 	if got := mustRun(t, s2, "SET synchronous_commit = on; RESET synchronous_commit; SHOW synchronous_commit"); got != "SET\nRESET\noff\nSHOW\n" {
 		t.Fatalf("server default off: got %q", got)
 	}
+	// SET ... TO DEFAULT resets, with PostgreSQL's tag SET.
+	if got := mustRun(t, s2, "SET synchronous_commit = on; SET synchronous_commit TO DEFAULT; SHOW synchronous_commit"); got != "SET\nSET\noff\nSHOW\n" {
+		t.Fatalf("SET TO DEFAULT: got %q", got)
+	}
 }

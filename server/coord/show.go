@@ -31,6 +31,9 @@ func (s *session) execSet(n *ast.Set) (server.Result, error) {
 		if err := s.set(n.Name, value); err != nil {
 			return nil, err
 		}
+		if n.Default {
+			return tagOnly("SET"), nil
+		}
 		return tagOnly("RESET"), nil
 	}
 	// SET LOCAL lasts until the end of the transaction in PostgreSQL;

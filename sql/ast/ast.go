@@ -581,11 +581,14 @@ type Show struct {
 // Set is SET [SESSION|LOCAL] name {TO|=} value, SET TIME ZONE value,
 // and RESET name|ALL (Reset set, Value empty). Value is the value's text as
 // PostgreSQL would store it ('UTC' unquoted, lists joined by ", ").
+// SET name TO DEFAULT is a reset too, with Default set: its command tag is
+// SET, not RESET.
 type Set struct {
-	Name  string
-	Value string
-	Local bool
-	Reset bool
+	Name    string
+	Value   string
+	Local   bool
+	Reset   bool
+	Default bool
 }
 
 // TxKind is the kind of transaction-control statement.

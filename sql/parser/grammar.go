@@ -310,13 +310,13 @@ func (p *gp) set() (ast.Statement, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &ast.Set{Name: "timezone", Value: v, Local: local, Reset: reset}, nil
+		return &ast.Set{Name: "timezone", Value: v, Local: local, Reset: reset, Default: reset}, nil
 	case p.accept("names"):
 		v, reset, err := p.setValue()
 		if err != nil {
 			return nil, err
 		}
-		return &ast.Set{Name: "client_encoding", Value: v, Local: local, Reset: reset}, nil
+		return &ast.Set{Name: "client_encoding", Value: v, Local: local, Reset: reset, Default: reset}, nil
 	case p.peek().is("schema") && p.peekAt(1).kind == tString:
 		p.i++
 		v, _, err := p.setValue()
@@ -338,7 +338,7 @@ func (p *gp) set() (ast.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ast.Set{Name: name, Value: v, Local: local, Reset: reset}, nil
+	return &ast.Set{Name: name, Value: v, Local: local, Reset: reset, Default: reset}, nil
 }
 
 // setValue parses a SET value list up to the end of the statement. reset is
