@@ -1,0 +1,44 @@
+// Package kafka connects Weir to Kafka with franz-go; it is the only package
+// that imports franz-go (internal/lint enforces it).
+//
+// # Reading
+//
+// A Reader reads a set of topics without a consumer group. It assigns every
+// partition of the topics to itself, found with a metadata request at
+// NewReader and again every Options.DiscoverInterval; partitions added
+// later are read from their earliest record. Each partition starts at the
+// offset the caller gives (Options.Offsets), else at the startup position
+// (earliest, latest, or the first record at or after a timestamp).
+//
+// Poll returns up to max records and, for each partition they came from,
+// the offset after the last one (Batch.Next). Within a partition records
+// come in offset order, none repeated and none skipped; partitions
+// interleave freely.
+//
+// The engine will use it so: each epoch, poll records, decode them
+// (connectors/format), and commit the changes they produced together with
+// the partitions' Next offsets in one Pebble batch. After a crash it builds
+// a Reader with the offsets of the last committed epoch, which resumes
+// exactly after the records that epoch holds: nothing lost, nothing counted
+// twice. Kafka consumer-group offsets play no part in this (they may be
+// committed later for lag tooling only). Offsets must be stored for every
+// partition once any of it was read; a partition with no stored offset
+// starts at the startup position again, so with scan.startup = latest the
+// engine should store the start of each partition it has not yet read from
+// (a gap to close when the engine drives the Reader).
+//
+// Backpressure: franz-go buffers at most Options.MaxConcurrentFetches
+// fetch responses of at most Options.FetchMaxBytes ahead of Poll. When the
+// engine falls behind it calls Pause, which stops fetching (records already
+// buffered are kept back and fetched again after Resume), so memory stays
+// bounded however far the topics run ahead.
+//
+// Errors: NewReader fails within Options.Timeout, naming the brokers, when
+// none answers, and names a topic that does not exist. Later connection
+// trouble is retried by franz-go; Poll never outlives its context and
+// returns ErrClosed once Close was called. Close is idempotent, stops the
+// discovery goroutine and the client, and wakes a Poll in progress.
+//
+// Not yet done: pass-through client properties (properties.*: SASL, TLS);
+// topic lists given as a regular expression.
+package kafka

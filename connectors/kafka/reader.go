@@ -1,0 +1,396 @@
+package kafka
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// StartKind says where a partition with no stored offset starts.
+type StartKind uint8
+
+const (
+	// StartEarliest reads a partition from its first retained record.
+	StartEarliest StartKind = iota
+	// StartLatest reads only records produced after the reader started.
+	StartLatest
+	// StartTimestamp reads from the first record stamped at or after
+	// StartPosition.Millis.
+	StartTimestamp
+)
+
+// StartPosition is scan.startup: where partitions without a stored offset
+// begin. Partitions discovered after the reader started always begin at
+// their earliest record, so that nothing written to them is missed.
+type StartPosition struct {
+	Kind   StartKind
+	Millis int64 // for StartTimestamp: milliseconds since 1970
+}
+
+// TopicPartition names one partition of one topic.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// PartitionOffset is the offset of the next record to read in a partition:
+// what the engine stores with an epoch, and gives back in Options.Offsets.
+type PartitionOffset struct {
+	TopicPartition
+	Next int64
+}
+
+// Header is one Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is one Kafka record as the reader hands it out.
+type Record struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Timestamp time.Time
+	Key       []byte // nil for a null key
+	Value     []byte // nil for a tombstone
+	Headers   []Header
+}
+
+// TopicPartition is the partition the record came from.
+func (r *Record) TopicPartition() TopicPartition {
+	return TopicPartition{Topic: r.Topic, Partition: r.Partition}
+}
+
+// Batch is what one Poll returns. Its slices belong to the Reader and are
+// reused by the next Poll: copy what must outlive it. The bytes of Key,
+// Value and header values are never overwritten by the reader (each fetch
+// decodes into fresh memory), so keeping a Record's bytes is safe.
+type Batch struct {
+	Records []Record
+	// Next holds, for every partition with records in this batch, the
+	// offset after its last record, sorted by topic then partition.
+	// Committing Next with what was derived from Records resumes exactly
+	// after them.
+	Next []PartitionOffset
+}
+
+// Options configure a Reader. Zero values take the defaults named on each
+// field (see ensureDefaults).
+type Options struct {
+	Brokers  []string // host:port seeds; required
+	Topics   []string // required; each must exist
+	ClientID string   // default "weir"
+	// Startup is where partitions absent from Offsets begin.
+	Startup StartPosition
+	// Offsets are the next offsets stored with the last committed epoch.
+	// An offset no longer retained moves to the nearest retained one.
+	Offsets []PartitionOffset
+	// Timeout bounds connecting and each metadata request; default 10s.
+	Timeout time.Duration
+	// DiscoverInterval is how often new partitions are looked for;
+	// default 30s.
+	DiscoverInterval time.Duration
+	// FetchMaxBytes bounds one fetch response, and MaxConcurrentFetches
+	// how many are buffered at once: together they bound the memory a
+	// reader holds ahead of Poll. Defaults 16 MiB and 2.
+	FetchMaxBytes        int32
+	MaxConcurrentFetches int
+	Logger               *slog.Logger // default: discards
+}
+
+func (o *Options) ensureDefaults() {
+	if o.ClientID == "" {
+		o.ClientID = "weir"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.DiscoverInterval <= 0 {
+		o.DiscoverInterval = 30 * time.Second
+	}
+	if o.FetchMaxBytes <= 0 {
+		o.FetchMaxBytes = 16 << 20
+	}
+	if o.MaxConcurrentFetches <= 0 {
+		o.MaxConcurrentFetches = 2
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func (o *Options) validate() error {
+	if len(o.Brokers) == 0 {
+		return errors.New("kafka: no brokers given")
+	}
+	if len(o.Topics) == 0 {
+		return errors.New("kafka: no topics given")
+	}
+	if o.Startup.Kind > StartTimestamp {
+		return fmt.Errorf("kafka: unknown startup position %d", o.Startup.Kind)
+	}
+	return nil
+}
+
+// ErrClosed is returned by Poll once the Reader is closed.
+var ErrClosed = errors.New("kafka: reader closed")
+
+// Reader reads a fixed set of topics without a consumer group: it assigns
+// every partition to itself, starting at the offsets it is given. Poll,
+// Pause, Resume and Close may be called from different goroutines, but
+// Poll from one goroutine at a time.
+type Reader struct {
+	opts   Options
+	client *kgo.Client
+
+	mu       sync.Mutex
+	assigned map[TopicPartition]struct{} // guarded by mu
+
+	stop      chan struct{}
+	discovery sync.WaitGroup
+	closeOnce sync.Once
+
+	batch Batch
+	last  map[TopicPartition]int // index into batch.Next, reused per Poll
+}
+
+// NewReader connects to the brokers, finds the topics' partitions and starts
+// fetching. It fails within opts.Timeout when no broker answers or a topic
+// does not exist.
+func NewReader(ctx context.Context, opts Options) (*Reader, error) {
+	opts.ensureDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	client, err := kgo.NewClient(
+		kgo.SeedBrokers(opts.Brokers...),
+		kgo.ClientID(opts.ClientID),
+		kgo.DialTimeout(opts.Timeout),
+		kgo.RetryTimeout(opts.Timeout),
+		kgo.FetchMaxBytes(opts.FetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(opts.FetchMaxBytes),
+		kgo.MaxConcurrentFetches(opts.MaxConcurrentFetches),
+		kgo.FetchMaxWait(500*time.Millisecond),
+		// Offsets given by the engine that retention removed: start at
+		// the oldest record still there.
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	r := &Reader{
+		opts:     opts,
+		client:   client,
+		assigned: make(map[TopicPartition]struct{}),
+		stop:     make(chan struct{}),
+		last:     make(map[TopicPartition]int),
+	}
+	parts, err := r.partitions(ctx)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	stored := make(map[TopicPartition]int64, len(opts.Offsets))
+	for _, po := range opts.Offsets {
+		stored[po.TopicPartition] = po.Next
+	}
+	assign := make(map[string]map[int32]kgo.Offset)
+	for _, tp := range parts {
+		at, ok := stored[tp]
+		switch {
+		case ok:
+			r.add(assign, tp, kgo.NewOffset().At(at))
+		case opts.Startup.Kind == StartLatest:
+			r.add(assign, tp, kgo.NewOffset().AtEnd())
+		case opts.Startup.Kind == StartTimestamp:
+			r.add(assign, tp, kgo.NewOffset().AfterMilli(opts.Startup.Millis))
+		default:
+			r.add(assign, tp, kgo.NewOffset().AtStart())
+		}
+	}
+	client.AddConsumePartitions(assign)
+	r.discovery.Add(1)
+	go r.discover()
+	return r, nil
+}
+
+// add records tp as assigned; the caller holds mu or owns r alone.
+func (r *Reader) add(assign map[string]map[int32]kgo.Offset, tp TopicPartition, at kgo.Offset) {
+	if assign[tp.Topic] == nil {
+		assign[tp.Topic] = make(map[int32]kgo.Offset)
+	}
+	assign[tp.Topic][tp.Partition] = at
+	r.assigned[tp] = struct{}{}
+}
+
+// partitions asks the cluster for the partitions of the reader's topics.
+func (r *Reader) partitions(ctx context.Context) ([]TopicPartition, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	for _, t := range r.opts.Topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, r.client)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: brokers %v: cannot read metadata within %v: %w", r.opts.Brokers, r.opts.Timeout, err)
+	}
+	var parts []TopicPartition
+	for _, t := range resp.Topics {
+		var name string
+		if t.Topic != nil {
+			name = *t.Topic
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return nil, fmt.Errorf("kafka: topic %q: %w", name, err)
+		}
+		for _, p := range t.Partitions {
+			parts = append(parts, TopicPartition{Topic: name, Partition: p.Partition})
+		}
+	}
+	return parts, nil
+}
+
+// discover assigns partitions added to the topics after the reader started,
+// from their earliest record.
+func (r *Reader) discover() {
+	defer r.discovery.Done()
+	tick := time.NewTicker(r.opts.DiscoverInterval)
+	defer tick.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-r.stop
+		cancel()
+	}()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+		}
+		parts, err := r.partitions(ctx)
+		if err != nil {
+			r.opts.Logger.Warn("kafka: partition discovery failed", "err", err)
+			continue
+		}
+		assign := make(map[string]map[int32]kgo.Offset)
+		r.mu.Lock()
+		for _, tp := range parts {
+			if _, ok := r.assigned[tp]; !ok {
+				r.add(assign, tp, kgo.NewOffset().AtStart())
+			}
+		}
+		r.mu.Unlock()
+		if len(assign) > 0 {
+			r.opts.Logger.Info("kafka: new partitions", "partitions", assign)
+			r.client.AddConsumePartitions(assign)
+		}
+	}
+}
+
+// Poll returns up to max records, waiting until at least one is available,
+// ctx is done (an empty Batch and ctx's error) or the reader is closed
+// (ErrClosed). The Batch is valid until the next Poll.
+func (r *Reader) Poll(ctx context.Context, max int) (Batch, error) {
+	select {
+	case <-r.stop:
+		return Batch{}, ErrClosed
+	default:
+	}
+	r.batch.Records = r.batch.Records[:0]
+	r.batch.Next = r.batch.Next[:0]
+	clear(r.last)
+	for len(r.batch.Records) == 0 {
+		fetches := r.client.PollRecords(ctx, max)
+		if fetches.IsClientClosed() {
+			return Batch{}, ErrClosed
+		}
+		fetches.EachError(func(topic string, partition int32, err error) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return
+			}
+			// franz-go retries what can be retried; what it reports
+			// per partition is worth a log line, not a stopped source.
+			r.opts.Logger.Warn("kafka: fetch", "topic", topic, "partition", partition, "err", err)
+		})
+		fetches.EachRecord(func(kr *kgo.Record) {
+			r.append(kr)
+		})
+		if len(r.batch.Records) == 0 {
+			if err := ctx.Err(); err != nil {
+				return Batch{}, err
+			}
+			select {
+			case <-r.stop:
+				return Batch{}, ErrClosed
+			default:
+			}
+		}
+	}
+	slices.SortFunc(r.batch.Next, func(a, b PartitionOffset) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	return r.batch, nil
+}
+
+func (r *Reader) append(kr *kgo.Record) {
+	var rec *Record
+	if n := len(r.batch.Records); n < cap(r.batch.Records) {
+		r.batch.Records = r.batch.Records[:n+1]
+		rec = &r.batch.Records[n]
+	} else {
+		r.batch.Records = append(r.batch.Records, Record{})
+		rec = &r.batch.Records[n]
+	}
+	headers := rec.Headers[:0]
+	for _, h := range kr.Headers {
+		headers = append(headers, Header{Key: h.Key, Value: h.Value})
+	}
+	*rec = Record{
+		Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset,
+		Timestamp: kr.Timestamp, Key: kr.Key, Value: kr.Value, Headers: headers,
+	}
+	tp := TopicPartition{Topic: kr.Topic, Partition: kr.Partition}
+	if i, ok := r.last[tp]; ok {
+		r.batch.Next[i].Next = kr.Offset + 1
+		return
+	}
+	r.last[tp] = len(r.batch.Next)
+	r.batch.Next = append(r.batch.Next, PartitionOffset{TopicPartition: tp, Next: kr.Offset + 1})
+}
+
+// Pause stops fetching from every partition, including ones discovered
+// while paused; records already buffered are not returned until Resume.
+// The position of each partition is kept: Resume goes on where Poll left.
+func (r *Reader) Pause() {
+	r.client.PauseFetchTopics(r.opts.Topics...)
+}
+
+// Resume undoes Pause.
+func (r *Reader) Resume() {
+	r.client.ResumeFetchTopics(r.opts.Topics...)
+}
+
+// Close stops fetching and discovery, closes the connections and wakes a
+// Poll in progress (which returns ErrClosed). It may be called more than
+// once and concurrently with Poll.
+func (r *Reader) Close() {
+	r.closeOnce.Do(func() {
+		close(r.stop)
+		r.discovery.Wait()
+		r.client.Close()
+	})
+}

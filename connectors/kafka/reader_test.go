@@ -1,0 +1,307 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+const topic = "rates"
+
+// newCluster starts an in-process cluster holding topic with 3 partitions.
+func newCluster(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(3, topic)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// produce writes n records to each partition; record i of partition p has
+// value "p/i", key "k<i>", a header "h"="p" and timestamp base+i ms.
+func produce(t testing.TB, c *kfake.Cluster, n int, base int64) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var rs []*kgo.Record
+	for p := range int32(3) {
+		for i := range n {
+			rs = append(rs, &kgo.Record{
+				Topic: topic, Partition: p,
+				Key:       fmt.Appendf(nil, "k%d", i),
+				Value:     fmt.Appendf(nil, "%d/%d", p, i),
+				Headers:   []kgo.RecordHeader{{Key: "h", Value: fmt.Appendf(nil, "%d", p)}},
+				Timestamp: time.UnixMilli(base + int64(i)),
+			})
+		}
+	}
+	if err := cl.ProduceSync(context.Background(), rs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newReader(t testing.TB, c *kfake.Cluster, opts Options) *Reader {
+	t.Helper()
+	opts.Brokers = c.ListenAddrs()
+	opts.Topics = []string{topic}
+	r, err := NewReader(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// readN polls until n records arrived, and returns their values and the
+// last next offset seen per partition.
+func readN(t *testing.T, r *Reader, n int) ([]string, map[TopicPartition]int64) {
+	t.Helper()
+	var values []string
+	next := make(map[TopicPartition]int64)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for len(values) < n {
+		b, err := r.Poll(ctx, 7)
+		if err != nil {
+			t.Fatalf("after %d of %d records: %v", len(values), n, err)
+		}
+		if len(b.Records) > 7 {
+			t.Fatalf("Poll(7) returned %d records", len(b.Records))
+		}
+		for _, rec := range b.Records {
+			values = append(values, string(rec.Value))
+			if next[rec.TopicPartition()] > rec.Offset {
+				t.Fatalf("offset %d after %d", rec.Offset, next[rec.TopicPartition()])
+			}
+			next[rec.TopicPartition()] = rec.Offset + 1
+		}
+		for _, po := range b.Next {
+			if next[po.TopicPartition] != po.Next {
+				t.Fatalf("Next %v, last record says %d", po, next[po.TopicPartition])
+			}
+		}
+	}
+	slices.Sort(values)
+	return values, next
+}
+
+// want lists the values of records from..to-1 of each partition, sorted.
+func want(from, to int) []string {
+	var vs []string
+	for p := range 3 {
+		for i := from; i < to; i++ {
+			vs = append(vs, fmt.Sprintf("%d/%d", p, i))
+		}
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+// expectNone checks that nothing arrives within a short wait.
+func expectNone(t *testing.T, r *Reader) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	b, err := r.Poll(ctx, 100)
+	if !errors.Is(err, context.DeadlineExceeded) || len(b.Records) != 0 {
+		t.Fatalf("expected no records, got %d (%v)", len(b.Records), err)
+	}
+}
+
+func TestReadAllFromEarliest(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 50, 1000)
+	r := newReader(t, c, Options{})
+	got, next := readN(t, r, 150)
+	if !slices.Equal(got, want(0, 50)) {
+		t.Fatalf("got %v", got)
+	}
+	for p := range int32(3) {
+		if n := next[TopicPartition{topic, p}]; n != 50 {
+			t.Fatalf("partition %d: next %d", p, n)
+		}
+	}
+	expectNone(t, r)
+}
+
+func TestRecordFields(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 1, 1234)
+	r := newReader(t, c, Options{})
+	b, err := r.Poll(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := b.Records[0]
+	p := fmt.Sprint(rec.Partition)
+	if rec.Topic != topic || rec.Offset != 0 || string(rec.Key) != "k0" || string(rec.Value) != p+"/0" ||
+		rec.Timestamp.UnixMilli() != 1234 || len(rec.Headers) != 1 || rec.Headers[0].Key != "h" || string(rec.Headers[0].Value) != p {
+		t.Fatalf("record %+v", rec)
+	}
+	if len(b.Next) != 1 || b.Next[0] != (PartitionOffset{rec.TopicPartition(), 1}) {
+		t.Fatalf("next %v", b.Next)
+	}
+}
+
+// A reader given the offsets stored after a first reader's batches goes on
+// exactly after them.
+func TestResumeFromStoredOffsets(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 40, 1000)
+	first := newReader(t, c, Options{})
+	got1, next := readN(t, first, 60)
+	first.Close()
+	var stored []PartitionOffset
+	for tp, n := range next {
+		stored = append(stored, PartitionOffset{tp, n})
+	}
+	// A partition the first reader never returned a record of has no
+	// stored offset, and starts at the startup position (earliest).
+	second := newReader(t, c, Options{Offsets: stored})
+	got2, _ := readN(t, second, 120-len(got1))
+	all := append(got1, got2...)
+	slices.Sort(all)
+	if !slices.Equal(all, want(0, 40)) {
+		t.Fatalf("records repeated or skipped: %v", all)
+	}
+	expectNone(t, second)
+}
+
+func TestStartupLatest(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 10, 1000)
+	r := newReader(t, c, Options{Startup: StartPosition{Kind: StartLatest}})
+	expectNone(t, r)
+	produce(t, c, 3, 2000)
+	got, _ := readN(t, r, 9)
+	if !slices.Equal(got, want(0, 3)) {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestStartupTimestamp(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 20, 1000) // timestamps 1000..1019
+	r := newReader(t, c, Options{Startup: StartPosition{Kind: StartTimestamp, Millis: 1015}})
+	got, _ := readN(t, r, 15)
+	if !slices.Equal(got, want(15, 20)) {
+		t.Fatalf("got %v", got)
+	}
+	expectNone(t, r)
+}
+
+func TestPause(t *testing.T) {
+	c := newCluster(t)
+	r := newReader(t, c, Options{})
+	r.Pause()
+	produce(t, c, 5, 1000)
+	expectNone(t, r)
+	r.Resume()
+	got, _ := readN(t, r, 15)
+	if !slices.Equal(got, want(0, 5)) {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestNewPartitionDiscovered(t *testing.T) {
+	c := newCluster(t)
+	r := newReader(t, c, Options{DiscoverInterval: 50 * time.Millisecond})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic, rt.Count = topic, 4
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(context.Background(), cl)
+	if err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create partitions: %v %v", err, resp)
+	}
+	// Written before the reader sees the partition: read all the same.
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Partition: 3, Value: []byte("new")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	got, next := readN(t, r, 1)
+	if got[0] != "new" || next[TopicPartition{topic, 3}] != 1 {
+		t.Fatalf("got %v %v", got, next)
+	}
+}
+
+func TestCloseWhilePolling(t *testing.T) {
+	c := newCluster(t)
+	r := newReader(t, c, Options{})
+	done := make(chan error)
+	go func() {
+		_, err := r.Poll(context.Background(), 10)
+		done <- err
+	}()
+	r.Close()
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Poll after Close: %v", err)
+	}
+	r.Close()
+	if _, err := r.Poll(context.Background(), 10); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Poll on closed reader: %v", err)
+	}
+}
+
+func TestUnreachableBrokers(t *testing.T) {
+	_, err := NewReader(context.Background(), Options{
+		Brokers: []string{"127.0.0.1:1"}, Topics: []string{topic}, Timeout: 500 * time.Millisecond,
+	})
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestUnknownTopic(t *testing.T) {
+	c := newCluster(t)
+	_, err := NewReader(context.Background(), Options{Brokers: c.ListenAddrs(), Topics: []string{"nope"}, Timeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	for _, o := range []Options{{Topics: []string{topic}}, {Brokers: []string{"x:1"}}} {
+		if _, err := NewReader(context.Background(), o); err == nil {
+			t.Fatalf("%+v accepted", o)
+		}
+	}
+}
+
+// TestKcatInterop reads what librdkafka's kcat produced.
+func TestKcatInterop(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Skip("kcat not installed (make deps installs it)")
+	}
+	c := newCluster(t)
+	addr := c.ListenAddrs()[0]
+	cmd := exec.Command(kcat, "-b", addr, "-t", topic, "-P", "-K", ":", "-p", "1")
+	cmd.Stdin = strings.NewReader("a:one\nb:two\nc:three\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kcat: %v: %s", err, out)
+	}
+	r := newReader(t, c, Options{})
+	got, next := readN(t, r, 3)
+	if !slices.Equal(got, []string{"one", "three", "two"}) || next[TopicPartition{topic, 1}] != 3 {
+		t.Fatalf("got %v %v", got, next)
+	}
+}
