@@ -21,11 +21,12 @@
 // a Reader with the offsets of the last committed epoch, which resumes
 // exactly after the records that epoch holds: nothing lost, nothing counted
 // twice. Kafka consumer-group offsets play no part in this (they may be
-// committed later for lag tooling only). Offsets must be stored for every
-// partition once any of it was read; a partition with no stored offset
-// starts at the startup position again, so with scan.startup = latest the
-// engine should store the start of each partition it has not yet read from
-// (a gap to close when the engine drives the Reader).
+// committed later for lag tooling only). With each epoch the engine also
+// stores StartOffsets for the partitions it holds no offset of yet (the
+// startup position resolved to exact offsets when the Reader started, and
+// for partitions found later their earliest), so that a partition it has
+// not read from yet restarts at the same place, not at a "latest" that
+// moved on meanwhile.
 //
 // Backpressure: franz-go buffers at most Options.MaxConcurrentFetches
 // fetch responses of at most Options.FetchMaxBytes ahead of Poll. When the

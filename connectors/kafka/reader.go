@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -154,7 +155,7 @@ type Reader struct {
 	client *kgo.Client
 
 	mu       sync.Mutex
-	assigned map[TopicPartition]struct{} // guarded by mu
+	assigned map[TopicPartition]int64 // start offsets; guarded by mu
 
 	stop      chan struct{}
 	discovery sync.WaitGroup
@@ -191,7 +192,7 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	r := &Reader{
 		opts:     opts,
 		client:   client,
-		assigned: make(map[TopicPartition]struct{}),
+		assigned: make(map[TopicPartition]int64),
 		stop:     make(chan struct{}),
 		last:     make(map[TopicPartition]int),
 	}
@@ -204,19 +205,24 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	for _, po := range opts.Offsets {
 		stored[po.TopicPartition] = po.Next
 	}
+	var unstored []TopicPartition
+	for _, tp := range parts {
+		if _, ok := stored[tp]; !ok {
+			unstored = append(unstored, tp)
+		}
+	}
+	resolved, err := r.listOffsets(ctx, unstored, opts.Startup)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
 	assign := make(map[string]map[int32]kgo.Offset)
 	for _, tp := range parts {
 		at, ok := stored[tp]
-		switch {
-		case ok:
-			r.add(assign, tp, kgo.NewOffset().At(at))
-		case opts.Startup.Kind == StartLatest:
-			r.add(assign, tp, kgo.NewOffset().AtEnd())
-		case opts.Startup.Kind == StartTimestamp:
-			r.add(assign, tp, kgo.NewOffset().AfterMilli(opts.Startup.Millis))
-		default:
-			r.add(assign, tp, kgo.NewOffset().AtStart())
+		if !ok {
+			at = resolved[tp]
 		}
+		r.add(assign, tp, at)
 	}
 	client.AddConsumePartitions(assign)
 	r.discovery.Add(1)
@@ -224,13 +230,109 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	return r, nil
 }
 
-// add records tp as assigned; the caller holds mu or owns r alone.
-func (r *Reader) add(assign map[string]map[int32]kgo.Offset, tp TopicPartition, at kgo.Offset) {
+// add records tp as assigned from offset at; the caller holds mu or owns
+// r alone.
+func (r *Reader) add(assign map[string]map[int32]kgo.Offset, tp TopicPartition, at int64) {
 	if assign[tp.Topic] == nil {
 		assign[tp.Topic] = make(map[int32]kgo.Offset)
 	}
-	assign[tp.Topic][tp.Partition] = at
-	r.assigned[tp] = struct{}{}
+	assign[tp.Topic][tp.Partition] = kgo.NewOffset().At(at)
+	r.assigned[tp] = at
+}
+
+// StartOffsets returns the offset each assigned partition started at: the
+// stored one, or the startup position resolved to an exact offset when the
+// reader started (for partitions found later, their earliest). The engine
+// stores these with its first epoch, so that a partition it has not read
+// from yet resumes at the same place after a crash, rather than at a
+// "latest" that has moved on. The slice is the caller's, sorted by topic
+// then partition.
+func (r *Reader) StartOffsets() []PartitionOffset {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]PartitionOffset, 0, len(r.assigned))
+	for tp, at := range r.assigned {
+		out = append(out, PartitionOffset{TopicPartition: tp, Next: at})
+	}
+	sortOffsets(out)
+	return out
+}
+
+func sortOffsets(pos []PartitionOffset) {
+	slices.SortFunc(pos, func(a, b PartitionOffset) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+}
+
+// Timestamps that ListOffsets reads as the log's end and start.
+const (
+	listLatest   = -1
+	listEarliest = -2
+)
+
+// listOffsets resolves pos to an exact offset in each of tps. A timestamp
+// after every record resolves to the end of the log.
+func (r *Reader) listOffsets(ctx context.Context, tps []TopicPartition, pos StartPosition) (map[TopicPartition]int64, error) {
+	out := make(map[TopicPartition]int64, len(tps))
+	if len(tps) == 0 {
+		return out, nil
+	}
+	ts := int64(listEarliest)
+	switch pos.Kind {
+	case StartLatest:
+		ts = listLatest
+	case StartTimestamp:
+		ts = pos.Millis
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	byTopic := make(map[string]int)
+	for _, tp := range tps {
+		i, ok := byTopic[tp.Topic]
+		if !ok {
+			i = len(req.Topics)
+			byTopic[tp.Topic] = i
+			rt := kmsg.NewListOffsetsRequestTopic()
+			rt.Topic = tp.Topic
+			req.Topics = append(req.Topics, rt)
+		}
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition, rp.Timestamp, rp.CurrentLeaderEpoch = tp.Partition, ts, -1
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+	}
+	resp, err := req.RequestWith(ctx, r.client)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: brokers %v: cannot list offsets within %v: %w", r.opts.Brokers, r.opts.Timeout, err)
+	}
+	var pastEnd []TopicPartition
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			tp := TopicPartition{Topic: t.Topic, Partition: p.Partition}
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return nil, fmt.Errorf("kafka: topic %q partition %d: %w", tp.Topic, tp.Partition, err)
+			}
+			if p.Offset < 0 {
+				pastEnd = append(pastEnd, tp)
+				continue
+			}
+			out[tp] = p.Offset
+		}
+	}
+	if len(pastEnd) > 0 && ts != listLatest {
+		ends, err := r.listOffsets(ctx, pastEnd, StartPosition{Kind: StartLatest})
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, ends)
+	}
+	for _, tp := range tps {
+		if _, ok := out[tp]; !ok {
+			return nil, fmt.Errorf("kafka: topic %q partition %d: no offset listed", tp.Topic, tp.Partition)
+		}
+	}
+	return out, nil
 }
 
 // partitions asks the cluster for the partitions of the reader's topics.
@@ -286,12 +388,26 @@ func (r *Reader) discover() {
 			r.opts.Logger.Warn("kafka: partition discovery failed", "err", err)
 			continue
 		}
-		assign := make(map[string]map[int32]kgo.Offset)
+		var found []TopicPartition
 		r.mu.Lock()
 		for _, tp := range parts {
 			if _, ok := r.assigned[tp]; !ok {
-				r.add(assign, tp, kgo.NewOffset().AtStart())
+				found = append(found, tp)
 			}
+		}
+		r.mu.Unlock()
+		if len(found) == 0 {
+			continue
+		}
+		earliest, err := r.listOffsets(ctx, found, StartPosition{Kind: StartEarliest})
+		if err != nil {
+			r.opts.Logger.Warn("kafka: partition discovery failed", "err", err)
+			continue
+		}
+		assign := make(map[string]map[int32]kgo.Offset)
+		r.mu.Lock()
+		for _, tp := range found {
+			r.add(assign, tp, earliest[tp])
 		}
 		r.mu.Unlock()
 		if len(assign) > 0 {
@@ -340,9 +456,7 @@ func (r *Reader) Poll(ctx context.Context, max int) (Batch, error) {
 			}
 		}
 	}
-	slices.SortFunc(r.batch.Next, func(a, b PartitionOffset) int {
-		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
-	})
+	sortOffsets(r.batch.Next)
 	return r.batch, nil
 }
 

@@ -165,13 +165,17 @@ func TestResumeFromStoredOffsets(t *testing.T) {
 	first := newReader(t, c, Options{})
 	got1, next := readN(t, first, 60)
 	first.Close()
-	var stored []PartitionOffset
-	for tp, n := range next {
-		stored = append(stored, PartitionOffset{tp, n})
+	// What the engine stores: where each partition started, overridden
+	// by the Next offsets of the batches it committed.
+	stored := first.StartOffsets()
+	for i, po := range stored {
+		if n, ok := next[po.TopicPartition]; ok {
+			stored[i].Next = n
+		}
 	}
-	// A partition the first reader never returned a record of has no
-	// stored offset, and starts at the startup position (earliest).
-	second := newReader(t, c, Options{Offsets: stored})
+	// Latest would skip whatever a partition without a stored offset
+	// holds: every partition must have one.
+	second := newReader(t, c, Options{Offsets: stored, Startup: StartPosition{Kind: StartLatest}})
 	got2, _ := readN(t, second, 120-len(got1))
 	all := append(got1, got2...)
 	slices.Sort(all)
@@ -185,6 +189,11 @@ func TestStartupLatest(t *testing.T) {
 	c := newCluster(t)
 	produce(t, c, 10, 1000)
 	r := newReader(t, c, Options{Startup: StartPosition{Kind: StartLatest}})
+	for _, po := range r.StartOffsets() {
+		if po.Next != 10 {
+			t.Fatalf("start offsets %v", r.StartOffsets())
+		}
+	}
 	expectNone(t, r)
 	produce(t, c, 3, 2000)
 	got, _ := readN(t, r, 9)
@@ -202,6 +211,12 @@ func TestStartupTimestamp(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 	expectNone(t, r)
+	// After every record: the end of each partition.
+	late := newReader(t, c, Options{Startup: StartPosition{Kind: StartTimestamp, Millis: 5000}})
+	if s := late.StartOffsets(); len(s) != 3 || s[0].Next != 20 || s[2].Next != 20 {
+		t.Fatalf("start offsets %v", s)
+	}
+	expectNone(t, late)
 }
 
 func TestPause(t *testing.T) {
@@ -240,6 +255,9 @@ func TestNewPartitionDiscovered(t *testing.T) {
 	got, next := readN(t, r, 1)
 	if got[0] != "new" || next[TopicPartition{topic, 3}] != 1 {
 		t.Fatalf("got %v %v", got, next)
+	}
+	if s := r.StartOffsets(); len(s) != 4 || s[3] != (PartitionOffset{TopicPartition{topic, 3}, 0}) {
+		t.Fatalf("start offsets %v", s)
 	}
 }
 
