@@ -40,6 +40,7 @@
 // returns ErrClosed once Close was called. Close is idempotent, stops the
 // discovery goroutine and the client, and wakes a Poll in progress.
 //
-// Not yet done: pass-through client properties (properties.*: SASL, TLS);
-// topic lists given as a regular expression.
+// Security is configured by Options.Properties (properties.* of a source:
+// SASL PLAIN/SCRAM, TLS), named as in librdkafka. Not yet done: topic lists
+// given as a regular expression.
 package kafka

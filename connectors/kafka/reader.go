@@ -107,6 +107,8 @@ type Options struct {
 	FetchMaxBytes        int32
 	MaxConcurrentFetches int
 	Logger               *slog.Logger // default: discards
+	// Properties configure security (SASL, TLS); see Properties.
+	Properties Properties
 }
 
 func (o *Options) ensureDefaults() {
@@ -173,7 +175,11 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	client, err := kgo.NewClient(
+	security, err := opts.Properties.clientOpts()
+	if err != nil {
+		return nil, err
+	}
+	client, err := kgo.NewClient(append(security,
 		kgo.SeedBrokers(opts.Brokers...),
 		kgo.ClientID(opts.ClientID),
 		kgo.DialTimeout(opts.Timeout),
@@ -185,7 +191,7 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 		// Offsets given by the engine that retention removed: start at
 		// the oldest record still there.
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}

@@ -323,3 +323,38 @@ func TestKcatInterop(t *testing.T) {
 		t.Fatalf("got %v %v", got, next)
 	}
 }
+
+func TestSASL(t *testing.T) {
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		t.Run(mech, func(t *testing.T) {
+			c := newCluster(t, kfake.EnableSASL(), kfake.Superuser(mech, "weir", "secret"))
+			props := Properties{"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": mech, "sasl.username": "weir", "sasl.password": "secret"}
+			r, err := NewReader(context.Background(), Options{Brokers: c.ListenAddrs(), Topics: []string{topic}, Properties: props, Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+			props["sasl.password"] = "wrong"
+			_, err = NewReader(context.Background(), Options{Brokers: c.ListenAddrs(), Topics: []string{topic}, Properties: props, Timeout: 300 * time.Millisecond})
+			if err == nil {
+				t.Fatal("wrong password accepted")
+			}
+		})
+	}
+}
+
+func TestBadProperties(t *testing.T) {
+	for _, p := range []Properties{
+		{"sasl.jaas.config": "x"},
+		{"security.protocol": "SSH"},
+		{"security.protocol": "SASL_PLAINTEXT"},
+		{"security.protocol": "SASL_PLAINTEXT", "sasl.username": "u", "sasl.mechanism": "GSSAPI"},
+		{"security.protocol": "SSL", "ssl.ca.location": "/nonexistent.pem"},
+		{"security.protocol": "SSL", "ssl.key.location": "k.pem"},
+		{"security.protocol": "SSL", "ssl.endpoint.identification.algorithm": "x"},
+	} {
+		if _, err := NewReader(context.Background(), Options{Brokers: []string{"127.0.0.1:1"}, Topics: []string{topic}, Properties: p}); err == nil || !strings.Contains(err.Error(), "kafka: ") {
+			t.Errorf("%v: got %v", p, err)
+		}
+	}
+}
