@@ -18,6 +18,7 @@ import (
 // (`properties.*` without the prefix), named as librdkafka and kcat name
 // them:
 //
+//	client.id                overrides Options.ClientID
 //	security.protocol        PLAINTEXT (default), SSL, SASL_PLAINTEXT, SASL_SSL
 //	sasl.mechanism           PLAIN (default), SCRAM-SHA-256, SCRAM-SHA-512
 //	sasl.username, sasl.password
@@ -29,12 +30,13 @@ import (
 type Properties map[string]string
 
 var knownProperties = []string{
-	"security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
+	"client.id", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
 	"ssl.ca.location", "ssl.certificate.location", "ssl.key.location",
 	"ssl.endpoint.identification.algorithm",
 }
 
-// clientOpts turns the properties into franz-go options.
+// clientOpts turns the properties into franz-go options, to be given after
+// the reader's own.
 func (p Properties) clientOpts() ([]kgo.Opt, error) {
 	for name := range p {
 		if !slices.Contains(knownProperties, name) {
@@ -42,6 +44,9 @@ func (p Properties) clientOpts() ([]kgo.Opt, error) {
 		}
 	}
 	var opts []kgo.Opt
+	if id := p["client.id"]; id != "" {
+		opts = append(opts, kgo.ClientID(id))
+	}
 	var useTLS, useSASL bool
 	switch proto := strings.ToUpper(p["security.protocol"]); proto {
 	case "", "PLAINTEXT":

@@ -179,7 +179,7 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := kgo.NewClient(append(security,
+	client, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(opts.Brokers...),
 		kgo.ClientID(opts.ClientID),
 		kgo.DialTimeout(opts.Timeout),
@@ -187,11 +187,11 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 		kgo.FetchMaxBytes(opts.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(opts.FetchMaxBytes),
 		kgo.MaxConcurrentFetches(opts.MaxConcurrentFetches),
-		kgo.FetchMaxWait(500*time.Millisecond),
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		// Offsets given by the engine that retention removed: start at
 		// the oldest record still there.
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)...)
+	}, security...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}

@@ -2,9 +2,20 @@ package kafka
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -356,5 +367,44 @@ func TestBadProperties(t *testing.T) {
 		if _, err := NewReader(context.Background(), Options{Brokers: []string{"127.0.0.1:1"}, Topics: []string{topic}, Properties: p}); err == nil || !strings.Contains(err.Error(), "kafka: ") {
 			t.Errorf("%v: got %v", p, err)
 		}
+	}
+}
+
+func TestTLS(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kfake"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, IsCA: true, BasicConstraintsValid: true,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}))
+	r, err := NewReader(context.Background(), Options{
+		Brokers: c.ListenAddrs(), Topics: []string{topic}, Timeout: 2 * time.Second,
+		Properties: Properties{"security.protocol": "SSL", "ssl.ca.location": ca, "client.id": "weir-tls"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	// Without the CA, the broker's certificate is not trusted.
+	_, err = NewReader(context.Background(), Options{
+		Brokers: c.ListenAddrs(), Topics: []string{topic}, Timeout: 300 * time.Millisecond,
+		Properties: Properties{"security.protocol": "SSL"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("untrusted broker: %v", err)
 	}
 }
