@@ -543,14 +543,12 @@ func (c *cachedPartitioned) CachedBytes() int64 {
 // Evict implements CachedState: each shard keeps its share of target, in
 // proportion to what it holds.
 func (c *cachedPartitioned) Evict(target int64) {
-	total := c.CachedBytes()
-	if total <= target {
-		return
+	c.quiesce()
+	shards := make([]CachedState, len(c.shards))
+	for i, s := range c.shards {
+		shards[i] = s.(CachedState)
 	}
-	for _, s := range c.shards {
-		cs := s.(CachedState)
-		cs.Evict(int64(float64(cs.CachedBytes()) * float64(target) / float64(total)))
-	}
+	EvictShares(shards, target)
 }
 
 // shardReader is one shard's view of the operator's StateReader, which is

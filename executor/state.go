@@ -114,8 +114,29 @@ type StateBatchReader interface {
 type CachedState interface {
 	Stateful
 	AttachState(r StateReader, complete bool)
+	Evictor
+}
+
+// Evictor holds state it can drop from memory: an operator
+// (CachedState), its shards, a dataflow's operators, a server's views.
+type Evictor interface {
 	CachedBytes() int64
 	Evict(target int64)
+}
+
+// EvictShares drops state from es until together they hold about target
+// bytes, each keeping its share of target in proportion to what it holds.
+func EvictShares[E Evictor](es []E, target int64) {
+	var total int64
+	for _, e := range es {
+		total += e.CachedBytes()
+	}
+	if total <= target {
+		return
+	}
+	for _, e := range es {
+		e.Evict(int64(float64(e.CachedBytes()) * float64(target) / float64(total)))
+	}
 }
 
 // stateCache is the part of a CachedState operator that decides whether a

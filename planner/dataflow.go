@@ -222,32 +222,30 @@ func (d *Dataflow) AttachState(readerFor func(op uint32) executor.StateReader, c
 	return eager
 }
 
-// CachedStateBytes estimates the memory the state of the dataflow's
-// operators that can evict takes.
-func (d *Dataflow) CachedStateBytes() int64 {
+// CachedBytes estimates the memory the state of the dataflow's operators
+// that can evict takes (executor.Evictor).
+func (d *Dataflow) CachedBytes() int64 {
 	var n int64
-	for _, s := range d.stOps {
-		if c, ok := s.(executor.CachedState); ok {
-			n += c.CachedBytes()
-		}
+	for _, c := range d.cached() {
+		n += c.CachedBytes()
 	}
 	return n
 }
 
-// EvictState drops saved state from memory until about target bytes
-// remain, taking from each operator in proportion to what it holds. Call
-// it only after the epoch whose state was saved committed.
-func (d *Dataflow) EvictState(target int64) {
-	total := d.CachedStateBytes()
-	if total <= target {
-		return
-	}
+// Evict drops saved state from memory until about target bytes remain,
+// taking from each operator in proportion to what it holds. Call it only
+// after the epoch whose state was saved committed.
+func (d *Dataflow) Evict(target int64) { executor.EvictShares(d.cached(), target) }
+
+// cached returns the stateful operators that can evict.
+func (d *Dataflow) cached() []executor.CachedState {
+	var out []executor.CachedState
 	for _, s := range d.stOps {
 		if c, ok := s.(executor.CachedState); ok {
-			b := c.CachedBytes()
-			c.Evict(int64(float64(b) * float64(target) / float64(total)))
+			out = append(out, c)
 		}
 	}
+	return out
 }
 
 // FinishRestore completes RestoreState.

@@ -172,17 +172,14 @@ func (vs *viewSet) trimState() {
 	if vs.stateBudget <= 0 {
 		return
 	}
+	dfs := make([]*planner.Dataflow, len(vs.order))
 	var total int64
-	for _, v := range vs.order {
-		total += v.df.CachedStateBytes()
+	for i, v := range vs.order {
+		dfs[i] = v.df
+		total += v.df.CachedBytes()
 	}
-	if total <= vs.stateBudget {
-		return
-	}
-	target := float64(vs.stateBudget) * 0.9
-	for _, v := range vs.order {
-		b := v.df.CachedStateBytes()
-		v.df.EvictState(int64(float64(b) * target / float64(total)))
+	if total > vs.stateBudget {
+		executor.EvictShares(dfs, vs.stateBudget*9/10)
 	}
 }
 

@@ -110,7 +110,7 @@ func testViewStateRestart(t *testing.T, stateCache int64) {
 	checkRecompute()
 	if stateCache > 0 {
 		for _, v := range h.c.views.order {
-			if n := v.df.CachedStateBytes(); n > 0 {
+			if n := v.df.CachedBytes(); n > 0 {
 				t.Fatalf("view %s keeps %d bytes of state in memory with a cache of %d", v.rel.Name, n, stateCache)
 			}
 		}
