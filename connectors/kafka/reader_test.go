@@ -319,7 +319,7 @@ func TestBadOptions(t *testing.T) {
 func TestKcatInterop(t *testing.T) {
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
-		t.Skip("kcat not installed (make deps installs it)")
+		t.Fatal("kcat not installed: run `make deps`")
 	}
 	c := newCluster(t)
 	addr := c.ListenAddrs()[0]
