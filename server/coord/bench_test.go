@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/types"
 )
 
@@ -103,13 +104,8 @@ func BenchmarkViewMaintenance(b *testing.B) {
 		groups := c.groups
 		b.Run(name, func(b *testing.B) {
 			const batch = 100_000
-			h := newHarnessWith(&testing.T{}, b.TempDir(), Options{StateCacheSize: c.cache})
+			h, s := groupByView(b, Options{StateCacheSize: c.cache})
 			defer h.close()
-			s := h.session()
-			if _, err := run(&testing.T{}, s, `CREATE TABLE ev (id BIGINT PRIMARY KEY, grp BIGINT, v INT);
-				CREATE MATERIALIZED VIEW per_grp AS SELECT grp, count(*) AS n, sum(v) AS total FROM ev GROUP BY grp`); err != nil {
-				b.Fatal(err)
-			}
 			next := 0
 			b.ResetTimer()
 			for b.Loop() {
@@ -128,6 +124,18 @@ func BenchmarkViewMaintenance(b *testing.B) {
 			b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "changes/s")
 		})
 	}
+}
+
+// groupByView starts a coordinator with opts and creates the table ev
+// (id, grp, v) and the view per_grp: count and sum of v by grp.
+func groupByView(b *testing.B, opts Options) (*harness, server.Session) {
+	h := newHarnessWith(&testing.T{}, b.TempDir(), opts)
+	s := h.session()
+	if _, err := run(&testing.T{}, s, `CREATE TABLE ev (id BIGINT PRIMARY KEY, grp BIGINT, v INT);
+		CREATE MATERIALIZED VIEW per_grp AS SELECT grp, count(*) AS n, sum(v) AS total FROM ev GROUP BY grp`); err != nil {
+		b.Fatal(err)
+	}
+	return h, s
 }
 
 // BenchmarkPointSelect measures a prepared primary-key lookup through the

@@ -11,13 +11,8 @@ import (
 // must depend on the change, not on the view's size.
 func BenchmarkSmallChange(b *testing.B) {
 	const groups = 1_000_000
-	h := newHarness(&testing.T{}, b.TempDir())
+	h, s := groupByView(b, Options{})
 	defer h.close()
-	s := h.session()
-	if _, err := run(&testing.T{}, s, `CREATE TABLE ev (id BIGINT PRIMARY KEY, grp BIGINT, v INT);
-		CREATE MATERIALIZED VIEW per_grp AS SELECT grp, count(*) AS n, sum(v) AS total FROM ev GROUP BY grp`); err != nil {
-		b.Fatal(err)
-	}
 	for lo := 0; lo < groups; lo += 100_000 {
 		var sb strings.Builder
 		for i := lo; i < lo+100_000; i++ {
