@@ -176,7 +176,7 @@ func (n *scanNode) key(comp *executor.Compiler) (key []types.Datum, ok bool, err
 // most one row, to be read with Get: a whole key of a table or of a unique
 // view (a row of a view that is not Unique may occur several times).
 func (n *scanNode) pointLookup(key []types.Datum) bool {
-	return len(key) > 0 && len(key) == len(n.rel.PrimaryKey) && (n.rel.Kind == catalog.Table || n.rel.Unique)
+	return len(key) > 0 && len(key) == len(n.rel.PrimaryKey) && (n.rel.Kind == catalog.Table || n.rel.Kind == catalog.Source || n.rel.Unique)
 }
 
 func (n *scanNode) feed(r *runState, to executor.Operator) error {

@@ -377,7 +377,7 @@ func (db *DB) DropOrphans(live func(catalog.ID) bool) ([]catalog.ID, error) {
 	var orphans []catalog.ID
 	b := db.pdb.NewBatch()
 	defer b.Close()
-	for _, ks := range []byte{ksTable, ksState} {
+	for _, ks := range []byte{ksTable, ksState, ksOffsets, ksSinkLog} {
 		lower := []byte{ks}
 		it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
 		if err != nil {

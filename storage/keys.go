@@ -10,8 +10,9 @@ import (
 const (
 	ksCatalog byte = 0x01
 	ksMeta    byte = 0x02
-	ksOffsets byte = 0x03 // reserved for source offsets
+	ksOffsets byte = 0x03 // source offsets
 	ksEpoch   byte = 0x04 // reserved for the last committed epoch
+	ksSinkLog byte = 0x05 // changes sinks have yet to deliver
 	ksState   byte = 0x10 // reserved for operator state
 	ksTable   byte = 0x20
 	ksView    byte = 0x30 // reserved for materialized view rows

@@ -296,6 +296,9 @@ func (t *Txn) DropTableData(rel *catalog.Relation) error {
 	if err := t.Truncate(rel); err != nil {
 		return err
 	}
+	if err := t.dropConnectorState(rel.ID); err != nil {
+		return err
+	}
 	t.dropped = append(t.dropped, rel.ID)
 	return nil
 }

@@ -34,121 +34,21 @@ func (s *Schema) AppendKey(buf []byte, row types.Row) []byte {
 	return buf
 }
 
-// Op is what one record does to the source's relation.
-type Op uint8
+// Op is what one record does to the source's relation (executor.ChangeOp).
+type Op = executor.ChangeOp
 
 const (
-	// OpNone: the record changes nothing (a tombstone where tombstones
-	// mean nothing, a Debezium tombstone after a delete).
-	OpNone Op = iota
-	// OpInsert adds After (+1).
-	OpInsert
-	// OpDelete removes Before (-1): Before is the whole old row.
-	OpDelete
-	// OpUpdate replaces Before by After (-1 Before, +1 After).
-	OpUpdate
-	// OpUpsert makes After the row of its key: whatever row has the same
-	// key columns is replaced. The decoder cannot know that row; the table
-	// that holds the current rows resolves it (see Change.AppendTo).
-	OpUpsert
-	// OpDeleteKey deletes the row whose key columns equal Before's; only
-	// Before's key columns are set. Resolved like OpUpsert.
-	OpDeleteKey
+	OpNone      = executor.ChangeNone
+	OpInsert    = executor.ChangeInsert
+	OpDelete    = executor.ChangeDelete
+	OpUpdate    = executor.ChangeUpdate
+	OpUpsert    = executor.ChangeUpsert
+	OpDeleteKey = executor.ChangeDeleteKey
 )
 
-func (o Op) String() string {
-	return [...]string{"none", "insert", "delete", "update", "upsert", "delete-key"}[o]
-}
-
-// Change is the decoded effect of one record. Before and After are rows of
-// the schema's width; which are set depends on Op. The rows are fresh
-// (see Decoder): the receiver may keep them.
-type Change struct {
-	Op     Op
-	Before types.Row
-	After  types.Row
-}
-
-// Keyed reports whether c needs the current row of its key to become
-// weighted changes (OpUpsert, OpDeleteKey).
-func (c *Change) Keyed() bool { return c.Op == OpUpsert || c.Op == OpDeleteKey }
-
-// KeyRow is the row whose key columns a keyed change is about: After of
-// an upsert, Before of a key delete (nil for other ops).
-func (c *Change) KeyRow() types.Row {
-	switch c.Op {
-	case OpUpsert:
-		return c.After
-	case OpDeleteKey:
-		return c.Before
-	}
-	return nil
-}
-
-// AppendTo appends c to b as weighted rows. For keyed changes current is
-// the row the relation holds now under c's key (nil if none): an upsert
-// becomes -current +After (nothing when After equals current), a key
-// delete -current (nothing when there is none). current is ignored for
-// the other ops.
-func (c *Change) AppendTo(b *executor.Batch, current types.Row) {
-	switch c.Op {
-	case OpInsert:
-		b.Append(c.After, 1)
-	case OpDelete:
-		b.Append(c.Before, -1)
-	case OpUpdate:
-		b.Append(c.Before, -1)
-		b.Append(c.After, 1)
-	case OpUpsert:
-		if current != nil {
-			if sameRow(current, c.After) {
-				return
-			}
-			b.Append(current, -1)
-		}
-		b.Append(c.After, 1)
-	case OpDeleteKey:
-		if current != nil {
-			b.Append(current, -1)
-		}
-	}
-}
-
-// sameRow reports whether a and b hold identical values (NULLs alike), so
-// that re-reading an upsert already applied changes nothing. Identical is
-// stricter than SQL equality: 1.0 and 1.00 differ, as their text does.
-func sameRow(a, b types.Row) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !identical(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func identical(a, b types.Datum) bool {
-	if a.IsNull() || b.IsNull() {
-		return a.IsNull() == b.IsNull()
-	}
-	if a.Kind() != b.Kind() {
-		return false
-	}
-	switch a.Kind() {
-	case types.KindNumeric:
-		x, y := a.Decimal(), b.Decimal()
-		return x.Form == y.Form && x.Negative == y.Negative && x.Exponent == y.Exponent && x.Coeff.Cmp(&y.Coeff) == 0
-	case types.KindText, types.KindBytea, types.KindJSONB, types.KindUnknown:
-		return a.Str() == b.Str()
-	case types.KindInterval:
-		am, ad, au := a.IntervalParts()
-		bm, bd, bu := b.IntervalParts()
-		return am == bm && ad == bd && au == bu
-	}
-	return a.Int() == b.Int() // the bits of floats too
-}
+// Change is the decoded effect of one record (executor.Change). The
+// rows are fresh (see Decoder): the receiver may keep them.
+type Change = executor.Change
 
 // rowAlloc hands out rows carved from chunks, so that a decoder allocates
 // once per chunk rather than once per record. A row it returns is never

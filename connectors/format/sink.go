@@ -220,7 +220,7 @@ func Changes(b *executor.Batch, key []int, dst []Change) []Change {
 		}
 		merged := false
 		for j := range s.rows {
-			if sameRow(s.rows[j], r) {
+			if executor.IdenticalRows(s.rows[j], r) {
 				s.weights[j] += b.Weights[i]
 				merged = true
 				break

@@ -43,6 +43,9 @@ func newHarnessWith(t *testing.T, dir string, opts Options) *harness {
 }
 
 func (h *harness) close() {
+	if h.c != nil {
+		h.c.Close()
+	}
 	if h.db != nil {
 		_ = h.db.Close()
 		h.db = nil

@@ -3,6 +3,7 @@ package coord
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
@@ -34,6 +36,9 @@ type Options struct {
 	// (runtime.GOMAXPROCS) on machines of at least minCoresToPartition
 	// cores, else 1. Saved state does not depend on it.
 	Workers int
+	// Connectors serve the WITH (connector = '<name>') of sources, tables
+	// and sinks, by lower-case name.
+	Connectors map[string]executor.Connector
 }
 
 // Coordinator owns the catalog and hands out sessions. It is safe for
@@ -47,6 +52,11 @@ type Coordinator struct {
 	ddlMu sync.Mutex
 
 	views *viewSet
+
+	// connectors is Options.Connectors; sources and sinks the running
+	// connector-fed relations and sinks.
+	connectors map[string]executor.Connector
+	sources    sourceSet
 
 	// progress lists running backfills and push queries
 	// (weir_catalog.progress); it has its own lock (progress.go).
@@ -103,6 +113,7 @@ func New(opts Options) (*Coordinator, error) {
 	}
 	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet(opts.StateCacheSize), seqs: map[string]*seqRange{}}
 	c.workers = opts.Workers
+	c.connectors = opts.Connectors
 	entries, err := opts.DB.Catalog()
 	if err != nil {
 		return nil, fmt.Errorf("coord: load catalog: %w", err)
@@ -129,7 +140,16 @@ func New(opts Options) (*Coordinator, error) {
 	if err := c.startViews(context.Background()); err != nil {
 		return nil, fmt.Errorf("coord: start materialized views: %w", err)
 	}
+	c.startSources()
 	return c, nil
+}
+
+// Close stops the sources and sinks; sessions and storage are the
+// caller's to close (after this).
+func (c *Coordinator) Close() {
+	for _, r := range c.sources.all() {
+		c.sources.remove(r.rel.ID)
+	}
 }
 
 // NewSession implements server.Engine.
@@ -185,30 +205,39 @@ func (c *Coordinator) relations(kinds ...catalog.Kind) []*catalog.Relation {
 // storage.DB.DropOrphans).
 // fill, if not nil, adds the relation's initial contents to the same batch.
 func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation, ifNotExists bool, fill func(*storage.Txn) error) (created bool, err error) {
+	created, err = c.createRelations(ctx, []*catalog.Relation{rel}, fill)
+	var e *sqlerr.Error
+	if ifNotExists && errors.As(err, &e) && e.Code == sqlerr.DuplicateTable {
+		return false, nil
+	}
+	return created, err
+}
+
+// createRelations persists rels and publishes them, all or none (a
+// source and its error relation). A name already taken is 42P07.
+func (c *Coordinator) createRelations(ctx context.Context, rels []*catalog.Relation, fill func(*storage.Txn) error) (created bool, err error) {
 	c.ddlMu.Lock()
 	defer c.ddlMu.Unlock()
-	if existing, _ := c.lookup("", rel.Name); existing != nil {
-		if ifNotExists {
-			return false, nil
-		}
-		return false, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
-	}
-	if rel.ID == 0 {
-		id, err := c.db.NextID()
-		if err != nil {
-			return false, fmt.Errorf("allocate object id: %w", err)
-		}
-		rel.ID = catalog.ID(id)
-	}
-	id := uint64(rel.ID)
-	data, err := json.Marshal(rel)
-	if err != nil {
-		return false, err
-	}
 	txn := c.db.Begin()
 	defer txn.Rollback()
-	if err := txn.PutCatalog(id, data); err != nil {
-		return false, err
+	for _, rel := range rels {
+		if existing, _ := c.lookup("", rel.Name); existing != nil {
+			return false, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
+		}
+		if rel.ID == 0 {
+			id, err := c.db.NextID()
+			if err != nil {
+				return false, fmt.Errorf("allocate object id: %w", err)
+			}
+			rel.ID = catalog.ID(id)
+		}
+		data, err := json.Marshal(rel)
+		if err != nil {
+			return false, err
+		}
+		if err := txn.PutCatalog(uint64(rel.ID), data); err != nil {
+			return false, err
+		}
 	}
 	if fill != nil {
 		if err := fill(txn); err != nil {
@@ -219,7 +248,9 @@ func (c *Coordinator) createRelation(ctx context.Context, rel *catalog.Relation,
 		return false, err
 	}
 	c.mu.Lock()
-	c.byName[rel.Name] = rel
+	for _, rel := range rels {
+		c.byName[rel.Name] = rel
+	}
 	c.version++
 	c.mu.Unlock()
 	return true, nil

@@ -16,24 +16,36 @@ import (
 // createTable runs CREATE TABLE. DDL takes effect at once, also inside a
 // transaction block (it is not part of the block's atomic unit).
 func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql string) (server.Result, error) {
-	if len(n.Options) > 0 {
-		if c, ok := ast.OptionValue(n.Options, "connector"); ok {
-			return nil, sqlerr.Unsupported("tables fed by connector %q are not supported yet", c)
-		}
-		if _, ok := ast.OptionValue(n.Options, "kafka_topic"); ok {
-			return nil, sqlerr.Unsupported("tables fed by a Kafka topic are not supported yet")
-		}
-		return nil, sqlerr.Unsupported("CREATE TABLE ... WITH (%s) is not supported", n.Options[0].Key)
-	}
 	if n.Watermark != nil {
 		return nil, sqlerr.Unsupported("WATERMARK on a table is not supported yet")
 	}
-	if n.Name.Schema != "" && n.Name.Schema != "public" {
-		return nil, sqlerr.New(sqlerr.InvalidSchemaName, "schema \"%s\" does not exist", n.Name.Schema)
+	rel, err := relationOf(n.Name, catalog.Table, n.Columns, n.PrimaryKey)
+	if err != nil {
+		return nil, err
 	}
-	rel := &catalog.Relation{Name: n.Name.Name, Kind: catalog.Table, SQL: sql}
+	rel.SQL = sql
+	if len(n.Options) > 0 {
+		return s.createFedRelation(ctx, rel, n.Options, false, n.IfNotExists)
+	}
+	created, err := s.c.createRelation(ctx, rel, n.IfNotExists, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		return tagOnly("CREATE TABLE", fmt.Sprintf("relation \"%s\" already exists, skipping", rel.Name)), nil
+	}
+	return tagOnly("CREATE TABLE"), nil
+}
+
+// relationOf describes a table or source declared with columns and a
+// primary key; without one, it gets the hidden row id as its key.
+func relationOf(name *ast.TableName, kind catalog.Kind, cols []*ast.ColumnDef, pk []string) (*catalog.Relation, error) {
+	if name.Schema != "" && name.Schema != "public" {
+		return nil, sqlerr.New(sqlerr.InvalidSchemaName, "schema \"%s\" does not exist", name.Schema)
+	}
+	rel := &catalog.Relation{Name: name.Name, Kind: kind}
 	seen := map[string]bool{}
-	for _, c := range n.Columns {
+	for _, c := range cols {
 		if seen[c.Name] {
 			return nil, sqlerr.New(sqlerr.DuplicateColumn, "column \"%s\" specified more than once", c.Name)
 		}
@@ -44,11 +56,11 @@ func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql strin
 		col := catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull || c.PrimaryKey}
 		if c.Serial {
 			if c.Default != nil {
-				return nil, sqlerr.New(sqlerr.SyntaxError, "multiple default values specified for column \"%s\" of table \"%s\"", c.Name, n.Name.Name)
+				return nil, sqlerr.New(sqlerr.SyntaxError, "multiple default values specified for column \"%s\" of table \"%s\"", c.Name, name.Name)
 			}
 			// SERIAL is an integer column whose default draws from a
 			// sequence named as PostgreSQL names it.
-			seq := n.Name.Name + "_" + c.Name + "_seq"
+			seq := name.Name + "_" + c.Name + "_seq"
 			col.NotNull = true
 			col.Default = "nextval('" + strings.ReplaceAll(seq, "'", "''") + "')"
 		}
@@ -63,8 +75,7 @@ func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql strin
 	if len(rel.Columns) == 0 {
 		return nil, sqlerr.Unsupported("tables without columns are not supported")
 	}
-	pk := n.PrimaryKey
-	for _, c := range n.Columns {
+	for _, c := range cols {
 		if c.PrimaryKey {
 			if len(pk) > 0 && !(len(pk) == 1 && pk[0] == c.Name) {
 				return nil, sqlerr.New(sqlerr.InvalidTableDefinition, "multiple primary keys for table \"%s\" are not allowed", rel.Name)
@@ -92,14 +103,7 @@ func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql strin
 		rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true})
 		rel.PrimaryKey = []int{len(rel.Columns) - 1}
 	}
-	created, err := s.c.createRelation(ctx, rel, n.IfNotExists, nil)
-	if err != nil {
-		return nil, err
-	}
-	if !created {
-		return tagOnly("CREATE TABLE", fmt.Sprintf("relation \"%s\" already exists, skipping", rel.Name)), nil
-	}
-	return tagOnly("CREATE TABLE"), nil
+	return rel, nil
 }
 
 // kindOf maps a DROP's object kind to the catalog kind it removes.
@@ -121,7 +125,18 @@ func kindOf(k ast.ObjectKind) (catalog.Kind, bool) {
 	return 0, false
 }
 
-// drop runs DROP TABLE (and the other DROPs, which find nothing to drop yet).
+// dropMatches reports whether DROP <kind> may drop rel. ksqlDB's DROP
+// STREAM drops a stream read from a topic (a source) and one defined AS
+// SELECT (kept as a materialized view).
+func dropMatches(kind catalog.Kind, rel *catalog.Relation) bool {
+	if kind == catalog.Stream {
+		return rel.Kind == catalog.Stream || rel.Kind == catalog.Source || rel.Kind == catalog.MaterializedView
+	}
+	return rel.Kind == kind
+}
+
+// drop runs DROP TABLE, SOURCE, STREAM, MATERIALIZED VIEW. A relation fed
+// by a connector goes with its error relation, and its source stops first.
 func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) {
 	kind, ok := kindOf(n.Kind)
 	if !ok {
@@ -139,11 +154,29 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 			}
 			return nil, sqlerr.New(sqlerr.UndefinedTable, "%s \"%s\" does not exist", word, name.Name)
 		}
-		if rel.Kind != kind {
+		if of := rel.Options[optErrorsOf]; of != "" {
+			return nil, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop %s because source %s requires it", rel.Name, of).
+				WithHint("It is the error relation of source %s, dropped with it.", of)
+		}
+		if !dropMatches(kind, rel) {
 			return nil, sqlerr.New(sqlerr.WrongObjectType, "\"%s\" is not a %s", name.Name, word).
 				WithHint("Use DROP %s to remove a %s.", strings.ToUpper(rel.Kind.String()), rel.Kind)
 		}
 		rels = append(rels, rel)
+		if errs, _ := s.c.lookup("", errorsRelationName(rel.Name)); errs != nil && errs.Options[optErrorsOf] == rel.Name {
+			rels = append(rels, errs)
+		}
+	}
+	if !n.Cascade {
+		for _, rel := range rels {
+			if deps := s.c.dependents(rel); len(deps) > 0 {
+				return nil, dependencyError(rel, deps)
+			}
+		}
+	}
+	// Stopped before the epoch lock: a source commits under it.
+	for _, rel := range rels {
+		s.c.sources.remove(rel.ID)
 	}
 	vs := s.c.views
 	vs.mu.Lock()

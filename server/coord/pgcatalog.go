@@ -196,6 +196,10 @@ func buildPgCatalog() *pgCatalog {
 	add(12501, "weir_catalog", "progress", catalog.View, "kind text, name text, phase text, rows_read int8, started_at tstz, rows_per_second float8", func(v *catalogView) []types.Row {
 		return v.s.c.progress.progressRows()
 	})
+	// Connector-fed relations: how their input is going (sources.go).
+	add(12502, "weir_catalog", "sources", catalog.View, "name text, connector text, topic text, state text, error text, records int8, errors int8, bytes int8, last_record_at tstz", func(v *catalogView) []types.Row {
+		return v.s.c.sourceRows()
+	})
 	sort.Slice(pc.list, func(i, j int) bool { return pc.list[i].rel.ID < pc.list[j].rel.ID })
 	return pc
 }

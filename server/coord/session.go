@@ -478,9 +478,9 @@ func (s *session) execute(ctx context.Context, st *statement, params []types.Dat
 		}
 		return tagOnly("DISCARD " + strings.ToUpper(n.What)), nil
 	case *ast.CreateSource:
-		return nil, sqlerr.Unsupported("CREATE SOURCE is not supported yet").WithHint("Sources arrive with the Kafka connector; use CREATE TABLE and INSERT for now.")
+		return s.createSource(ctx, n, st.parsed.SQL)
 	case *ast.CreateStream:
-		return nil, sqlerr.Unsupported("CREATE STREAM is not supported yet")
+		return s.createStreamAs(ctx, n, st.parsed.SQL)
 	case *ast.CreateMaterializedView:
 		return s.createMaterializedView(ctx, n, st.parsed.SQL)
 	case *ast.CreateView:

@@ -316,6 +316,9 @@ func viewQuery(rel *catalog.Relation) (*ast.CreateMaterializedView, error) {
 	if len(stmts) != 1 {
 		return nil, fmt.Errorf("materialized view %q: stored definition has %d statements", rel.Name, len(stmts))
 	}
+	if cs, ok := stmts[0].AST.(*ast.CreateStream); ok {
+		return streamAsView(cs), nil
+	}
 	mv, ok := stmts[0].AST.(*ast.CreateMaterializedView)
 	if !ok {
 		return nil, fmt.Errorf("materialized view %q: stored definition is a %T", rel.Name, stmts[0].AST)

@@ -972,6 +972,13 @@ func (p *gp) createSource(ksql bool) (ast.Statement, error) {
 	if cs.Options, err = p.options(); err != nil {
 		return nil, err
 	}
+	// ksqlDB lets a CREATE STREAM of a topic end in EMIT CHANGES, which
+	// means nothing more there.
+	if ksql && p.accept("emit") {
+		if err := p.expect("changes"); err != nil {
+			return nil, err
+		}
+	}
 	return cs, p.end()
 }
 

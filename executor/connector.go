@@ -1,0 +1,281 @@
+package executor
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// This file declares what the engine needs of a connector: a Source feeds
+// a relation with changes, a Sink receives a relation's changes. The
+// connectors (connectors/...) implement them; the server wires them in by
+// name (the WITH option connector = '...'), so that the engine never
+// imports a connector.
+
+// Connector opens the sources and sinks of one connector kind.
+type Connector interface {
+	// OpenSource checks cfg (options, schema, reachability) and returns a
+	// source positioned at cfg.Offsets. An error here is the CREATE's
+	// error: it should say what is wrong with the statement.
+	OpenSource(ctx context.Context, cfg SourceConfig) (Source, error)
+	// OpenSink checks cfg and returns a sink ready to write.
+	OpenSink(ctx context.Context, cfg SinkConfig) (Sink, error)
+}
+
+// OnError is what a source does with a record it cannot decode.
+type OnError uint8
+
+const (
+	// OnErrorDeadLetter records the record in the source's error relation
+	// (and a dead-letter destination when one is configured) and goes on.
+	OnErrorDeadLetter OnError = iota
+	// OnErrorSkip counts the record and goes on.
+	OnErrorSkip
+	// OnErrorFail stops the source at the record.
+	OnErrorFail
+)
+
+// SourceConfig is what a source is opened with.
+type SourceConfig struct {
+	Name string
+	// Relation is the relation the source feeds: its columns (the hidden
+	// row id of a stream last) and, for a table, its primary key.
+	Relation *catalog.Relation
+	// Options are the WITH options, keys lower-cased.
+	Options map[string]string
+	// Offsets are the positions saved with the last committed epoch
+	// (none the first time).
+	Offsets []SourceOffset
+	OnError OnError
+	Logger  *slog.Logger
+}
+
+// SourceOffset is where a source resumes in one partition of its input:
+// the offset of the next record to read.
+type SourceOffset struct {
+	Topic     string
+	Partition int32
+	Next      int64
+}
+
+// Source produces a relation's changes from an external system. Poll is
+// called from one goroutine; Close may be called from another to stop a
+// blocked Poll.
+type Source interface {
+	// Poll fills b (reset by the caller) with the next changes, waiting
+	// until there are some or ctx is done. b.Offsets hold the positions
+	// after the records polled, so that committing them with the changes
+	// makes the source resume after them. An error is transient (the
+	// caller waits and polls again, and the source resumes where it
+	// stopped) unless it wraps ErrSourceFailed.
+	Poll(ctx context.Context, b *SourceBatch) error
+	// Committed is called after the batch's changes and offsets are
+	// durable: a source may then publish its rejects to a dead-letter
+	// destination, or report its progress to the external system.
+	Committed(ctx context.Context, b *SourceBatch) error
+	// StartOffsets are the positions the source started at, in every
+	// partition it reads: saved at once, so that a source that started at
+	// the latest records resumes there and not at later ones.
+	StartOffsets() []SourceOffset
+	Close()
+}
+
+// SourceBatch is one poll's worth of input.
+type SourceBatch struct {
+	Changes []Change
+	// ChangeOffsets, when set, hold for each change the position after the
+	// record it came from: the engine then can commit a batch in parts
+	// (when it refuses a change) without losing or repeating any.
+	ChangeOffsets []SourceOffset
+	// Rejects are the records that could not be decoded.
+	Rejects []Reject
+	Offsets []SourceOffset
+	// Bytes is the size of the records polled, for metrics.
+	Bytes int64
+	// Failed is set when the source stopped at Rejects' last record
+	// (OnErrorFail): the batch holds the changes before it, and Offsets
+	// stop before it.
+	Failed bool
+}
+
+// Reset empties b, keeping its memory.
+func (b *SourceBatch) Reset() {
+	clear(b.Changes)
+	b.Changes = b.Changes[:0]
+	b.ChangeOffsets = b.ChangeOffsets[:0]
+	clear(b.Rejects)
+	b.Rejects = b.Rejects[:0]
+	b.Offsets = b.Offsets[:0]
+	b.Bytes = 0
+	b.Failed = false
+}
+
+// Reject is a record a source could not decode, with where it came from.
+type Reject struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Timestamp time.Time
+	Key       []byte // nil for none
+	Value     []byte // nil for a tombstone
+	Err       string
+}
+
+// ErrSourceFailed marks a Poll error after which the source cannot go on
+// (its configuration no longer fits what it reads).
+var ErrSourceFailed = errSourceFailed{}
+
+type errSourceFailed struct{}
+
+func (errSourceFailed) Error() string { return "source failed" }
+
+// SinkConfig is what a sink is opened with.
+type SinkConfig struct {
+	Name string
+	// Relation is what the sink receives: its visible columns in order,
+	// and the key by which an upsert sink addresses rows.
+	Relation *catalog.Relation
+	// Key holds the indexes in Relation.Columns of the sink's key columns.
+	Key     []int
+	Options map[string]string
+	Logger  *slog.Logger
+}
+
+// Sink delivers a relation's changes to an external system. Each call of
+// Write carries one epoch's changes, numbered by a sequence that grows by
+// one per call over the sink's life (it survives restarts). Write is
+// called from one goroutine.
+type Sink interface {
+	// Delivered returns the sequence number of the last epoch the external
+	// system holds (0, false when none): after a restart the engine writes
+	// again what comes after it, so that nothing is lost or written twice
+	// where the sink can tell (transactional sinks).
+	Delivered(ctx context.Context) (seq uint64, ok bool, err error)
+	// Write delivers one epoch's changes: all of them or, on error, none
+	// that a reader who sees only complete epochs would see. The caller
+	// retries a failed Write with the same arguments.
+	// Changes are paired by key (ChangeInsert, ChangeDelete, ChangeUpdate).
+	Write(ctx context.Context, seq uint64, changes []Change) error
+	Close()
+}
+
+// ChangeOp is what one decoded record does to a relation.
+type ChangeOp uint8
+
+const (
+	// ChangeNone: the record changes nothing (a tombstone where tombstones
+	// mean nothing, a Debezium tombstone after a delete).
+	ChangeNone ChangeOp = iota
+	// ChangeInsert adds After.
+	ChangeInsert
+	// ChangeDelete removes Before: the whole old row.
+	ChangeDelete
+	// ChangeUpdate replaces Before by After.
+	ChangeUpdate
+	// ChangeUpsert makes After the row of its key: whatever row has the
+	// same key columns is replaced. The decoder cannot know that row; the
+	// relation that holds the current rows resolves it (AppendTo).
+	ChangeUpsert
+	// ChangeDeleteKey deletes the row whose key columns equal Before's;
+	// only Before's key columns are set. Resolved like ChangeUpsert.
+	ChangeDeleteKey
+)
+
+func (o ChangeOp) String() string {
+	return [...]string{"none", "insert", "delete", "update", "upsert", "delete-key"}[o]
+}
+
+// Change is one change of a relation as a connector sees it: the decoded
+// effect of one record of a source, or what a sink writes. Before and
+// After are rows of the relation's width; which are set depends on Op.
+// The rows belong to the receiver.
+type Change struct {
+	Op     ChangeOp
+	Before types.Row
+	After  types.Row
+}
+
+// Keyed reports whether c needs the current row of its key to become
+// weighted changes (ChangeUpsert, ChangeDeleteKey).
+func (c *Change) Keyed() bool { return c.Op == ChangeUpsert || c.Op == ChangeDeleteKey }
+
+// KeyRow is the row whose key columns a keyed change is about: After of
+// an upsert, Before of a key delete (nil for other ops).
+func (c *Change) KeyRow() types.Row {
+	switch c.Op {
+	case ChangeUpsert:
+		return c.After
+	case ChangeDeleteKey:
+		return c.Before
+	}
+	return nil
+}
+
+// AppendTo appends c to b as weighted rows. For keyed changes current is
+// the row the relation holds now under c's key (nil if none): an upsert
+// becomes -current +After (nothing when After is identical to current),
+// a key delete -current (nothing when there is none). current is ignored
+// for the other ops.
+func (c *Change) AppendTo(b *Batch, current types.Row) {
+	switch c.Op {
+	case ChangeInsert:
+		b.Append(c.After, 1)
+	case ChangeDelete:
+		b.Append(c.Before, -1)
+	case ChangeUpdate:
+		b.Append(c.Before, -1)
+		b.Append(c.After, 1)
+	case ChangeUpsert:
+		if current != nil {
+			if IdenticalRows(current, c.After) {
+				return
+			}
+			b.Append(current, -1)
+		}
+		b.Append(c.After, 1)
+	case ChangeDeleteKey:
+		if current != nil {
+			b.Append(current, -1)
+		}
+	}
+}
+
+// IdenticalRows reports whether a and b hold identical values (NULLs
+// alike), so that re-reading an upsert already applied changes nothing.
+// Identical is stricter than SQL equality: 1.0 and 1.00 differ, as their
+// text does.
+func IdenticalRows(a, b types.Row) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !identical(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func identical(a, b types.Datum) bool {
+	if a.IsNull() || b.IsNull() {
+		return a.IsNull() == b.IsNull()
+	}
+	if a.Kind() != b.Kind() {
+		return false
+	}
+	switch a.Kind() {
+	case types.KindNumeric:
+		x, y := a.Decimal(), b.Decimal()
+		return x.Form == y.Form && x.Negative == y.Negative && x.Exponent == y.Exponent && x.Coeff.Cmp(&y.Coeff) == 0
+	case types.KindText, types.KindBytea, types.KindJSONB, types.KindUnknown:
+		return a.Str() == b.Str()
+	case types.KindInterval:
+		am, ad, au := a.IntervalParts()
+		bm, bd, bu := b.IntervalParts()
+		return am == bm && ad == bd && au == bu
+	}
+	return a.Int() == b.Int() // the bits of floats too
+}

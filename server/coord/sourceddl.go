@@ -1,0 +1,164 @@
+package coord
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/server"
+	"github.com/weirdb/weir/sql/ast"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/storage"
+)
+
+// createSource runs CREATE SOURCE, and ksqlDB's CREATE STREAM name (cols)
+// WITH (KAFKA_TOPIC = ...): a relation fed by a connector. Without a
+// primary key it is a stream (each record appends a row); with one, each
+// record upserts or deletes the row of its key.
+func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql string) (server.Result, error) {
+	if n.Watermark != nil {
+		return nil, sqlerr.Unsupported("WATERMARK is not supported yet")
+	}
+	if len(n.Columns) == 0 {
+		return nil, sqlerr.Unsupported("a source without declared columns is not supported yet").
+			WithHint("Declare the columns: CREATE SOURCE name (col type, ...) WITH (...).")
+	}
+	pk := n.PrimaryKey
+	if n.Ksql {
+		// ksqlDB's KEY columns of a stream name the record key's fields; a
+		// stream has no primary key. The columns are read from the value.
+		pk = nil
+	}
+	rel, err := relationOf(n.Name, catalog.Source, n.Columns, pk)
+	if err != nil {
+		return nil, err
+	}
+	rel.SQL = sql
+	return s.createFedRelation(ctx, rel, n.Options, n.Ksql, n.IfNotExists)
+}
+
+// ksqlOptions are ksqlDB's WITH options and the Weir options each sets.
+var ksqlOptions = map[string][]string{
+	"kafka_topic":  {"topic"},
+	"value_format": {"format"},
+	"key_format":   {"key.format"},
+	"format":       {"format", "key.format"},
+}
+
+// connectorOptions turns WITH (...) into the options stored with the
+// relation: keys lower-cased, ksqlDB's names translated, and the
+// connector named (kafka when a topic is given and no connector).
+func connectorOptions(opts []*ast.Option, ksql bool) (map[string]string, error) {
+	out := map[string]string{}
+	for _, o := range opts {
+		k := strings.ToLower(o.Key)
+		keys := []string{k}
+		if w, ok := ksqlOptions[k]; ok && (ksql || k == "kafka_topic") {
+			keys = w
+		}
+		for _, k := range keys {
+			if _, dup := out[k]; dup {
+				return nil, sqlerr.New(sqlerr.SyntaxError, "option \"%s\" given more than once", k)
+			}
+			out[k] = o.Value
+		}
+	}
+	if out["connector"] == "" {
+		if out["topic"] == "" {
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue, "missing option \"connector\"").
+				WithHint("Name the connector: WITH (connector = 'kafka', topic = '...', format = 'json').")
+		}
+		out["connector"] = "kafka"
+	}
+	out["connector"] = strings.ToLower(out["connector"])
+	for k := range out {
+		if strings.HasPrefix(k, "weir.") {
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue, "option \"%s\" is reserved", k)
+		}
+	}
+	return out, nil
+}
+
+// createFedRelation creates rel (a source, or a table) fed by the
+// connector its options name, with its error relation when bad records go
+// to one, and starts feeding it. The connector is opened first, so that a
+// statement whose options or system are wrong fails with nothing created.
+func (s *session) createFedRelation(ctx context.Context, rel *catalog.Relation, opts []*ast.Option, ksql, ifNotExists bool) (server.Result, error) {
+	c := s.c
+	tag := "CREATE " + strings.ToUpper(rel.Kind.String())
+	if ksql && rel.Kind == catalog.Source {
+		tag = "CREATE STREAM"
+	}
+	if existing, _ := c.lookup("", rel.Name); existing != nil {
+		if ifNotExists {
+			return tagOnly(tag, fmt.Sprintf("relation \"%s\" already exists, skipping", rel.Name)), nil
+		}
+		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
+	}
+	var err error
+	if rel.Options, err = connectorOptions(opts, ksql); err != nil {
+		return nil, err
+	}
+	if ksql && !rel.HasRowID() && rel.Options["key.format"] == "" {
+		// A ksqlDB table's PRIMARY KEY columns are the record key, by
+		// default in the KAFKA format.
+		rel.Options["key.format"] = "kafka"
+	}
+	onError, err := parseOnError(rel.Options)
+	if err != nil {
+		return nil, err
+	}
+	rels := []*catalog.Relation{rel}
+	if onError == executor.OnErrorDeadLetter {
+		errs := newErrorsRelation(rel.Name)
+		if existing, _ := c.lookup("", errs.Name); existing != nil {
+			return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", errs.Name).
+				WithHint("The records source \"%s\" cannot decode go to a relation of that name; rename one, or use on_error = 'skip'.", rel.Name)
+		}
+		rels = append(rels, errs)
+	}
+	src, err := c.openSource(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	created, err := c.createRelations(ctx, rels, func(txn *storage.Txn) error {
+		for _, o := range src.StartOffsets() {
+			if err := txn.PutSourceOffset(rel.ID, o.Topic, o.Partition, o.Next); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || !created {
+		src.Close()
+		if err == nil && ifNotExists {
+			return tagOnly(tag, fmt.Sprintf("relation \"%s\" already exists, skipping", rel.Name)), nil
+		}
+		return nil, err
+	}
+	c.startSource(rel, src)
+	return tagOnly(tag), nil
+}
+
+// createStreamAs runs ksqlDB's CREATE STREAM name AS SELECT ...: a query
+// kept up to date like a materialized view (an aggregate too, which
+// ksqlDB itself would refuse as a stream).
+func (s *session) createStreamAs(ctx context.Context, n *ast.CreateStream, sql string) (server.Result, error) {
+	if len(n.Options) > 0 {
+		return nil, sqlerr.Unsupported("CREATE STREAM ... WITH (%s) AS SELECT is not supported", n.Options[0].Key).
+			WithHint("Write the stream's changes to a topic with CREATE SINK name FROM stream WITH (connector = 'kafka', ...).")
+	}
+	res, err := s.createMaterializedView(ctx, streamAsView(n), sql)
+	if err != nil {
+		return nil, err
+	}
+	res.tag = "CREATE STREAM"
+	return res, nil
+}
+
+// streamAsView is the materialized view a CREATE STREAM AS defines.
+func streamAsView(n *ast.CreateStream) *ast.CreateMaterializedView {
+	return &ast.CreateMaterializedView{Name: n.Name, IfNotExists: n.IfNotExists, Query: n.Query, Ksql: true}
+}
