@@ -5,8 +5,11 @@ package tests
 // (librdkafka), bin/weir started with --kafka-brokers pointing at it.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -190,4 +193,229 @@ func TestKafkaFixture(t *testing.T) {
 	if end := k.EndOffsets("fx"); !slices.Equal(end, []int64{3, 6}) {
 		t.Fatalf("end offsets %v", end)
 	}
+}
+
+// checkSinkHeaders checks that every record of a sink's topic names the
+// sink and its epoch (weir.sink, weir.epoch), and that within a partition
+// the epochs never go back: an epoch written again after a later one is a
+// change delivered twice.
+func checkSinkHeaders(msgs []weirtest.Message, sink string) error {
+	last := map[int32]int64{}
+	for _, m := range msgs {
+		if got := m.Header("weir.sink"); got != sink {
+			return fmt.Errorf("record %d/%d: header weir.sink %q, want %q", m.Partition, m.Offset, got, sink)
+		}
+		e, err := strconv.ParseInt(m.Header("weir.epoch"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("record %d/%d: header weir.epoch %q: not a number", m.Partition, m.Offset, m.Header("weir.epoch"))
+		}
+		if prev, ok := last[m.Partition]; ok && e < prev {
+			return fmt.Errorf("record %d/%d: epoch %d after epoch %d", m.Partition, m.Offset, e, prev)
+		}
+		last[m.Partition] = e
+	}
+	return nil
+}
+
+// jsonText renders a decoded JSON value as a row field: NULL, a string or
+// a number as normField leaves it (a NUMERIC may be written as either),
+// anything else as JSON.
+func jsonText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return normField(v)
+	case json.Number:
+		return normField(v.String())
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// normField writes a number with 12 significant digits, so that a view's
+// NUMERIC text and the same value in JSON compare equal; other text stays.
+func normField(s string) string {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return strconv.FormatFloat(f, 'g', 12, 64)
+	}
+	return s
+}
+
+// decodeJSON decodes b with numbers kept as json.Number.
+func decodeJSON(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// sinkKey renders the JSON key of an upsert sink's record: a key of one
+// column may be written bare ("NL") or as an object ({"country":"NL"}).
+func sinkKey(m weirtest.Message) (string, error) {
+	if m.Key == nil {
+		return "", fmt.Errorf("record %d/%d has no key", m.Partition, m.Offset)
+	}
+	v, err := decodeJSON(m.Key)
+	if err != nil {
+		return "", fmt.Errorf("record %d/%d: key %q: %w", m.Partition, m.Offset, m.Key, err)
+	}
+	if o, ok := v.(map[string]any); ok && len(o) == 1 {
+		for _, f := range o {
+			return jsonText(f), nil
+		}
+	}
+	return jsonText(v), nil
+}
+
+// sinkRow renders a JSON value's fields cols as a row "a b c"; a
+// tombstone is "".
+func sinkRow(m weirtest.Message, cols []string) (string, error) {
+	if m.Value == nil {
+		return "", nil
+	}
+	v, err := decodeJSON(m.Value)
+	o, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return "", fmt.Errorf("record %d/%d: value %q is not a JSON object (%v)", m.Partition, m.Offset, m.Value, err)
+	}
+	fields := make([]string, len(cols))
+	for i, c := range cols {
+		f, ok := o[c]
+		if !ok {
+			return "", fmt.Errorf("record %d/%d: value %s has no field %q", m.Partition, m.Offset, m.Value, c)
+		}
+		fields[i] = jsonText(f)
+	}
+	return strings.Join(fields, " "), nil
+}
+
+// upsertLog is an upsert sink's topic by key: the rows (sinkRow) each key
+// took, in order. A key's records must all be in one partition, or their
+// order is lost.
+type upsertLog map[string][]string
+
+func readUpsertLog(msgs []weirtest.Message, cols []string) (upsertLog, error) {
+	log := upsertLog{}
+	partition := map[string]int32{}
+	for _, m := range msgs {
+		key, err := sinkKey(m)
+		if err != nil {
+			return nil, err
+		}
+		if p, ok := partition[key]; ok && p != m.Partition {
+			return nil, fmt.Errorf("key %s has records in partitions %d and %d", key, p, m.Partition)
+		}
+		partition[key] = m.Partition
+		row, err := sinkRow(m, cols)
+		if err != nil {
+			return nil, err
+		}
+		log[key] = append(log[key], row)
+	}
+	return log, nil
+}
+
+// final returns each key's last row, tombstones ("") included.
+func (l upsertLog) final() map[string]string {
+	out := map[string]string{}
+	for k, rows := range l {
+		out[k] = rows[len(rows)-1]
+	}
+	return out
+}
+
+// queryTable returns a query's rows, fields normalized by normField and
+// NULL as "NULL", keyed by the first column.
+func queryTable(t testing.TB, ctx context.Context, c *pgx.Conn, sql string) map[string]string {
+	t.Helper()
+	rows, _, err := execText(ctx, c.PgConn(), sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		fields := make([]string, len(r))
+		for i, v := range r {
+			fields[i] = "NULL"
+			if v != nil {
+				fields[i] = normField(*v)
+			}
+		}
+		out[fields[0]] = strings.Join(fields, " ")
+	}
+	return out
+}
+
+// mapDiff lists how got and want differ, one key a line.
+func mapDiff(got, want map[string]string) string {
+	var b strings.Builder
+	keys := slices.Sorted(maps.Keys(got))
+	for k := range want {
+		if _, ok := got[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		g, gok := got[k]
+		w, wok := want[k]
+		switch {
+		case !gok:
+			fmt.Fprintf(&b, "    %s: missing, want %q\n", k, w)
+		case !wok:
+			fmt.Fprintf(&b, "    %s: %q, want none\n", k, g)
+		case g != w:
+			fmt.Fprintf(&b, "    %s: %q, want %q\n", k, g, w)
+		}
+	}
+	return b.String()
+}
+
+// waitUpsertSink waits until the sink's topic, read with read_committed,
+// holds view's rows as each key's last record and a tombstone as the last
+// record of every other key; it returns the log.
+func waitUpsertSink(t testing.TB, ctx context.Context, k *weirtest.Kafka, topic, sink string, cols []string, view map[string]string, d time.Duration) upsertLog {
+	t.Helper()
+	var log upsertLog
+	waitFor(t, d, fmt.Sprintf("sink %s's topic %s holds the view", sink, topic), func() error {
+		msgs, err := k.Consume(ctx, topic)
+		if err != nil {
+			return err
+		}
+		if err := checkSinkHeaders(msgs, sink); err != nil {
+			t.Fatal(err)
+		}
+		if log, err = readUpsertLog(msgs, cols); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		for k := range log {
+			want[k] = "" // a tombstone, unless the view has the key
+		}
+		maps.Copy(want, view)
+		if got := log.final(); !maps.Equal(got, want) {
+			return fmt.Errorf("%d records; the last record of each key differs from the view (\"\" is a tombstone):\n%s", len(msgs), mapDiff(got, want))
+		}
+		return nil
+	})
+	return log
+}
+
+// repeats lists the keys whose log holds the same row twice in a row: a
+// change delivered twice.
+func (l upsertLog) repeats() []string {
+	var out []string
+	for k, rows := range l {
+		for i := 1; i < len(rows); i++ {
+			if rows[i] == rows[i-1] {
+				out = append(out, fmt.Sprintf("%s: %q at records %d and %d of the key", k, rows[i], i-1, i))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
