@@ -10,7 +10,9 @@
 // each batch, one small change at N rows, push-query latency, pull queries on
 // a view under writes, the cost of durability (fsynced commits against
 // synchronous_commit = off), the footprint of a COUNT(*) view on disk and in
-// memory, restart time.
+// memory, restart time; and with -figures kafka those of issue 4 (kafka.go):
+// records/s per core from a Kafka topic into a GROUP BY view, JSON and
+// Avro, against a bare franz-go consumer, and kill -9 to consuming again.
 package main
 
 import (
@@ -39,7 +41,7 @@ var (
 	groupRep = flag.Int("group-reps", 3, "GROUP BY repetitions (the best is reported)")
 	only     = flag.String("only", "", "run against one side only: weir or postgres")
 	timeout  = flag.Duration("timeout", 20*time.Minute, "give up after")
-	which    = flag.String("figures", "base,views", "figures to run: base (INSERT, point SELECT, GROUP BY), views (issue 3), or both")
+	which    = flag.String("figures", "base,views,kafka", "figures to run, comma-separated: base (INSERT, point SELECT, GROUP BY), views (issue 3), kafka (issue 4)")
 )
 
 func mkTemp() (string, error) { return os.MkdirTemp("", "weirbench-") }
@@ -56,11 +58,19 @@ type figures struct {
 
 func main() {
 	flag.Parse()
+	if *bareConsumer != "" {
+		if err := bareConsume(*bareConsumer); err != nil {
+			fmt.Fprintln(os.Stderr, "bare consumer:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	base, views := strings.Contains(*which, "base"), strings.Contains(*which, "views")
+	base, views, kafka := strings.Contains(*which, "base"), strings.Contains(*which, "views"), strings.Contains(*which, "kafka")
 	results := map[string]*figures{}
 	sides := map[string]*side{}
+	var kafkaFigs *kafkaFigures // Weir only: the baseline is a bare consumer
 	if *only == "" || *only == "weir" {
 		bin, err := weirBinPath()
 		if base {
@@ -75,6 +85,13 @@ func main() {
 				sides["weir"] = &side{name: "weir", errs: map[string]string{"*": err.Error()}}
 			} else {
 				sides["weir"] = runWeirViews(ctx, bin)
+			}
+		}
+		if kafka {
+			if err != nil {
+				kafkaFigs = &kafkaFigures{errs: map[string]string{"*": err.Error()}}
+			} else {
+				kafkaFigs = runKafkaFigures(ctx, bin)
 			}
 		}
 	}
@@ -102,6 +119,9 @@ func main() {
 	}
 	if views {
 		failed = reportViews(sides) || failed
+	}
+	if kafkaFigs != nil {
+		failed = reportKafka(kafkaFigs) || failed
 	}
 	if failed {
 		os.Exit(1)

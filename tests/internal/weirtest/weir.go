@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -263,4 +264,36 @@ func tail(path string, n int) string {
 		return "...\n" + string(b)
 	}
 	return string(b)
+}
+
+// CPUTime returns the user and system CPU time the running process has
+// used, from /proc/<pid>/stat (Linux; USER_HZ is 100 there).
+func (w *Weir) CPUTime() (time.Duration, error) {
+	if !w.Running() {
+		return 0, errors.New("weir not running")
+	}
+	return procCPUTime(w.cmd.Process.Pid)
+}
+
+func procCPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// the fields that follow start after the last ')', with state (3).
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime (14) and stime (15)
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * (time.Second / 100), nil
 }
