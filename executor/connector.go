@@ -279,3 +279,78 @@ func identical(a, b types.Datum) bool {
 	}
 	return a.Int() == b.Int() // the bits of floats too
 }
+
+// PairChanges pairs a batch of weighted rows of a keyed relation into the
+// changes a sink writes: per key, a -old and a +new are an update, a lone
+// +new an insert, a lone -old a delete; a row deleted and inserted again
+// cancels out. Without key columns every row is its own insert or
+// delete. Order follows each key's first appearance. Weights other than
+// ±1 repeat the change.
+func PairChanges(b *Batch, key []int, dst []Change) []Change {
+	if len(key) == 0 {
+		for i, r := range b.Rows {
+			w := b.Weights[i]
+			for ; w > 0; w-- {
+				dst = append(dst, Change{Op: ChangeInsert, After: r})
+			}
+			for ; w < 0; w++ {
+				dst = append(dst, Change{Op: ChangeDelete, Before: r})
+			}
+		}
+		return dst
+	}
+	type slot struct {
+		rows    []types.Row
+		weights []int64
+	}
+	var order []string
+	slots := map[string]*slot{}
+	var kb []byte
+	for i, r := range b.Rows {
+		kb = kb[:0]
+		for _, c := range key {
+			kb = types.AppendKey(kb, r[c])
+		}
+		s, ok := slots[string(kb)]
+		if !ok {
+			s = &slot{}
+			slots[string(kb)] = s
+			order = append(order, string(kb))
+		}
+		merged := false
+		for j := range s.rows {
+			if IdenticalRows(s.rows[j], r) {
+				s.weights[j] += b.Weights[i]
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			s.rows = append(s.rows, r)
+			s.weights = append(s.weights, b.Weights[i])
+		}
+	}
+	for _, k := range order {
+		s := slots[k]
+		var olds, news []types.Row
+		for j, r := range s.rows {
+			for w := s.weights[j]; w < 0; w++ {
+				olds = append(olds, r)
+			}
+			for w := s.weights[j]; w > 0; w-- {
+				news = append(news, r)
+			}
+		}
+		for len(olds) > 0 && len(news) > 0 {
+			dst = append(dst, Change{Op: ChangeUpdate, Before: olds[0], After: news[0]})
+			olds, news = olds[1:], news[1:]
+		}
+		for _, r := range olds {
+			dst = append(dst, Change{Op: ChangeDelete, Before: r})
+		}
+		for _, r := range news {
+			dst = append(dst, Change{Op: ChangeInsert, After: r})
+		}
+	}
+	return dst
+}

@@ -63,55 +63,81 @@ func (db *DB) ScanSourceOffsets(src catalog.ID, fn func(topic string, partition 
 	return errors.Join(it.Error(), it.Close())
 }
 
+// A sink's log holds its entries under seq 1, 2, ...; under seq 0 a
+// marker holds the last seq delivered (entries up to it are removed).
+
 func sinkLogKey(sink catalog.ID, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(appendObjectPrefix(nil, ksSinkLog, uint64(sink)), seq)
 }
 
-// AppendSinkLog adds, in this transaction, the entry seq of sink's log.
+// AppendSinkLog adds, in this transaction, the entry seq (from 1 on) of
+// sink's log.
 func (t *Txn) AppendSinkLog(sink catalog.ID, seq uint64, entry []byte) error {
 	if t.done {
 		return errTxnDone
+	}
+	if seq == 0 {
+		return errors.New("storage: sink log entries are numbered from 1")
 	}
 	return t.sideBatch().Set(sinkLogKey(sink, seq), entry, nil)
 }
 
 // ScanSinkLog calls fn with the entries of sink's log from seq from on, in
-// order. entry is valid only during fn.
-func (db *DB) ScanSinkLog(sink catalog.ID, from uint64, fn func(seq uint64, entry []byte) error) error {
+// order, until fn returns false or an error. entry is valid only during fn.
+func (db *DB) ScanSinkLog(sink catalog.ID, from uint64, fn func(seq uint64, entry []byte) (bool, error)) error {
 	prefix := appendObjectPrefix(nil, ksSinkLog, uint64(sink))
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: sinkLogKey(sink, from), UpperBound: prefixEnd(prefix)})
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: sinkLogKey(sink, max(from, 1)), UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return err
 	}
 	for valid := it.First(); valid; valid = it.Next() {
-		if err := fn(binary.BigEndian.Uint64(it.Key()[len(prefix):]), it.Value()); err != nil {
-			_ = it.Close()
-			return err
+		more, err := fn(binary.BigEndian.Uint64(it.Key()[len(prefix):]), it.Value())
+		if err != nil || !more {
+			return errors.Join(err, it.Close())
 		}
 	}
 	return errors.Join(it.Error(), it.Close())
 }
 
-// LastSinkSeq returns the greatest seq in sink's log (ok false when the
-// log is empty).
-func (db *DB) LastSinkSeq(sink catalog.ID) (seq uint64, ok bool, err error) {
+// SinkLogPosition returns the last seq of sink's log that was delivered
+// (TrimSinkLog) and the last seq it holds (or delivered, when it holds
+// none): a sink's next entry is last+1.
+func (db *DB) SinkLogPosition(sink catalog.ID) (delivered, last uint64, err error) {
 	prefix := appendObjectPrefix(nil, ksSinkLog, uint64(sink))
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return 0, false, err
+		return 0, 0, err
 	}
+	if it.First() && binary.BigEndian.Uint64(it.Key()[len(prefix):]) == 0 {
+		if len(it.Value()) != 8 {
+			_ = it.Close()
+			return 0, 0, fmt.Errorf("storage: malformed sink log marker %x", it.Value())
+		}
+		delivered = binary.BigEndian.Uint64(it.Value())
+	}
+	last = delivered
 	if it.Last() {
-		seq, ok = binary.BigEndian.Uint64(it.Key()[len(prefix):]), true
+		last = max(last, binary.BigEndian.Uint64(it.Key()[len(prefix):]))
 	}
-	return seq, ok, errors.Join(it.Error(), it.Close())
+	return delivered, last, errors.Join(it.Error(), it.Close())
 }
 
-// TrimSinkLog removes the entries of sink's log up to seq through. It
-// does not wait for the write-ahead log: a trim lost in a crash only
-// makes the sink look at entries it already delivered again.
-func (db *DB) TrimSinkLog(sink catalog.ID, through uint64) error {
-	lower := appendObjectPrefix(nil, ksSinkLog, uint64(sink))
-	return db.pdb.DeleteRange(lower, sinkLogKey(sink, through+1), pebble.NoSync)
+// TrimSinkLog records that sink delivered every entry up to through and
+// removes the entries after from (the previous through) up to it. It does
+// not wait for the write-ahead log: a trim lost in a crash only makes the
+// sink look at entries it already delivered again.
+func (db *DB) TrimSinkLog(sink catalog.ID, from, through uint64) error {
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	for seq := from + 1; seq <= through; seq++ {
+		if err := b.Delete(sinkLogKey(sink, seq), nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Set(sinkLogKey(sink, 0), binary.BigEndian.AppendUint64(nil, through), nil); err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
 }
 
 // dropConnectorState removes the offsets and sink log of object id.

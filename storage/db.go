@@ -138,6 +138,21 @@ func (db *DB) syncWAL() {
 	}
 }
 
+// SyncCommitted makes every commit so far durable: it fsyncs the
+// write-ahead log if an asynchronous commit happened since the last fsync.
+// What leaves the database (a sink's delivery) waits for it, so that the
+// outside world never sees an epoch a crash could still undo.
+func (db *DB) SyncCommitted() error {
+	if !db.unsynced.Swap(false) {
+		return nil
+	}
+	if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
+		db.unsynced.Store(true)
+		return fmt.Errorf("storage: fsync of the write-ahead log: %w", err)
+	}
+	return nil
+}
+
 // AsynchronousCommit reports Options.AsynchronousCommit: whether a Txn
 // commits without waiting for fsync unless told otherwise.
 func (db *DB) AsynchronousCommit() bool { return db.asyncCommit }

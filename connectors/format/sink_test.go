@@ -68,7 +68,7 @@ func TestSinkEncoder(t *testing.T) {
 	b.Append(r[3], -1)
 	b.Append(r[2], -1)
 	b.Append(r[2], 1)
-	changes := Changes(&b, schema.Key, nil)
+	changes := executor.PairChanges(&b, schema.Key, nil)
 	var got []string
 	for i := range changes {
 		got = append(got, changeText(&changes[i]))

@@ -140,6 +140,9 @@ func New(opts Options) (*Coordinator, error) {
 	if err := c.startViews(context.Background()); err != nil {
 		return nil, fmt.Errorf("coord: start materialized views: %w", err)
 	}
+	if err := c.startSinks(); err != nil {
+		return nil, fmt.Errorf("coord: start sinks: %w", err)
+	}
 	c.startSources()
 	return c, nil
 }
@@ -149,6 +152,13 @@ func New(opts Options) (*Coordinator, error) {
 func (c *Coordinator) Close() {
 	for _, r := range c.sources.all() {
 		c.sources.remove(r.rel.ID)
+	}
+	vs := c.views
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	for id, r := range vs.sinks {
+		r.stop()
+		delete(vs.sinks, id)
 	}
 }
 

@@ -200,6 +200,10 @@ func buildPgCatalog() *pgCatalog {
 	add(12502, "weir_catalog", "sources", catalog.View, "name text, connector text, topic text, state text, error text, records int8, errors int8, bytes int8, last_record_at tstz", func(v *catalogView) []types.Row {
 		return v.s.c.sourceRows()
 	})
+	// Sinks: how far each has delivered its log (sinks.go).
+	add(12503, "weir_catalog", "sinks", catalog.View, "name text, relation text, connector text, topic text, state text, error text, delivered_epoch int8, pending_epochs int8, changes int8", func(v *catalogView) []types.Row {
+		return v.s.c.sinkRows()
+	})
 	sort.Slice(pc.list, func(i, j int) bool { return pc.list[i].rel.ID < pc.list[j].rel.ID })
 	return pc
 }

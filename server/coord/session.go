@@ -486,7 +486,7 @@ func (s *session) execute(ctx context.Context, st *statement, params []types.Dat
 	case *ast.CreateView:
 		return nil, sqlerr.Unsupported("CREATE VIEW is not supported yet")
 	case *ast.CreateSink:
-		return nil, sqlerr.Unsupported("CREATE SINK is not supported yet")
+		return s.createSink(ctx, n, st.parsed.SQL)
 	case *ast.Unsupported:
 		if n.Noop {
 			return tagOnly(strings.ToUpper(n.Construct)), nil

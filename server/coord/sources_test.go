@@ -2,6 +2,9 @@ package coord
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,4 +211,160 @@ func TestSourceOptionErrors(t *testing.T) {
 	// Nothing was left behind by the failed statements.
 	mustRun(t, s, "CREATE SOURCE s (id BIGINT) WITH (connector = 'fake', topic = 't', on_error = 'skip')")
 	wantCode(t, s, "CREATE SOURCE s (id BIGINT) WITH (connector = 'fake', topic = 't')", sqlerr.DuplicateTable)
+}
+
+// fakeSystem is the external system of fake sinks: what each holds, by
+// seq, like a transactional Kafka topic.
+type fakeSystem struct {
+	mu       sync.Mutex
+	epochs   map[string]map[uint64][]string // sink -> seq -> changes
+	failNext int                            // Writes to fail before one succeeds
+	written  chan struct{}
+}
+
+func newFakeSystem() *fakeSystem {
+	return &fakeSystem{epochs: map[string]map[uint64][]string{}, written: make(chan struct{}, 1000)}
+}
+
+type fakeSink struct {
+	sys  *fakeSystem
+	name string
+}
+
+func (s *fakeSink) Delivered(ctx context.Context) (uint64, bool, error) {
+	s.sys.mu.Lock()
+	defer s.sys.mu.Unlock()
+	var last uint64
+	for seq := range s.sys.epochs[s.name] {
+		last = max(last, seq)
+	}
+	return last, last > 0, nil
+}
+
+func (s *fakeSink) Write(ctx context.Context, seq uint64, changes []executor.Change) error {
+	s.sys.mu.Lock()
+	defer s.sys.mu.Unlock()
+	if s.sys.failNext > 0 {
+		s.sys.failNext--
+		return fmt.Errorf("system unavailable")
+	}
+	if s.sys.epochs[s.name] == nil {
+		s.sys.epochs[s.name] = map[uint64][]string{}
+	}
+	if _, dup := s.sys.epochs[s.name][seq]; dup {
+		return fmt.Errorf("epoch %d written twice", seq)
+	}
+	var out []string
+	for _, ch := range changes {
+		out = append(out, fmt.Sprintf("%s %v %v", ch.Op, textRow(ch.Before), textRow(ch.After)))
+	}
+	s.sys.epochs[s.name][seq] = out
+	return nil
+}
+
+func textRow(r types.Row) string {
+	if r == nil {
+		return "-"
+	}
+	var parts []string
+	for _, d := range r {
+		parts = append(parts, string(types.AppendText(nil, d, nil)))
+	}
+	return "(" + strings.Join(parts, ",") + ")"
+}
+
+func (s *fakeSink) Close() {}
+
+// history is what sink holds, epoch by epoch.
+func (sys *fakeSystem) history(sink string) string {
+	sys.mu.Lock()
+	defer sys.mu.Unlock()
+	var seqs []uint64
+	for seq := range sys.epochs[sink] {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	var b strings.Builder
+	for _, seq := range seqs {
+		// Within an epoch, changes of different keys have no order.
+		changes := slices.Sorted(slices.Values(sys.epochs[sink][seq]))
+		fmt.Fprintf(&b, "%d: %s\n", seq, strings.Join(changes, "; "))
+	}
+	return b.String()
+}
+
+type fakeConnector struct {
+	*fakeLog
+	sys *fakeSystem
+}
+
+func (f fakeConnector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (executor.Sink, error) {
+	if cfg.Options["mode"] == "upsert" && len(cfg.Key) == 0 {
+		return nil, sqlerr.New(sqlerr.InvalidParameterValue, "an upsert sink needs a key")
+	}
+	return &fakeSink{sys: f.sys, name: cfg.Name}, nil
+}
+
+func waitHistory(t *testing.T, sys *fakeSystem, sink, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := sys.history(sink)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sink %s holds\n%s\nwant\n%s", sink, got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSinkDeliversContentsThenChangesExactlyOnce(t *testing.T) {
+	dir := t.TempDir()
+	sys := newFakeSystem()
+	conn := fakeConnector{newFakeLog(), sys}
+	open := func() *harness {
+		return newHarnessWith(t, dir, Options{Connectors: map[string]executor.Connector{"fake": conn}})
+	}
+	h := open()
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+	mustRun(t, s, "CREATE MATERIALIZED VIEW n AS SELECT v, count(*) AS c FROM t GROUP BY v")
+	wantCode(t, s, "CREATE SINK bad FROM t WITH (connector = 'fake', mode = 'upsert', key = 'nope')", sqlerr.UndefinedColumn)
+	mustRun(t, s, "CREATE SINK out FROM t WITH (connector = 'fake', mode = 'upsert')")
+	mustRun(t, s, "CREATE SINK counts FROM n WITH (connector = 'fake', mode = 'upsert')")
+	waitHistory(t, sys, "out", "1: insert - (1,a); insert - (2,b)\n")
+	mustRun(t, s, "UPDATE t SET v = 'a' WHERE k = 2")
+	sys.mu.Lock()
+	sys.failNext = 3
+	sys.mu.Unlock()
+	mustRun(t, s, "DELETE FROM t WHERE k = 1")
+	waitHistory(t, sys, "out", "1: insert - (1,a); insert - (2,b)\n2: update (2,b) (2,a)\n3: delete (1,a) -\n")
+	waitHistory(t, sys, "counts", "1: insert - (a,1); insert - (b,1)\n2: delete (b,1) -; update (a,1) (a,2)\n3: update (a,2) (a,1)\n")
+	eventually(t, s, "SELECT name, relation, state, delivered_epoch, pending_epochs FROM weir_catalog.sinks ORDER BY name",
+		"counts|n|running|3|0\nout|t|running|3|0\nSELECT 2\n")
+	wantCode(t, s, "DROP TABLE t", sqlerr.DependentObjectsStillExist)
+	h.close()
+
+	// Changes made while the sink's system is down wait in the log; after a
+	// restart the sink goes on after what its system holds.
+	sys.mu.Lock()
+	sys.failNext = 1 << 30
+	sys.mu.Unlock()
+	h = open()
+	s = h.session()
+	mustRun(t, s, "INSERT INTO t VALUES (3, 'c')")
+	eventually(t, s, "SELECT state, pending_epochs FROM weir_catalog.sinks WHERE name = 'out'", "retrying|1\nSELECT 1\n")
+	h.close()
+	sys.mu.Lock()
+	sys.failNext = 0
+	sys.mu.Unlock()
+	h = open()
+	s = h.session()
+	mustRun(t, s, "INSERT INTO t VALUES (4, 'd')")
+	waitHistory(t, sys, "out", "1: insert - (1,a); insert - (2,b)\n2: update (2,b) (2,a)\n3: delete (1,a) -\n4: insert - (3,c)\n5: insert - (4,d)\n")
+	mustRun(t, s, "DROP SINK out")
+	mustRun(t, s, "DROP TABLE t CASCADE")
+	eventually(t, s, "SELECT count(*) FROM weir_catalog.sinks", "0\nSELECT 1\n")
 }

@@ -49,6 +49,8 @@ type viewSet struct {
 	// without the epoch lock, while the epochs after the snapshot are
 	// recorded for them.
 	pending map[*pendingView]struct{}
+	// sinks are the running sinks by id; maintain appends to their logs.
+	sinks map[catalog.ID]*sinkRunner
 }
 
 // pendingView records, for a view being backfilled from a snapshot, the
@@ -154,7 +156,7 @@ type liveView struct {
 }
 
 func newViewSet(stateBudget int64) *viewSet {
-	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget, pending: map[*pendingView]struct{}{}}
+	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget, pending: map[*pendingView]struct{}{}, sinks: map[catalog.ID]*sinkRunner{}}
 }
 
 // attachState lets df's operators read their saved state back from
@@ -191,7 +193,7 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	vs := c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
-	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 {
+	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 {
 		return txn.Commit(ctx)
 	}
 	var deltas map[catalog.ID]*executor.Batch
@@ -203,6 +205,7 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 		deltas, truncated, err = c.maintain(ctx, txn)
 		return err
 	})
+	c.sinksCommitted(err == nil)
 	if err != nil {
 		if ran {
 			// The dataflows took in changes that did not commit: rebuild
@@ -282,6 +285,9 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catal
 			return nil, nil, err
 		}
 		deltas[v.rel.ID] = widenView(out)
+	}
+	if err := c.appendSinkLogs(txn, deltas); err != nil {
+		return nil, nil, err
 	}
 	return deltas, truncated, nil
 }
@@ -713,7 +719,7 @@ func sortByID(vs []*liveView) {
 // dependents returns the views that read rel, directly or through other
 // views, in reverse topological order (drop order).
 func (c *Coordinator) dependents(rel *catalog.Relation) []*catalog.Relation {
-	all := c.relations(catalog.MaterializedView)
+	all := c.relations(catalog.MaterializedView, catalog.Sink)
 	reached := map[catalog.ID]bool{rel.ID: true}
 	var out []*catalog.Relation
 	for changed := true; changed; {
@@ -754,6 +760,10 @@ func dependencyError(rel *catalog.Relation, deps []*catalog.Relation) error {
 
 // forgetView stops maintaining a dropped view. Called with views.mu held.
 func (vs *viewSet) forgetView(id catalog.ID) {
+	if r := vs.sinks[id]; r != nil {
+		r.stop()
+		delete(vs.sinks, id)
+	}
 	delete(vs.byID, id)
 	for i, v := range vs.order {
 		if v.rel.ID == id {

@@ -1,0 +1,494 @@
+package coord
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/server"
+	"github.com/weirdb/weir/sql/ast"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
+)
+
+// A sink delivers the changes of one relation to an external system. Each
+// epoch that changes the relation appends the changes to the sink's log,
+// in the epoch's own batch (maintain), numbered by the sink's sequence; the
+// sink's goroutine delivers the log in order and trims what was
+// delivered. The log decouples the two: a sink that cannot reach its
+// system falls behind without holding up anything else, and resumes where
+// it stopped. A transactional sink (Kafka) knows which entry its system
+// holds last, so that after a crash nothing is written twice.
+
+// Sink states, as weir_catalog.sinks shows them.
+const (
+	sinkRunning  = "running"
+	sinkRetrying = "retrying"
+)
+
+// sinkEntryChunk bounds the rows of one log entry written for a sink's
+// initial contents.
+const sinkEntryChunk = 50_000
+
+// sinkRunner drives one sink.
+type sinkRunner struct {
+	c    *Coordinator
+	rel  *catalog.Relation // the sink (Kind Sink)
+	from *catalog.Relation // what it delivers
+	key  []int             // key columns, indexes into rel.Columns
+	vis  []int             // from's visible columns: rel.Columns
+
+	// next is the seq of the next log entry; appended is set when the
+	// epoch being committed appended one. Both guarded by viewSet.mu.
+	next     uint64
+	appended bool
+
+	wake   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	delivered atomic.Uint64 // last seq delivered
+	changes   atomic.Int64  // changes delivered
+	mu        sync.Mutex
+	state     string
+	lastErr   string
+}
+
+func (r *sinkRunner) setState(state string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state, r.lastErr = state, ""
+	if err != nil {
+		r.lastErr = err.Error()
+	}
+}
+
+func (r *sinkRunner) stop() {
+	r.cancel()
+	<-r.done
+}
+
+func (r *sinkRunner) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// appendSinkLogs adds the epoch's changes of every sink's relation to its
+// log, in txn. Called by maintain, with viewSet.mu held.
+func (c *Coordinator) appendSinkLogs(txn *storage.Txn, deltas map[catalog.ID]*executor.Batch) error {
+	for _, r := range c.views.sinks {
+		b := deltas[r.from.ID]
+		if b == nil || b.Len() == 0 {
+			continue
+		}
+		entry, err := encodeSinkEntry(nil, b.Rows, b.Weights, r.from.Columns)
+		if err != nil {
+			return err
+		}
+		if err := txn.AppendSinkLog(r.rel.ID, r.next, entry); err != nil {
+			return err
+		}
+		r.appended = true
+	}
+	return nil
+}
+
+// sinksCommitted ends the epoch for the sinks: after a commit, entries
+// appended count and their sinks wake; after a failed one, they never
+// existed. Called with viewSet.mu held.
+func (c *Coordinator) sinksCommitted(ok bool) {
+	for _, r := range c.views.sinks {
+		if !r.appended {
+			continue
+		}
+		r.appended = false
+		if ok {
+			r.next++
+			r.signal()
+		}
+	}
+}
+
+// encodeSinkEntry appends rows with their weights: per row its weight
+// (varint), its encoded length (uvarint) and storage.EncodeRow's bytes.
+func encodeSinkEntry(buf []byte, rows []types.Row, weights []int64, cols []catalog.Column) ([]byte, error) {
+	var row []byte
+	for i, r := range rows {
+		var err error
+		if row, err = storage.EncodeRow(row[:0], r, cols); err != nil {
+			return nil, err
+		}
+		buf = binary.AppendVarint(buf, weights[i])
+		buf = binary.AppendUvarint(buf, uint64(len(row)))
+		buf = append(buf, row...)
+	}
+	return buf, nil
+}
+
+// decodeSinkEntry decodes an entry into b, keeping the columns vis.
+func decodeSinkEntry(entry []byte, cols []catalog.Column, vis []int, b *executor.Batch) error {
+	for len(entry) > 0 {
+		w, n := binary.Varint(entry)
+		if n <= 0 {
+			return errors.New("malformed sink log entry")
+		}
+		entry = entry[n:]
+		size, n := binary.Uvarint(entry)
+		if n <= 0 || uint64(len(entry)-n) < size {
+			return errors.New("malformed sink log entry")
+		}
+		full, err := storage.DecodeRow(nil, entry[n:n+int(size)], cols)
+		if err != nil {
+			return err
+		}
+		entry = entry[n+int(size):]
+		row := make(types.Row, len(vis))
+		for i, j := range vis {
+			row[i] = full[j]
+		}
+		b.Append(row, w)
+	}
+	return nil
+}
+
+// sinkRelation describes a sink of from: from's visible columns, and the
+// key the sink addresses rows by (the key option, else from's key when
+// it names at most one row).
+func sinkRelation(name string, from *catalog.Relation, opts map[string]string) (*catalog.Relation, []int, error) {
+	rel := &catalog.Relation{Name: name, Kind: catalog.Sink, Options: opts, DependsOn: []catalog.ID{from.ID}}
+	vis := from.Visible()
+	pos := map[int]int{}
+	for i, j := range vis {
+		rel.Columns = append(rel.Columns, from.Columns[j])
+		pos[j] = i
+	}
+	var key []int
+	if k := opts["key"]; k != "" {
+		for _, name := range strings.Split(k, ",") {
+			name = strings.ToLower(strings.TrimSpace(name))
+			i := rel.ColumnIndex(name)
+			if i < 0 {
+				return nil, nil, sqlerr.New(sqlerr.UndefinedColumn, "key column \"%s\" is not a column of \"%s\"", name, from.Name)
+			}
+			key = append(key, i)
+		}
+	} else if from.Kind != catalog.MaterializedView || from.Unique {
+		for _, j := range from.PrimaryKey {
+			i, ok := pos[j]
+			if !ok { // a hidden row id: rows have no key
+				key = nil
+				break
+			}
+			key = append(key, i)
+		}
+	}
+	rel.PrimaryKey = key
+	return rel, key, nil
+}
+
+// createSink runs CREATE SINK name FROM relation WITH (...): it opens the
+// connector (so that wrong options or an unreachable system fail the
+// statement), then, under the epoch lock, writes the relation's current
+// rows as the first entries of the sink's log with the catalog entry, so
+// that the sink delivers the contents, then every change.
+func (s *session) createSink(ctx context.Context, n *ast.CreateSink, sql string) (server.Result, error) {
+	c := s.c
+	if n.Query != nil {
+		return nil, sqlerr.Unsupported("CREATE SINK ... AS SELECT is not supported yet").
+			WithHint("Create a materialized view of the query, then CREATE SINK name FROM view WITH (...).")
+	}
+	if existing, _ := c.lookup("", n.Name.Name); existing != nil {
+		if n.IfNotExists {
+			return tagOnly("CREATE SINK", fmt.Sprintf("relation \"%s\" already exists, skipping", n.Name.Name)), nil
+		}
+		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", n.Name.Name)
+	}
+	from, err := c.lookup(n.From.Schema, n.From.Name)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case isVirtual(from):
+		return nil, sqlerr.New(sqlerr.WrongObjectType, "cannot sink system relation \"%s\"", from.Name)
+	case from.Kind == catalog.View || from.Kind == catalog.Sink:
+		return nil, sqlerr.New(sqlerr.WrongObjectType, "cannot sink %s \"%s\"", from.Kind, from.Name).
+			WithHint("A sink delivers a table, source, stream or materialized view.")
+	}
+	opts, err := connectorOptions(n.Options, false)
+	if err != nil {
+		return nil, err
+	}
+	rel, key, err := sinkRelation(n.Name.Name, from, opts)
+	if err != nil {
+		return nil, err
+	}
+	rel.SQL = sql
+	id, err := c.db.NextID()
+	if err != nil {
+		return nil, err
+	}
+	rel.ID = catalog.ID(id)
+	sink, err := c.openSink(ctx, rel, key)
+	if err != nil {
+		return nil, err
+	}
+	r := c.newSinkRunner(rel, from, key)
+	vs := c.views
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	snap := c.db.Snapshot()
+	defer snap.Close()
+	_, err = c.createRelations(ctx, []*catalog.Relation{rel}, func(txn *storage.Txn) error {
+		var rows []types.Row
+		var weights []int64
+		flush := func() error {
+			if len(rows) == 0 {
+				return nil
+			}
+			entry, err := encodeSinkEntry(nil, rows, weights, from.Columns)
+			if err != nil {
+				return err
+			}
+			if err := txn.AppendSinkLog(rel.ID, r.next, entry); err != nil {
+				return err
+			}
+			r.next++
+			rows, weights = rows[:0], weights[:0]
+			return nil
+		}
+		err := (&viewStore{base: snap}).Scan(ctx, from, nil, func(batch []types.Row) error {
+			for _, row := range batch {
+				rows = append(rows, append(types.Row(nil), row...))
+				weights = append(weights, 1)
+				if len(rows) == sinkEntryChunk {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return flush()
+	})
+	if err != nil {
+		sink.Close()
+		return nil, err
+	}
+	c.startSink(r, sink)
+	return tagOnly("CREATE SINK"), nil
+}
+
+// openSink opens the connector of sink rel.
+func (c *Coordinator) openSink(ctx context.Context, rel *catalog.Relation, key []int) (executor.Sink, error) {
+	conn, err := c.connectorOf(rel.Options)
+	if err != nil {
+		return nil, err
+	}
+	return conn.OpenSink(ctx, executor.SinkConfig{
+		Name: rel.Name, Relation: rel, Key: key, Options: rel.Options,
+		Logger: c.logger.With("sink", rel.Name),
+	})
+}
+
+func (c *Coordinator) newSinkRunner(rel, from *catalog.Relation, key []int) *sinkRunner {
+	return &sinkRunner{c: c, rel: rel, from: from, key: key, vis: from.Visible(), next: 1,
+		wake: make(chan struct{}, 1), done: make(chan struct{}), state: sinkRunning}
+}
+
+// startSink registers r (called with viewSet.mu held) and starts its
+// goroutine; sink is the opened connector, or nil to open it there.
+func (c *Coordinator) startSink(r *sinkRunner, sink executor.Sink) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	c.views.sinks[r.rel.ID] = r
+	go r.run(ctx, sink)
+}
+
+// startSinks starts every sink in the catalog, each at the end of its log.
+func (c *Coordinator) startSinks() error {
+	vs := c.views
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	for _, rel := range c.relations(catalog.Sink) {
+		from := c.byID(rel.DependsOn[0])
+		if from == nil {
+			return fmt.Errorf("sink %q: the relation it delivers (id %d) is gone", rel.Name, rel.DependsOn[0])
+		}
+		r := c.newSinkRunner(rel, from, rel.PrimaryKey)
+		_, last, err := c.db.SinkLogPosition(rel.ID)
+		if err != nil {
+			return fmt.Errorf("sink %q: %w", rel.Name, err)
+		}
+		r.next = last + 1
+		c.startSink(r, nil)
+	}
+	return nil
+}
+
+// byID returns the relation of id, or nil.
+func (c *Coordinator) byID(id catalog.ID) *catalog.Relation {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, r := range c.byName {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// run delivers the log: it opens the sink (retrying), learns where its
+// system is, then delivers each entry after that, waiting for more.
+func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
+	defer close(r.done)
+	log := r.c.logger.With("sink", r.rel.Name)
+	backoff := minBackoff
+	wait := func(err error) bool {
+		r.setState(sinkRetrying, err)
+		log.Warn("sink: retrying", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+		return true
+	}
+	var pos uint64
+	for {
+		var err error
+		if sink == nil {
+			sink, err = r.c.openSink(ctx, r.rel, r.key)
+		}
+		if err == nil {
+			pos, err = r.position(ctx, sink)
+		}
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || !wait(err) {
+			if sink != nil {
+				sink.Close()
+			}
+			return
+		}
+	}
+	defer sink.Close()
+	r.delivered.Store(pos)
+	backoff = minBackoff
+	r.setState(sinkRunning, nil)
+	type entry struct {
+		seq  uint64
+		data []byte
+	}
+	var pending []entry
+	var b executor.Batch
+	var changes []executor.Change
+	for ctx.Err() == nil {
+		pending = pending[:0]
+		err := r.c.db.ScanSinkLog(r.rel.ID, pos+1, func(seq uint64, data []byte) (bool, error) {
+			pending = append(pending, entry{seq, append([]byte(nil), data...)})
+			return len(pending) < 16, nil
+		})
+		if err == nil && len(pending) > 0 {
+			// Nothing leaves before the epochs it holds are durable.
+			err = r.c.db.SyncCommitted()
+		}
+		for i := 0; err == nil && i < len(pending); i++ {
+			e := pending[i]
+			b.Rows, b.Weights = b.Rows[:0], b.Weights[:0]
+			if err = decodeSinkEntry(e.data, r.from.Columns, r.vis, &b); err != nil {
+				err = fmt.Errorf("entry %d: %w", e.seq, err)
+				break
+			}
+			clear(changes)
+			changes = executor.PairChanges(&b, r.key, changes[:0])
+			if err = sink.Write(ctx, e.seq, changes); err != nil {
+				break
+			}
+			if err = r.c.db.TrimSinkLog(r.rel.ID, pos, e.seq); err != nil {
+				break
+			}
+			pos = e.seq
+			r.delivered.Store(pos)
+			r.changes.Add(int64(len(changes)))
+			if backoff != minBackoff {
+				backoff = minBackoff
+				r.setState(sinkRunning, nil)
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil || !wait(err) {
+				return
+			}
+			continue
+		}
+		if len(pending) == 16 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.wake:
+		}
+	}
+}
+
+// position is the last seq the sink delivered: what its system says it
+// holds, else what the log recorded as delivered.
+func (r *sinkRunner) position(ctx context.Context, sink executor.Sink) (uint64, error) {
+	acked, _, err := r.c.db.SinkLogPosition(r.rel.ID)
+	if err != nil {
+		return 0, err
+	}
+	seq, ok, err := sink.Delivered(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if ok && seq > acked {
+		return seq, nil
+	}
+	return acked, nil
+}
+
+// sinkRows are the rows of weir_catalog.sinks.
+func (c *Coordinator) sinkRows() []types.Row {
+	vs := c.views
+	vs.mu.Lock()
+	runners := make([]*sinkRunner, 0, len(vs.sinks))
+	nexts := make([]uint64, 0, len(vs.sinks))
+	for _, r := range vs.sinks {
+		runners = append(runners, r)
+		nexts = append(nexts, r.next)
+	}
+	vs.mu.Unlock()
+	out := make([]types.Row, 0, len(runners))
+	for i, r := range runners {
+		r.mu.Lock()
+		state, lastErr := r.state, r.lastErr
+		r.mu.Unlock()
+		errDatum := types.Null
+		if lastErr != "" {
+			errDatum = types.NewText(lastErr)
+		}
+		delivered := r.delivered.Load()
+		out = append(out, types.Row{
+			txt(r.rel.Name), txt(r.from.Name), txt(r.rel.Options["connector"]), txt(r.rel.Options["topic"]),
+			txt(state), errDatum, i8(int64(delivered)), i8(int64(nexts[i] - 1 - min(delivered, nexts[i]-1))), i8(r.changes.Load()),
+		})
+	}
+	return out
+}
