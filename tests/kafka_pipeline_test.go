@@ -109,12 +109,15 @@ func TestKafkaKsqlAvroPipeline(t *testing.T) {
 			if slices.Equal(got, want) {
 				return
 			}
-			left := time.Until(deadline)
-			if left <= 0 {
+			var row []string
+			select {
+			case row = <-p.rows:
+			case err := <-p.done:
+				t.Fatalf("%s: the push query ended (%v); rows received:\n%s", what, err, strings.Join(log, "\n"))
+			case <-time.After(time.Until(deadline)):
 				t.Fatalf("%s: the push query shows\n%s\nwant\n%s\nrows received:\n%s", what,
 					strings.Join(got, "\n"), strings.Join(want, "\n"), strings.Join(log, "\n"))
 			}
-			row := p.next(t, left, what)
 			log = append(log, strings.Join(row, " "))
 			if len(row) != 3 {
 				t.Fatalf("push row %q: want op, count, country_name", row)
