@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // StartKind says where a partition with no stored offset starts.
@@ -109,6 +106,11 @@ type Options struct {
 	Logger               *slog.Logger // default: discards
 	// Properties configure security (SASL, TLS); see Properties.
 	Properties Properties
+	// ReadCommitted reads only records of committed transactions (and
+	// those written outside any), as far as the last stable offset: the
+	// isolation level a sink's exactly-once output is read with.
+	// StartLatest then means that offset.
+	ReadCommitted bool
 }
 
 func (o *Options) ensureDefaults() {
@@ -145,16 +147,16 @@ func (o *Options) validate() error {
 	return nil
 }
 
-// ErrClosed is returned by Poll once the Reader is closed.
-var ErrClosed = errors.New("kafka: reader closed")
+// ErrClosed is returned by a Reader or Writer once it is closed.
+var ErrClosed = errors.New("kafka: closed")
 
 // Reader reads a fixed set of topics without a consumer group: it assigns
 // every partition to itself, starting at the offsets it is given. Poll,
 // Pause, Resume and Close may be called from different goroutines, but
 // Poll from one goroutine at a time.
 type Reader struct {
-	opts   Options
-	client *kgo.Client
+	opts Options
+	conn
 
 	mu       sync.Mutex
 	assigned map[TopicPartition]int64 // start offsets; guarded by mu
@@ -175,36 +177,33 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	security, err := opts.Properties.clientOpts()
-	if err != nil {
-		return nil, err
+	isolation := kgo.ReadUncommitted()
+	if opts.ReadCommitted {
+		isolation = kgo.ReadCommitted()
 	}
-	client, err := kgo.NewClient(append([]kgo.Opt{
-		kgo.SeedBrokers(opts.Brokers...),
-		kgo.ClientID(opts.ClientID),
-		kgo.DialTimeout(opts.Timeout),
-		kgo.RetryTimeout(opts.Timeout),
+	c, err := newConn(opts.Brokers, opts.ClientID, opts.Timeout, opts.Properties,
 		kgo.FetchMaxBytes(opts.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(opts.FetchMaxBytes),
 		kgo.MaxConcurrentFetches(opts.MaxConcurrentFetches),
-		kgo.FetchMaxWait(500 * time.Millisecond),
+		kgo.FetchMaxWait(500*time.Millisecond),
+		kgo.FetchIsolationLevel(isolation),
 		// Offsets given by the engine that retention removed: start at
 		// the oldest record still there.
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	}, security...)...)
+	)
 	if err != nil {
-		return nil, fmt.Errorf("kafka: %w", err)
+		return nil, err
 	}
 	r := &Reader{
 		opts:     opts,
-		client:   client,
+		conn:     c,
 		assigned: make(map[TopicPartition]int64),
 		stop:     make(chan struct{}),
 		last:     make(map[TopicPartition]int),
 	}
-	parts, err := r.partitions(ctx)
+	parts, err := r.partitions(ctx, opts.Topics)
 	if err != nil {
-		client.Close()
+		c.client.Close()
 		return nil, err
 	}
 	stored := make(map[TopicPartition]int64, len(opts.Offsets))
@@ -217,9 +216,9 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 			unstored = append(unstored, tp)
 		}
 	}
-	resolved, err := r.listOffsets(ctx, unstored, opts.Startup)
+	resolved, err := r.listOffsets(ctx, unstored, opts.Startup, opts.ReadCommitted)
 	if err != nil {
-		client.Close()
+		c.client.Close()
 		return nil, err
 	}
 	assign := make(map[string]map[int32]kgo.Offset)
@@ -230,7 +229,7 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 		}
 		r.add(assign, tp, at)
 	}
-	client.AddConsumePartitions(assign)
+	r.client.AddConsumePartitions(assign)
 	r.discovery.Add(1)
 	go r.discover()
 	return r, nil
@@ -270,107 +269,6 @@ func sortOffsets(pos []PartitionOffset) {
 	})
 }
 
-// Timestamps that ListOffsets reads as the log's end and start.
-const (
-	listLatest   = -1
-	listEarliest = -2
-)
-
-// listOffsets resolves pos to an exact offset in each of tps. A timestamp
-// after every record resolves to the end of the log.
-func (r *Reader) listOffsets(ctx context.Context, tps []TopicPartition, pos StartPosition) (map[TopicPartition]int64, error) {
-	out := make(map[TopicPartition]int64, len(tps))
-	if len(tps) == 0 {
-		return out, nil
-	}
-	ts := int64(listEarliest)
-	switch pos.Kind {
-	case StartLatest:
-		ts = listLatest
-	case StartTimestamp:
-		ts = pos.Millis
-	}
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
-	req := kmsg.NewPtrListOffsetsRequest()
-	req.ReplicaID = -1
-	byTopic := make(map[string]int)
-	for _, tp := range tps {
-		i, ok := byTopic[tp.Topic]
-		if !ok {
-			i = len(req.Topics)
-			byTopic[tp.Topic] = i
-			rt := kmsg.NewListOffsetsRequestTopic()
-			rt.Topic = tp.Topic
-			req.Topics = append(req.Topics, rt)
-		}
-		rp := kmsg.NewListOffsetsRequestTopicPartition()
-		rp.Partition, rp.Timestamp, rp.CurrentLeaderEpoch = tp.Partition, ts, -1
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
-	}
-	resp, err := req.RequestWith(ctx, r.client)
-	if err != nil {
-		return nil, fmt.Errorf("kafka: brokers %v: cannot list offsets within %v: %w", r.opts.Brokers, r.opts.Timeout, err)
-	}
-	var pastEnd []TopicPartition
-	for _, t := range resp.Topics {
-		for _, p := range t.Partitions {
-			tp := TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-				return nil, fmt.Errorf("kafka: topic %q partition %d: %w", tp.Topic, tp.Partition, err)
-			}
-			if p.Offset < 0 {
-				pastEnd = append(pastEnd, tp)
-				continue
-			}
-			out[tp] = p.Offset
-		}
-	}
-	if len(pastEnd) > 0 && ts != listLatest {
-		ends, err := r.listOffsets(ctx, pastEnd, StartPosition{Kind: StartLatest})
-		if err != nil {
-			return nil, err
-		}
-		maps.Copy(out, ends)
-	}
-	for _, tp := range tps {
-		if _, ok := out[tp]; !ok {
-			return nil, fmt.Errorf("kafka: topic %q partition %d: no offset listed", tp.Topic, tp.Partition)
-		}
-	}
-	return out, nil
-}
-
-// partitions asks the cluster for the partitions of the reader's topics.
-func (r *Reader) partitions(ctx context.Context) ([]TopicPartition, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
-	req := kmsg.NewPtrMetadataRequest()
-	for _, t := range r.opts.Topics {
-		rt := kmsg.NewMetadataRequestTopic()
-		rt.Topic = kmsg.StringPtr(t)
-		req.Topics = append(req.Topics, rt)
-	}
-	resp, err := req.RequestWith(ctx, r.client)
-	if err != nil {
-		return nil, fmt.Errorf("kafka: brokers %v: cannot read metadata within %v: %w", r.opts.Brokers, r.opts.Timeout, err)
-	}
-	var parts []TopicPartition
-	for _, t := range resp.Topics {
-		var name string
-		if t.Topic != nil {
-			name = *t.Topic
-		}
-		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
-			return nil, fmt.Errorf("kafka: topic %q: %w", name, err)
-		}
-		for _, p := range t.Partitions {
-			parts = append(parts, TopicPartition{Topic: name, Partition: p.Partition})
-		}
-	}
-	return parts, nil
-}
-
 // discover assigns partitions added to the topics after the reader started,
 // from their earliest record.
 func (r *Reader) discover() {
@@ -389,7 +287,7 @@ func (r *Reader) discover() {
 			return
 		case <-tick.C:
 		}
-		parts, err := r.partitions(ctx)
+		parts, err := r.partitions(ctx, r.opts.Topics)
 		if err != nil {
 			r.opts.Logger.Warn("kafka: partition discovery failed", "err", err)
 			continue
@@ -405,7 +303,7 @@ func (r *Reader) discover() {
 		if len(found) == 0 {
 			continue
 		}
-		earliest, err := r.listOffsets(ctx, found, StartPosition{Kind: StartEarliest})
+		earliest, err := r.listOffsets(ctx, found, StartPosition{Kind: StartEarliest}, r.opts.ReadCommitted)
 		if err != nil {
 			r.opts.Logger.Warn("kafka: partition discovery failed", "err", err)
 			continue
