@@ -21,6 +21,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/weirdb/weir/connectors/kafka"
+	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/server/coord"
 	"github.com/weirdb/weir/storage"
@@ -42,6 +44,8 @@ type config struct {
 	stateCacheSize  byteSize
 	syncCommit      onOff
 	pprof           bool
+	kafkaBrokers    string
+	schemaRegistry  string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -58,6 +62,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	c.syncCommit = true
 	fs.Var(&c.syncCommit, "synchronous-commit", "on: a commit returns once fsynced; off: before (a crash of the machine may lose the last 200ms of commits, never part of one); the default of each session's synchronous_commit (env WEIR_SYNCHRONOUS_COMMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "how many shards each keyed stateful operator of a view or push query (grouped aggregate, join, DISTINCT) runs as, each on a goroutine of its own; 0: one per core on 4 cores or more, else 1 (env WEIR_WORKERS)")
+	fs.StringVar(&c.kafkaBrokers, "kafka-brokers", "", "Kafka brokers (host:port, comma-separated) of sources and sinks that name none (env WEIR_KAFKA_BROKERS)")
+	fs.StringVar(&c.schemaRegistry, "schema-registry", "", "schema registry URL of Avro sources and sinks that name none (env WEIR_SCHEMA_REGISTRY)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for running statements (env WEIR_SHUTDOWN_TIMEOUT)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: weir [flags]\n\nWeir is a streaming SQL database server that speaks the PostgreSQL wire protocol.\nConnect with: psql -h 127.0.0.1 -p 5434 -U weir weir\n\nFlags (each also settable as a WEIR_* environment variable; flags win):\n")
@@ -189,10 +195,15 @@ func serve(cfg config, logger *slog.Logger) error {
 			logger.Error("closing storage", "err", err)
 		}
 	}()
-	eng, err := coord.New(coord.Options{DB: db, Logger: logger, StateCacheSize: int64(cfg.stateCacheSize), Workers: cfg.workers})
+	connectors := map[string]executor.Connector{
+		"kafka": &kafka.Connector{Brokers: kafka.SplitList(cfg.kafkaBrokers), SchemaRegistry: cfg.schemaRegistry, Logger: logger},
+	}
+	eng, err := coord.New(coord.Options{DB: db, Logger: logger, StateCacheSize: int64(cfg.stateCacheSize), Workers: cfg.workers, Connectors: connectors})
 	if err != nil {
 		return err
 	}
+	// Sources and sinks stop before storage closes (deferred above).
+	defer eng.Close()
 	reg := prometheus.NewRegistry()
 	srv, err := server.New(server.Options{
 		PGAddr:   cfg.pgAddr,

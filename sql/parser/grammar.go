@@ -684,6 +684,9 @@ func (p *gp) queryAfterAS(trailingOpts bool) (*ast.Query, []*ast.Option, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	// ksqlDB ends a persistent query in EMIT CHANGES: what every view,
+	// stream and sink does anyway.
+	q.EmitChanges = false
 	p.i = end
 	var opts []*ast.Option
 	if end != eof {
