@@ -9,6 +9,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// benchValue is a JSON record of about 200 bytes.
+var benchValue = fmt.Appendf(nil, `{"id":%d,"customer":"%s","country":"%s","rate":%d}`, 123456, "customer-with-a-longish-name-0000000000000000000000000000", "Country-name-that-pads-the-record-to-about-two-hundred-bytes-000000000000000", 42)
+
 // BenchmarkReader reads 1M records of ~200 bytes (3 partitions) from an
 // in-process cluster, from earliest to the end, with a fresh Reader each
 // iteration.
@@ -19,7 +22,7 @@ func BenchmarkReader(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	value := fmt.Appendf(nil, `{"id":%d,"customer":"%s","country":"%s","rate":%d}`, 123456, "customer-with-a-longish-name-0000000000000000000000000000", "Country-name-that-pads-the-record-to-about-two-hundred-bytes-000000000000000", 42)
+	value := benchValue
 	batch := make([]*kgo.Record, 0, 10_000)
 	for i := 0; i < total; i += cap(batch) {
 		batch = batch[:0]
@@ -52,4 +55,33 @@ func BenchmarkReader(b *testing.B) {
 		read += n
 	}
 	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkWriteEpoch writes epochs of 1,000 keyed records of ~200 bytes to
+// an in-process cluster (3 partitions): each one Kafka transaction, or, for
+// a dead-letter writer, acknowledged records without one.
+func BenchmarkWriteEpoch(b *testing.B) {
+	const perEpoch = 1000
+	msgs := make([]Message, perEpoch)
+	var bytes int
+	for i := range msgs {
+		msgs[i] = Message{Key: fmt.Appendf(nil, "key-%d", i), Value: benchValue}
+		bytes += len(msgs[i].Key) + len(msgs[i].Value)
+	}
+	for _, bc := range []struct{ name, txn string }{{"transactional", txnID}, {"idempotent", ""}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := newCluster(b)
+			w := newWriter(b, c, WriterOptions{TransactionalID: bc.txn})
+			var seq uint64
+			for b.Loop() {
+				seq++
+				if err := w.WriteEpoch(context.Background(), seq, msgs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(seq*perEpoch)/secs, "records/s")
+			b.ReportMetric(float64(seq)*float64(bytes)/secs/1e6, "MB/s")
+		})
+	}
 }

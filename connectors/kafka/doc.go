@@ -40,7 +40,34 @@
 // returns ErrClosed once Close was called. Close is idempotent, stops the
 // discovery goroutine and the client, and wakes a Poll in progress.
 //
-// Security is configured by Options.Properties (properties.* of a source:
-// SASL PLAIN/SCRAM, TLS), named as in librdkafka. Not yet done: topic lists
-// given as a regular expression.
+// # Writing
+//
+// A Writer writes a sink's epochs to one topic. With a transactional id
+// (one per sink, stable across restarts) each WriteEpoch is one Kafka
+// transaction, and every record carries the headers weir.epoch (the
+// epoch's sequence number) and weir.sink (the sink's name). The
+// coordinator keeps each sink's changes in a durable log numbered by that
+// sequence; after a crash a new Writer (whose producer id fences the old
+// one and aborts the transaction it left open) reads with LastEpoch the
+// last epoch the topic holds, and the coordinator writes again only what
+// follows. LastEpoch reads the tail of each partition backwards, with
+// read_committed isolation, in windows that double until they find one of
+// the sink's records: aborted records never count, and other sinks
+// writing to the same topic are told apart by weir.sink. A commit whose
+// outcome the client cannot know (its answer lost) is settled the same
+// way before the next write: a transactional Writer never writes an epoch
+// the topic holds already. So a read_committed consumer (a Reader
+// with Options.ReadCommitted, or librdkafka's
+// isolation.level=read_committed) sees every epoch exactly once. Without a transactional id a Writer writes at
+// least once, with franz-go's idempotent producer (dead-letter topics).
+//
+// Keys are placed as Kafka's Java client places them (murmur2), so that
+// records of one key share a partition whoever writes them. A write that
+// gets no record acknowledged for WriterOptions.Timeout fails rather than hangs;
+// the caller retries (the Writer reconnects). ErrFenced says another
+// producer took the transactional id: that Writer is done.
+//
+// Security is configured by Options.Properties and WriterOptions.Properties
+// (properties.* of a source or sink: SASL PLAIN/SCRAM, TLS), named as in
+// librdkafka. Not yet done: topic lists given as a regular expression.
 package kafka

@@ -230,6 +230,38 @@ func TestStartupTimestamp(t *testing.T) {
 	expectNone(t, late)
 }
 
+// With ReadCommitted, "latest" is the last stable offset: a transaction
+// open when the reader starts is read once it commits, not skipped.
+func TestReaderReadCommittedLatest(t *testing.T) {
+	c := newCluster(t)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.TransactionalID("open"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: []byte("open")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	uncommitted := newReader(t, c, Options{Startup: StartPosition{Kind: StartLatest}})
+	if s := uncommitted.StartOffsets(); s[0].Next != 1 {
+		t.Fatalf("read_uncommitted start offsets %v", s)
+	}
+	r := newReader(t, c, Options{ReadCommitted: true, Startup: StartPosition{Kind: StartLatest}})
+	if s := r.StartOffsets(); s[0].Next != 0 {
+		t.Fatalf("read_committed start offsets %v", s)
+	}
+	expectNone(t, r)
+	if err := cl.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := readN(t, r, 1); !slices.Equal(got, []string{"open"}) {
+		t.Fatalf("got %v", got)
+	}
+}
+
 func TestPause(t *testing.T) {
 	c := newCluster(t)
 	r := newReader(t, c, Options{})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -97,7 +98,7 @@ func (o *WriterOptions) validate() error {
 // its timeout (which it tells the same way, or as an invalid transaction
 // state). The Writer can write no more: Close it. A new Writer takes the id
 // back, fencing the other: make one only while this process owns the sink.
-var ErrFenced = errors.New("kafka: producer fenced by a newer one with the same transactional id")
+var ErrFenced = errors.New("kafka: producer fenced (its transactional id was taken over, or the broker aborted its transaction)")
 
 // Writer writes a sink's epochs to one topic. It is not safe for concurrent
 // use: the sink's goroutine owns it.
@@ -116,8 +117,23 @@ type Writer struct {
 	recheck bool
 	fenced  bool
 	closed  bool
+	// recs and headers are scratch for the records of one write. The
+	// client holds none of them once a write returned: all were
+	// acknowledged or failed, or the client that held them was closed.
+	recs    []kgo.Record
+	headers []kgo.RecordHeader
 	// beforeCommit, when set by a test, runs between flush and commit.
 	beforeCommit func()
+}
+
+// keptScratchRecords bounds the scratch a Writer keeps between writes: an
+// epoch far larger than the usual does not hold its memory forever.
+const keptScratchRecords = 1 << 16
+
+func (w *Writer) dropLargeScratch() {
+	if cap(w.recs) > keptScratchRecords {
+		w.recs, w.headers = nil, nil
+	}
 }
 
 // NewWriter connects to the brokers, checks that the topic exists (or
@@ -283,8 +299,14 @@ func (w *Writer) write(ctx context.Context, seq uint64, msgs []Message) error {
 	for i := range msgs {
 		nheaders += len(msgs[i].Headers)
 	}
-	recs := make([]kgo.Record, len(msgs))
-	headers := make([]kgo.RecordHeader, 0, nheaders)
+	if cap(w.recs) < len(msgs) {
+		w.recs = make([]kgo.Record, len(msgs))
+	}
+	recs := w.recs[:len(msgs)]
+	// Grown once: the records' header slices point into it.
+	headers := slices.Grow(w.headers[:0], nheaders)
+	w.headers = headers
+	defer w.dropLargeScratch()
 	for i := range msgs {
 		m := &msgs[i]
 		from := len(headers)
@@ -296,14 +318,17 @@ func (w *Writer) write(ctx context.Context, seq uint64, msgs []Message) error {
 		cl.Produce(pctx, &recs[i], promise)
 	}
 	err := cl.Flush(pctx)
+	stalled := context.Cause(pctx) // what ended pctx, if anything did
 	stop()
-	if err != nil {
-		return context.Cause(pctx)
+	if err == nil {
+		// Flush returns after the last promise ran.
+		mu.Lock()
+		err = first
+		mu.Unlock()
 	}
-	// Flush returns after the last promise ran.
-	mu.Lock()
-	err = first
-	mu.Unlock()
+	if err != nil && stalled != nil {
+		err = stalled
+	}
 	if err != nil || !w.transactional() {
 		return err
 	}
@@ -396,6 +421,9 @@ func (w *Writer) LastEpoch(ctx context.Context) (seq uint64, found bool, err err
 	metas, err := w.metadata(ctx, []string{w.opts.Topic})
 	if err != nil {
 		return 0, false, err
+	}
+	if len(metas) != 1 {
+		return 0, false, fmt.Errorf("kafka: topic %q: metadata answered for %d topics", w.opts.Topic, len(metas))
 	}
 	tm := metas[0]
 	tps := make([]TopicPartition, len(tm.partitions))
