@@ -1083,7 +1083,9 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 		rw.emit(")", t.pos, tPunct)
 		return i + 1, nil
 	}
-	if clauseWords[t.val] || joinWords[t.val] || notFuncWords[t.val] {
+	// PARTITION is a key word only in PARTITION BY: elsewhere a name (a
+	// source's partition column), as PostgreSQL, which does not reserve it.
+	if (clauseWords[t.val] || joinWords[t.val] || notFuncWords[t.val]) && (t.val != "partition" || nx(1).is("by")) {
 		rw.emit(t.val, t.pos, tIdent)
 		return i + 1, nil
 	}
