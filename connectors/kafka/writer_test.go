@@ -474,3 +474,35 @@ func TestLastEpochBadHeader(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// An epoch committed after another producer opened a transaction lies past
+// the last stable offset until that one ends: LastEpoch waits for it rather
+// than answer an older epoch (whose successors would then be written twice).
+func TestLastEpochWaitsForOpenTransaction(t *testing.T) {
+	c := newCluster(t)
+	w := newWriter(t, c, WriterOptions{TransactionalID: txnID})
+	writeEpoch(t, w, 1, epoch(1, 30))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.TransactionalID("open"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for p := range int32(3) {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Partition: p, Value: []byte("open")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeEpoch(t, w, 2, epoch(2, 30))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if seq, found, err := w.LastEpoch(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("LastEpoch while a transaction is open = %d, %v, %v", seq, found, err)
+	}
+	if err := cl.EndTransaction(context.Background(), kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+	checkLastEpoch(t, w, 2, true)
+}
