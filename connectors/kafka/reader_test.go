@@ -230,21 +230,31 @@ func TestStartupTimestamp(t *testing.T) {
 	expectNone(t, late)
 }
 
-// With ReadCommitted, "latest" is the last stable offset: a transaction
-// open when the reader starts is read once it commits, not skipped.
-func TestReaderReadCommittedLatest(t *testing.T) {
-	c := newCluster(t)
+// openTransaction begins a transaction of another producer and writes in
+// it a record "open" to each of partitions; the caller ends it.
+func openTransaction(t *testing.T, c *kfake.Cluster, partitions ...int32) *kgo.Client {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.TransactionalID("open"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close)
 	if err := cl.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: []byte("open")}).FirstErr(); err != nil {
-		t.Fatal(err)
+	for _, p := range partitions {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Partition: p, Value: []byte("open")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
 	}
+	return cl
+}
+
+// With ReadCommitted, "latest" is the last stable offset: a transaction
+// open when the reader starts is read once it commits, not skipped.
+func TestReaderReadCommittedLatest(t *testing.T) {
+	c := newCluster(t)
+	cl := openTransaction(t, c, 0)
 	uncommitted := newReader(t, c, Options{Startup: StartPosition{Kind: StartLatest}})
 	if s := uncommitted.StartOffsets(); s[0].Next != 1 {
 		t.Fatalf("read_uncommitted start offsets %v", s)

@@ -482,19 +482,7 @@ func TestLastEpochWaitsForOpenTransaction(t *testing.T) {
 	c := newCluster(t)
 	w := newWriter(t, c, WriterOptions{TransactionalID: txnID})
 	writeEpoch(t, w, 1, epoch(1, 30))
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.TransactionalID("open"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if err := cl.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	for p := range int32(3) {
-		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Partition: p, Value: []byte("open")}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cl := openTransaction(t, c, 0, 1, 2)
 	writeEpoch(t, w, 2, epoch(2, 30))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
