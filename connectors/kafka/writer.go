@@ -379,7 +379,8 @@ func (w *Writer) fail(ctx context.Context, seq uint64, err error) error {
 	cl := w.client
 	w.client = nil
 	defer cl.Close()
-	if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.InvalidTxnState) {
+	fenced := errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.InvalidTxnState)
+	if w.transactional() && fenced {
 		w.fenced = true
 		return fmt.Errorf("kafka: topic %q epoch %d: %w (%w)", w.opts.Topic, seq, ErrFenced, err)
 	}
