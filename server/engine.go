@@ -166,3 +166,29 @@ func NoticeFunc(ctx context.Context) func(msg string) {
 	fn, _ := ctx.Value(noticeKey{}).(func(string))
 	return fn
 }
+
+// PipelineReporter is implemented by an Engine that runs sources and
+// sinks: /metrics reports on them at every scrape.
+type PipelineReporter interface {
+	SourceStats() []SourceStats
+	SinkStats() []SinkStats
+}
+
+// SourceStats are one source's counters since the server started.
+type SourceStats struct {
+	Name      string
+	Running   bool // false while retrying or failed
+	Records   int64
+	Errors    int64 // records that could not be decoded or were refused
+	Bytes     int64
+	LastEvent int64 // unix nanos of the last batch with records; 0 none
+}
+
+// SinkStats are one sink's counters since the server started.
+type SinkStats struct {
+	Name      string
+	Running   bool
+	Changes   int64  // changes delivered
+	Delivered uint64 // last epoch delivered
+	Pending   int64  // epochs waiting in the log
+}

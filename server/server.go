@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -67,6 +69,12 @@ func New(opts Options, eng Engine) (*Server, error) {
 	met, err := newMetrics(opts.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("server: registering metrics: %w", err)
+	}
+	if pr, ok := eng.(PipelineReporter); ok {
+		register[prometheus.Collector](opts.Registry, newPipelineCollector(pr), &err)
+		if err != nil {
+			return nil, fmt.Errorf("server: registering metrics: %w", err)
+		}
 	}
 	var seed [4]byte
 	_, _ = rand.Read(seed[:])

@@ -464,30 +464,55 @@ func (r *sinkRunner) position(ctx context.Context, sink executor.Sink) (uint64, 
 	return acked, nil
 }
 
-// sinkRows are the rows of weir_catalog.sinks.
-func (c *Coordinator) sinkRows() []types.Row {
+// sinkStatus is a sink's state as weir_catalog.sinks and /metrics show it.
+type sinkStatus struct {
+	r              *sinkRunner
+	state, lastErr string
+	delivered      uint64
+	pending        int64
+}
+
+func (c *Coordinator) sinkStatuses() []sinkStatus {
 	vs := c.views
 	vs.mu.Lock()
-	runners := make([]*sinkRunner, 0, len(vs.sinks))
-	nexts := make([]uint64, 0, len(vs.sinks))
+	out := make([]sinkStatus, 0, len(vs.sinks))
 	for _, r := range vs.sinks {
-		runners = append(runners, r)
-		nexts = append(nexts, r.next)
+		out = append(out, sinkStatus{r: r, pending: int64(r.next - 1)})
 	}
 	vs.mu.Unlock()
-	out := make([]types.Row, 0, len(runners))
-	for i, r := range runners {
-		r.mu.Lock()
-		state, lastErr := r.state, r.lastErr
-		r.mu.Unlock()
+	for i := range out {
+		st := &out[i]
+		st.r.mu.Lock()
+		st.state, st.lastErr = st.r.state, st.r.lastErr
+		st.r.mu.Unlock()
+		st.delivered = st.r.delivered.Load()
+		st.pending = max(st.pending-int64(st.delivered), 0)
+	}
+	return out
+}
+
+// SinkStats implements server.PipelineReporter.
+func (c *Coordinator) SinkStats() []server.SinkStats {
+	var out []server.SinkStats
+	for _, st := range c.sinkStatuses() {
+		out = append(out, server.SinkStats{Name: st.r.rel.Name, Running: st.state == sinkRunning,
+			Changes: st.r.changes.Load(), Delivered: st.delivered, Pending: st.pending})
+	}
+	return out
+}
+
+// sinkRows are the rows of weir_catalog.sinks.
+func (c *Coordinator) sinkRows() []types.Row {
+	var out []types.Row
+	for _, st := range c.sinkStatuses() {
 		errDatum := types.Null
-		if lastErr != "" {
-			errDatum = types.NewText(lastErr)
+		if st.lastErr != "" {
+			errDatum = types.NewText(st.lastErr)
 		}
-		delivered := r.delivered.Load()
+		r := st.r
 		out = append(out, types.Row{
 			txt(r.rel.Name), txt(r.from.Name), txt(r.rel.Options["connector"]), txt(r.rel.Options["topic"]),
-			txt(state), errDatum, i8(int64(delivered)), i8(int64(nexts[i] - 1 - min(delivered, nexts[i]-1))), i8(r.changes.Load()),
+			txt(st.state), errDatum, i8(int64(st.delivered)), i8(st.pending), i8(r.changes.Load()),
 		})
 	}
 	return out

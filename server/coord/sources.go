@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
@@ -527,6 +528,20 @@ func deleteByKey(ctx context.Context, txn *storage.Txn, rel *catalog.Relation, r
 		return err
 	}
 	return txn.Delete(ctx, rel, cur)
+}
+
+// SourceStats implements server.PipelineReporter.
+func (c *Coordinator) SourceStats() []server.SourceStats {
+	runners := c.sources.all()
+	out := make([]server.SourceStats, 0, len(runners))
+	for _, r := range runners {
+		state, _ := r.status()
+		out = append(out, server.SourceStats{
+			Name: r.rel.Name, Running: state == sourceRunning,
+			Records: r.records.Load(), Errors: r.rejected.Load(), Bytes: r.bytes.Load(), LastEvent: r.lastPoll.Load(),
+		})
+	}
+	return out
 }
 
 // sourceRows are the rows of weir_catalog.sources.

@@ -152,6 +152,9 @@ func TestSourceAppendsAndResumesAfterRestart(t *testing.T) {
 	log.append(ins("4", "fr"))
 	eventually(t, s, "SELECT count(*) FROM rates", "4\nSELECT 1\n")
 	eventually(t, s, "SELECT name, state, records, errors FROM weir_catalog.sources", "rates|running|4|0\nSELECT 1\n")
+	if st := h.c.SourceStats(); len(st) != 1 || st[0].Name != "rates" || !st[0].Running || st[0].Records != 4 || st[0].LastEvent == 0 {
+		t.Fatalf("SourceStats: %+v", st)
+	}
 	h.close()
 
 	// The restarted source resumes after the 4 records committed: none is
@@ -345,6 +348,11 @@ func TestSinkDeliversContentsThenChangesExactlyOnce(t *testing.T) {
 	eventually(t, s, "SELECT name, relation, state, delivered_epoch, pending_epochs FROM weir_catalog.sinks ORDER BY name",
 		"counts|n|running|3|0\nout|t|running|3|0\nSELECT 2\n")
 	wantCode(t, s, "DROP TABLE t", sqlerr.DependentObjectsStillExist)
+	for _, st := range h.c.SinkStats() {
+		if !st.Running || st.Delivered != 3 || st.Pending != 0 || st.Changes == 0 {
+			t.Fatalf("SinkStats: %+v", st)
+		}
+	}
 	h.close()
 
 	// Changes made while the sink's system is down wait in the log; after a
