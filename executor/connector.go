@@ -25,6 +25,15 @@ type Connector interface {
 	OpenSink(ctx context.Context, cfg SinkConfig) (Sink, error)
 }
 
+// SchemaInferrer is a Connector that can tell the columns of a source
+// declared without any, from what its system knows (an Avro schema in a
+// schema registry).
+type SchemaInferrer interface {
+	// InferColumns returns the columns, and options to store with the
+	// source so that it keeps reading by the schema it was created with.
+	InferColumns(ctx context.Context, options map[string]string) ([]catalog.Column, map[string]string, error)
+}
+
 // OnError is what a source does with a record it cannot decode.
 type OnError uint8
 

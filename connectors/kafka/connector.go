@@ -27,7 +27,10 @@ type Connector struct {
 	Logger         *slog.Logger
 }
 
-var _ executor.Connector = (*Connector)(nil)
+var (
+	_ executor.Connector      = (*Connector)(nil)
+	_ executor.SchemaInferrer = (*Connector)(nil)
+)
 
 // optionError is the error of a WITH option.
 func optionError(format string, args ...any) *sqlerr.Error {
@@ -251,9 +254,50 @@ func (c *Connector) OpenSource(ctx context.Context, cfg executor.SourceConfig) (
 	return s, nil
 }
 
+// optReaderSchema holds, for a source whose columns came from the
+// registry, the Avro schema they came from: its reader schema.
+const optReaderSchema = "weir.avro.reader_schema"
+
+// InferColumns implements executor.SchemaInferrer: the columns of the
+// latest schema of the topic's value subject (<topic>-value), for Avro.
+func (c *Connector) InferColumns(ctx context.Context, opts map[string]string) ([]catalog.Column, map[string]string, error) {
+	o := newOptions(opts)
+	if f, _, _ := format.FormatByName(o.get("format")); f != format.Avro {
+		return nil, nil, sqlerr.New(sqlerr.InvalidTableDefinition, "a source's columns can be inferred only for format avro").
+			WithHint("Declare the columns: CREATE SOURCE name (col type, ...) WITH (...).")
+	}
+	topics := SplitList(o.get("topic"))
+	if len(topics) != 1 {
+		return nil, nil, optionError("inferring columns needs exactly one topic")
+	}
+	reg, err := c.registry(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if reg == nil {
+		return nil, nil, optionError("format avro needs a schema registry").
+			WithHint("Set the option schema.registry = 'http://host:port', or start Weir with --schema-registry.")
+	}
+	subject := topics[0] + "-value"
+	_, schema, err := reg.Latest(ctx, subject)
+	if err != nil {
+		return nil, nil, sqlerr.New(sqlerr.UndefinedObject, "cannot infer the columns of topic \"%s\": %s", topics[0], err).
+			WithHint("Register the value schema under subject \"%s\", or declare the columns.", subject)
+	}
+	fcols, err := format.InferColumns(schema)
+	if err != nil {
+		return nil, nil, sqlerr.New(sqlerr.InvalidTableDefinition, "subject \"%s\": %s", subject, err)
+	}
+	cols := make([]catalog.Column, len(fcols))
+	for i, fc := range fcols {
+		cols[i] = catalog.Column{Name: fc.Name, Type: fc.Type, NotNull: fc.NotNull}
+	}
+	return cols, map[string]string{optReaderSchema: schema}, nil
+}
+
 // decoderOptions reads the format options: format, key.format, envelope.
 func (c *Connector) decoderOptions(o *options, rel *catalog.Relation, meta []metadataColumn) (format.Options, error) {
-	d := format.Options{Schema: sourceSchema(rel, meta)}
+	d := format.Options{Schema: sourceSchema(rel, meta), ReaderSchema: o.get(optReaderSchema)}
 	name := o.get("format")
 	if name == "" {
 		name = "json"

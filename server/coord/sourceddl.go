@@ -21,22 +21,53 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 	if n.Watermark != nil {
 		return nil, sqlerr.Unsupported("WATERMARK is not supported yet")
 	}
-	if len(n.Columns) == 0 {
-		return nil, sqlerr.Unsupported("a source without declared columns is not supported yet").
-			WithHint("Declare the columns: CREATE SOURCE name (col type, ...) WITH (...).")
-	}
 	pk := n.PrimaryKey
 	if n.Ksql {
 		// ksqlDB's KEY columns of a stream name the record key's fields; a
 		// stream has no primary key. The columns are read from the value.
 		pk = nil
 	}
-	rel, err := relationOf(n.Name, catalog.Source, n.Columns, pk)
+	cols := n.Columns
+	var inferred map[string]string
+	if len(cols) == 0 {
+		var err error
+		if cols, inferred, err = s.inferColumns(ctx, n.Options, n.Ksql); err != nil {
+			return nil, err
+		}
+	}
+	rel, err := relationOf(n.Name, catalog.Source, cols, pk)
 	if err != nil {
 		return nil, err
 	}
 	rel.SQL = sql
+	rel.Options = inferred
 	return s.createFedRelation(ctx, rel, n.Options, n.Ksql, n.IfNotExists)
+}
+
+// inferColumns asks the source's connector for its columns.
+func (s *session) inferColumns(ctx context.Context, opts []*ast.Option, ksql bool) ([]*ast.ColumnDef, map[string]string, error) {
+	m, err := connectorOptions(opts, ksql)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := s.c.connectorOf(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	inf, ok := conn.(executor.SchemaInferrer)
+	if !ok {
+		return nil, nil, sqlerr.New(sqlerr.InvalidTableDefinition, "connector \"%s\" cannot tell a source's columns", m["connector"]).
+			WithHint("Declare the columns: CREATE SOURCE name (col type, ...) WITH (...).")
+	}
+	cols, extra, err := inf.InferColumns(ctx, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	defs := make([]*ast.ColumnDef, len(cols))
+	for i, c := range cols {
+		defs[i] = &ast.ColumnDef{Name: c.Name, Type: c.Type, NotNull: c.NotNull}
+	}
+	return defs, extra, nil
 }
 
 // ksqlOptions are ksqlDB's WITH options and the Weir options each sets.
@@ -97,10 +128,16 @@ func (s *session) createFedRelation(ctx context.Context, rel *catalog.Relation, 
 		}
 		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
 	}
-	var err error
-	if rel.Options, err = connectorOptions(opts, ksql); err != nil {
+	given, err := connectorOptions(opts, ksql)
+	if err != nil {
 		return nil, err
 	}
+	// Options the source was given, and those it keeps for itself (the
+	// schema its columns were inferred from).
+	for k, v := range rel.Options {
+		given[k] = v
+	}
+	rel.Options = given
 	if ksql && !rel.HasRowID() && rel.Options["key.format"] == "" {
 		// A ksqlDB table's PRIMARY KEY columns are the record key, by
 		// default in the KAFKA format.
