@@ -158,6 +158,10 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 			return nil, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop %s because source %s requires it", rel.Name, of).
 				WithHint("It is the error relation of source %s, dropped with it.", of)
 		}
+		if of := rel.Options[optSinkOf]; of != "" && !n.Cascade {
+			return nil, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop %s because sink %s requires it", rel.Name, of).
+				WithHint("It holds the query of sink %s, dropped with it.", of)
+		}
 		if !dropMatches(kind, rel) {
 			return nil, sqlerr.New(sqlerr.WrongObjectType, "\"%s\" is not a %s", name.Name, word).
 				WithHint("Use DROP %s to remove a %s.", strings.ToUpper(rel.Kind.String()), rel.Kind)
@@ -166,10 +170,28 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 		if errs, _ := s.c.lookup("", errorsRelationName(rel.Name)); errs != nil && errs.Options[optErrorsOf] == rel.Name {
 			rels = append(rels, errs)
 		}
+		if v, _ := s.c.lookup("", sinkViewName(rel.Name)); rel.Kind == catalog.Sink && v != nil && v.Options[optSinkOf] == rel.Name {
+			rels = append(rels, v)
+		}
+	}
+	// What depends on a relation dropped here too is no obstacle (a sink
+	// on the view of its own query).
+	dropping := map[catalog.ID]bool{}
+	for _, rel := range rels {
+		dropping[rel.ID] = true
+	}
+	blockers := func(rel *catalog.Relation) []*catalog.Relation {
+		var out []*catalog.Relation
+		for _, d := range s.c.dependents(rel) {
+			if !dropping[d.ID] {
+				out = append(out, d)
+			}
+		}
+		return out
 	}
 	if !n.Cascade {
 		for _, rel := range rels {
-			if deps := s.c.dependents(rel); len(deps) > 0 {
+			if deps := blockers(rel); len(deps) > 0 {
 				return nil, dependencyError(rel, deps)
 			}
 		}
@@ -186,11 +208,10 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 		if dropped[rel.ID] {
 			continue
 		}
-		deps := s.c.dependents(rel)
-		if len(deps) > 0 && !n.Cascade {
+		if deps := blockers(rel); len(deps) > 0 && !n.Cascade {
 			return nil, dependencyError(rel, deps)
 		}
-		for _, d := range deps {
+		for _, d := range s.c.dependents(rel) {
 			if dropped[d.ID] {
 				continue
 			}

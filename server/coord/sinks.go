@@ -203,17 +203,44 @@ func sinkRelation(name string, from *catalog.Relation, opts map[string]string) (
 // that the sink delivers the contents, then every change.
 func (s *session) createSink(ctx context.Context, n *ast.CreateSink, sql string) (server.Result, error) {
 	c := s.c
-	if n.Query != nil {
-		return nil, sqlerr.Unsupported("CREATE SINK ... AS SELECT is not supported yet").
-			WithHint("Create a materialized view of the query, then CREATE SINK name FROM view WITH (...).")
-	}
 	if existing, _ := c.lookup("", n.Name.Name); existing != nil {
 		if n.IfNotExists {
 			return tagOnly("CREATE SINK", fmt.Sprintf("relation \"%s\" already exists, skipping", n.Name.Name)), nil
 		}
 		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", n.Name.Name)
 	}
-	from, err := c.lookup(n.From.Schema, n.From.Name)
+	fromName := n.From
+	if n.Query != nil {
+		// The query is kept as a materialized view of the sink's own,
+		// <sink>_view, dropped with it.
+		view := &ast.CreateMaterializedView{Name: &ast.TableName{Name: sinkViewName(n.Name.Name)}, Query: n.Query}
+		if _, err := s.createView(ctx, view, sql, map[string]string{optSinkOf: n.Name.Name}); err != nil {
+			return nil, err
+		}
+		fromName = view.Name
+	}
+	res, err := s.createSinkFrom(ctx, n, fromName, sql)
+	if err != nil && n.Query != nil {
+		if v, _ := c.lookup("", fromName.Name); v != nil {
+			c.views.mu.Lock()
+			if derr := c.dropRelation(ctx, v); derr == nil {
+				c.views.forgetView(v.ID)
+			}
+			c.views.mu.Unlock()
+		}
+	}
+	return res, err
+}
+
+// optSinkOf marks the view that holds the query of CREATE SINK ... AS
+// SELECT with the sink's name.
+const optSinkOf = "weir.sink_of"
+
+func sinkViewName(sink string) string { return sink + "_view" }
+
+func (s *session) createSinkFrom(ctx context.Context, n *ast.CreateSink, fromName *ast.TableName, sql string) (server.Result, error) {
+	c := s.c
+	from, err := c.lookup(fromName.Schema, fromName.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -376,3 +376,26 @@ func TestSinkDeliversContentsThenChangesExactlyOnce(t *testing.T) {
 	mustRun(t, s, "DROP TABLE t CASCADE")
 	eventually(t, s, "SELECT count(*) FROM weir_catalog.sinks", "0\nSELECT 1\n")
 }
+
+func TestSinkAsSelect(t *testing.T) {
+	dir := t.TempDir()
+	sys := newFakeSystem()
+	conn := fakeConnector{newFakeLog(), sys}
+	open := func() *harness {
+		return newHarnessWith(t, dir, Options{Connectors: map[string]executor.Connector{"fake": conn}})
+	}
+	h := open()
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'a')")
+	mustRun(t, s, "CREATE SINK counts AS SELECT v, count(*) AS n FROM t GROUP BY v WITH (connector = 'fake', mode = 'upsert')")
+	waitHistory(t, sys, "counts", "1: insert - (a,2); insert - (b,1)\n")
+	wantCode(t, s, "DROP MATERIALIZED VIEW counts_view", sqlerr.DependentObjectsStillExist)
+	h.close()
+	h = open()
+	s = h.session()
+	mustRun(t, s, "DELETE FROM t WHERE k = 2")
+	waitHistory(t, sys, "counts", "1: insert - (a,2); insert - (b,1)\n2: delete (b,1) -\n")
+	mustRun(t, s, "DROP SINK counts")
+	wantCode(t, s, "SELECT * FROM counts_view", sqlerr.UndefinedTable)
+	mustRun(t, s, "DROP TABLE t")
+}

@@ -322,8 +322,13 @@ func viewQuery(rel *catalog.Relation) (*ast.CreateMaterializedView, error) {
 	if len(stmts) != 1 {
 		return nil, fmt.Errorf("materialized view %q: stored definition has %d statements", rel.Name, len(stmts))
 	}
-	if cs, ok := stmts[0].AST.(*ast.CreateStream); ok {
-		return streamAsView(cs), nil
+	switch n := stmts[0].AST.(type) {
+	case *ast.CreateStream:
+		return streamAsView(n), nil
+	case *ast.CreateSink:
+		if n.Query != nil {
+			return &ast.CreateMaterializedView{Name: &ast.TableName{Name: sinkViewName(n.Name.Name)}, Query: n.Query}, nil
+		}
 	}
 	mv, ok := stmts[0].AST.(*ast.CreateMaterializedView)
 	if !ok {
@@ -392,6 +397,12 @@ func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableSto
 // then keep the view up to date from the next epoch on. No change falls
 // between the snapshot and the view's first epoch, and none counts twice.
 func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMaterializedView, sql string) (*tagResult, error) {
+	return s.createView(ctx, n, sql, nil)
+}
+
+// createView is createMaterializedView of a view with options (the query
+// of a CREATE SINK AS SELECT).
+func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView, sql string, opts map[string]string) (*tagResult, error) {
 	if n.OrReplace {
 		return nil, sqlerr.Unsupported("CREATE OR REPLACE MATERIALIZED VIEW is not supported")
 	}
@@ -406,7 +417,7 @@ func (s *session) createMaterializedView(ctx context.Context, n *ast.CreateMater
 	if err != nil {
 		return nil, err
 	}
-	rel := &catalog.Relation{Name: n.Name.Name, Kind: catalog.MaterializedView, SQL: sql}
+	rel := &catalog.Relation{Name: n.Name.Name, Kind: catalog.MaterializedView, SQL: sql, Options: opts}
 	if len(n.Columns) > len(plan.Columns) {
 		return nil, sqlerr.New(sqlerr.SyntaxError, "too many column names were specified")
 	}
