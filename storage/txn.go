@@ -435,26 +435,52 @@ func (t *Txn) commitBatch() (*pebble.Batch, error) {
 // allocated and owned by the caller. Valid before and after Commit.
 func (t *Txn) Changes() ([]TableChanges, error) {
 	out := make([]TableChanges, len(t.tables))
+	rows := make([]int, len(t.tables))
+	for _, c := range t.changes {
+		rows[c.tab] += btoi(c.oldHi > c.oldLo) + btoi(c.newHi > c.newLo)
+	}
 	for i, m := range t.tables {
-		out[i] = TableChanges{Rel: m.rel, Truncated: m.truncated}
+		out[i] = TableChanges{Rel: m.rel, Truncated: m.truncated, Changes: make([]Change, 0, rows[i])}
+	}
+	// Rows are carved from chunks of changeChunk rows rather than
+	// allocated (and grown) one by one; a row an operator keeps keeps
+	// only its chunk alive.
+	var chunk []types.Datum
+	decode := func(tab int, value []byte) (types.Row, error) {
+		w := len(out[tab].Rel.Columns)
+		if len(chunk) < w {
+			chunk = make([]types.Datum, w*changeChunk)
+		}
+		dst := chunk[:0:w]
+		chunk = chunk[w:]
+		return DecodeRow(dst, value, out[tab].Rel.Columns)
 	}
 	for _, c := range t.changes {
-		tc := &out[c.tab]
 		var ch Change
 		var err error
 		if c.oldHi > c.oldLo {
-			if ch.Old, err = DecodeRow(nil, t.chBuf[c.oldLo:c.oldHi], tc.Rel.Columns); err != nil {
+			if ch.Old, err = decode(c.tab, t.chBuf[c.oldLo:c.oldHi]); err != nil {
 				return nil, err
 			}
 		}
 		if c.newHi > c.newLo {
-			if ch.New, err = DecodeRow(nil, t.chBuf[c.newLo:c.newHi], tc.Rel.Columns); err != nil {
+			if ch.New, err = decode(c.tab, t.chBuf[c.newLo:c.newHi]); err != nil {
 				return nil, err
 			}
 		}
-		tc.Changes = append(tc.Changes, ch)
+		out[c.tab].Changes = append(out[c.tab].Changes, ch)
 	}
 	return out, nil
+}
+
+// changeChunk is how many rows of Changes one allocation holds.
+const changeChunk = 32
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // rowKey appends the table key of row to buf; a NULL key column is 23502.
