@@ -57,8 +57,10 @@ type Options struct {
 	Format Format
 	// Envelope defaults to Append.
 	Envelope Envelope
-	// KeyFormat is the key's format for Upsert: any Format, or None
-	// (default) to take the key columns from the value. With a
+	// KeyFormat is the key's format for Upsert (and for Append with key
+	// columns, which then come from the record key, as ksqlDB's KEY
+	// columns of a stream): any Format, or None (default) to take the key
+	// columns from the value. With a
 	// key format, key columns come from the key alone (value fields of the
 	// same names are ignored, as in ksqlDB).
 	KeyFormat Format
@@ -142,7 +144,16 @@ func NewDecoder(o Options) (Decoder, error) {
 	var err error
 	switch o.Envelope {
 	case Append:
-		d.value, err = newRowDecoder(o.Format, o, s.Columns, o.ReaderSchema)
+		cols := s.Columns
+		if o.KeyFormat != None && len(s.Key) > 0 {
+			// ksqlDB's KEY columns of a stream: read from the record key.
+			cols = onlyColumns(s.Columns, s.Key, false)
+			if d.key, err = newRowDecoder(o.KeyFormat, o, onlyColumns(s.Columns, s.Key, true), ""); err != nil {
+				return nil, err
+			}
+			d.keyNull = nil // a stream's record may have no key
+		}
+		d.value, err = newRowDecoder(o.Format, o, cols, o.ReaderSchema)
 	case Upsert:
 		if len(s.Key) == 0 {
 			return nil, fmt.Errorf("format: upsert needs key columns")
@@ -219,6 +230,11 @@ func (d *decoder) Decode(ctx context.Context, key, value []byte, c *Change) erro
 		row := d.rows.row()
 		if err := d.value.decode(ctx, value, row); err != nil {
 			return err
+		}
+		if d.key != nil && key != nil {
+			if err := d.key.decode(ctx, key, row); err != nil {
+				return inKey(err)
+			}
 		}
 		c.Op, c.After = OpInsert, row
 		return nil

@@ -220,3 +220,24 @@ func TestDecodeDebeziumConnectSchema(t *testing.T) {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
+
+// A stream with key columns and a key format reads them from the record
+// key (ksqlDB's KEY columns); a record without a key leaves them NULL.
+func TestDecodeAppendWithKeyColumns(t *testing.T) {
+	d := mustDecoder(t, Options{Schema: Schema{Columns: customers, Key: []int{0}}, KeyFormat: Kafka})
+	key := []byte{0, 0, 0, 0, 0, 0, 0, 7}
+	for _, tc := range []struct {
+		key   []byte
+		value string
+		want  string
+	}{
+		{key, `{"id":99,"name":"Ada"}`, "insert 7|Ada|NULL"},
+		{nil, `{"name":"Bo","tier":"gold"}`, "insert NULL|Bo|gold"},
+		{[]byte{1, 2}, `{"name":"Cy"}`, `error: key: field "id": `},
+	} {
+		got := decodeText(t, d, tc.key, []byte(tc.value))
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("key %x value %s: got %s, want %s", tc.key, tc.value, got, tc.want)
+		}
+	}
+}

@@ -155,7 +155,7 @@ var metadataTypes = map[string]string{
 
 // sourceSchema is the format schema of rel: hidden and metadata columns
 // are External (not read from the record's value).
-func sourceSchema(rel *catalog.Relation, meta []metadataColumn) format.Schema {
+func sourceSchema(rel *catalog.Relation, meta []metadataColumn, keyColumns string) format.Schema {
 	s := format.Schema{Columns: make([]format.Column, len(rel.Columns))}
 	for i, c := range rel.Columns {
 		s.Columns[i] = format.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull && !c.Hidden, External: c.Hidden}
@@ -167,8 +167,17 @@ func sourceSchema(rel *catalog.Relation, meta []metadataColumn) format.Schema {
 	if !rel.HasRowID() {
 		s.Key = rel.PrimaryKey
 	}
+	for _, name := range SplitList(keyColumns) {
+		if i := rel.ColumnIndex(name); i >= 0 {
+			s.Key = append(s.Key, i)
+		}
+	}
 	return s
 }
+
+// optKeyColumns names the KEY columns of a ksqlDB stream (read from the
+// record key, with key.format).
+const optKeyColumns = "weir.key_columns"
 
 // OpenSource implements executor.Connector.
 func (c *Connector) OpenSource(ctx context.Context, cfg executor.SourceConfig) (executor.Source, error) {
@@ -297,7 +306,8 @@ func (c *Connector) InferColumns(ctx context.Context, opts map[string]string) ([
 
 // decoderOptions reads the format options: format, key.format, envelope.
 func (c *Connector) decoderOptions(o *options, rel *catalog.Relation, meta []metadataColumn) (format.Options, error) {
-	d := format.Options{Schema: sourceSchema(rel, meta), ReaderSchema: o.get(optReaderSchema)}
+	keyColumns := o.get(optKeyColumns)
+	d := format.Options{Schema: sourceSchema(rel, meta, keyColumns), ReaderSchema: o.get(optReaderSchema)}
 	name := o.get("format")
 	if name == "" {
 		name = "json"
@@ -334,8 +344,9 @@ func (c *Connector) decoderOptions(o *options, rel *catalog.Relation, meta []met
 			WithHint("Declare the PRIMARY KEY of the rows the records change.")
 	}
 	d.Envelope = env
-	if env != format.Upsert && d.KeyFormat != "" && d.KeyFormat != format.None {
-		// The key is not read: only an upsert addresses rows by it.
+	if env != format.Upsert && d.KeyFormat != "" && d.KeyFormat != format.None && (env != format.Append || keyColumns == "") {
+		// The key is not read: only an upsert addresses rows by it, and
+		// a stream with KEY columns takes them from it.
 		d.KeyFormat = ""
 	}
 	reg, err := c.registry(o)

@@ -25,7 +25,9 @@ func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql strin
 	}
 	rel.SQL = sql
 	if len(n.Options) > 0 {
-		return s.createFedRelation(ctx, rel, n.Options, false, n.IfNotExists)
+		// KAFKA_TOPIC marks ksqlDB's CREATE TABLE of a topic.
+		_, ksql := ast.OptionValue(n.Options, "kafka_topic")
+		return s.createFedRelation(ctx, rel, n.Options, ksql, n.IfNotExists)
 	}
 	created, err := s.c.createRelation(ctx, rel, n.IfNotExists, nil)
 	if err != nil {

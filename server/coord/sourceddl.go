@@ -22,12 +22,21 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 		return nil, sqlerr.Unsupported("WATERMARK is not supported yet")
 	}
 	pk := n.PrimaryKey
+	var keyColumns []string
 	if n.Ksql {
-		// ksqlDB's KEY columns of a stream name the record key's fields; a
-		// stream has no primary key. The columns are read from the value.
-		pk = nil
+		// ksqlDB's KEY columns of a stream are read from the record key; a
+		// stream has no primary key.
+		pk, keyColumns = nil, n.PrimaryKey
 	}
 	cols := n.Columns
+	if len(keyColumns) > 0 {
+		cols = make([]*ast.ColumnDef, len(n.Columns))
+		for i, c := range n.Columns {
+			cp := *c
+			cp.PrimaryKey = false
+			cols[i] = &cp
+		}
+	}
 	var inferred map[string]string
 	if len(cols) == 0 {
 		var err error
@@ -41,6 +50,12 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 	}
 	rel.SQL = sql
 	rel.Options = inferred
+	if len(keyColumns) > 0 {
+		if rel.Options == nil {
+			rel.Options = map[string]string{}
+		}
+		rel.Options["weir.key_columns"] = strings.Join(keyColumns, ",")
+	}
 	return s.createFedRelation(ctx, rel, n.Options, n.Ksql, n.IfNotExists)
 }
 
@@ -138,9 +153,9 @@ func (s *session) createFedRelation(ctx context.Context, rel *catalog.Relation, 
 		given[k] = v
 	}
 	rel.Options = given
-	if ksql && !rel.HasRowID() && rel.Options["key.format"] == "" {
-		// A ksqlDB table's PRIMARY KEY columns are the record key, by
-		// default in the KAFKA format.
+	if ksql && (!rel.HasRowID() || rel.Options["weir.key_columns"] != "") && rel.Options["key.format"] == "" {
+		// A ksqlDB table's PRIMARY KEY and a stream's KEY columns are the
+		// record key, by default in the KAFKA format.
 		rel.Options["key.format"] = "kafka"
 	}
 	onError, err := parseOnError(rel.Options)
