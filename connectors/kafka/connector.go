@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"log/slog"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -188,8 +189,16 @@ func (c *Connector) OpenSource(ctx context.Context, cfg executor.SourceConfig) (
 		return nil, err
 	}
 	topics := SplitList(o.get("topic"))
-	if len(topics) == 0 {
-		return nil, optionError("missing option \"topic\"").WithHint("Name the topic to read: topic = 'name' (or a comma-separated list).")
+	var pattern *regexp.Regexp
+	if p := o.get("topic.pattern"); p != "" {
+		if len(topics) > 0 {
+			return nil, optionError("give either topic or topic.pattern, not both")
+		}
+		if pattern, err = regexp.Compile("^(?:" + p + ")$"); err != nil {
+			return nil, optionError("invalid topic.pattern: %s", err)
+		}
+	} else if len(topics) == 0 {
+		return nil, optionError("missing option \"topic\"").WithHint("Name the topic to read: topic = 'name' (or a comma-separated list), or topic.pattern = 'regular expression'.")
 	}
 	start, err := parseStartup(o.get("scan.startup"), o.get("scan.startup.timestamp"))
 	if err != nil {
@@ -241,13 +250,14 @@ func (c *Connector) OpenSource(ctx context.Context, cfg executor.SourceConfig) (
 		logger = c.Logger
 	}
 	r, err := NewReader(ctx, Options{
-		Brokers:    brokers,
-		Topics:     topics,
-		ClientID:   c.ClientID,
-		Startup:    start,
-		Offsets:    offsets,
-		Logger:     logger,
-		Properties: props,
+		Brokers:      brokers,
+		Topics:       topics,
+		TopicPattern: pattern,
+		ClientID:     c.ClientID,
+		Startup:      start,
+		Offsets:      offsets,
+		Logger:       logger,
+		Properties:   props,
 	})
 	if err != nil {
 		return nil, sqlerr.New(sqlerr.ConnectionFailure, "%s", err)

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,9 +87,13 @@ type Batch struct {
 // Options configure a Reader. Zero values take the defaults named on each
 // field (see ensureDefaults).
 type Options struct {
-	Brokers  []string // host:port seeds; required
-	Topics   []string // required; each must exist
-	ClientID string   // default "weir"
+	Brokers []string // host:port seeds; required
+	Topics  []string // each must exist; or TopicPattern
+	// TopicPattern, instead of Topics, reads every topic whose whole name
+	// it matches (but Kafka's internal ones, named __*), and the topics
+	// created later that match, from their start.
+	TopicPattern *regexp.Regexp
+	ClientID     string // default "weir"
 	// Startup is where partitions absent from Offsets begin.
 	Startup StartPosition
 	// Offsets are the next offsets stored with the last committed epoch.
@@ -138,8 +144,11 @@ func (o *Options) validate() error {
 	if len(o.Brokers) == 0 {
 		return errors.New("kafka: no brokers given")
 	}
-	if len(o.Topics) == 0 {
+	if len(o.Topics) == 0 && o.TopicPattern == nil {
 		return errors.New("kafka: no topics given")
+	}
+	if len(o.Topics) > 0 && o.TopicPattern != nil {
+		return errors.New("kafka: both topics and a topic pattern given")
 	}
 	if o.Startup.Kind > StartTimestamp {
 		return fmt.Errorf("kafka: unknown startup position %d", o.Startup.Kind)
@@ -201,7 +210,7 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 		stop:     make(chan struct{}),
 		last:     make(map[TopicPartition]int),
 	}
-	parts, err := r.partitions(ctx, opts.Topics)
+	parts, err := r.topicPartitions(ctx)
 	if err != nil {
 		c.client.Close()
 		return nil, err
@@ -233,6 +242,44 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	r.discovery.Add(1)
 	go r.discover()
 	return r, nil
+}
+
+// topicPartitions lists the partitions of the topics read: Topics, or
+// those TopicPattern matches now.
+func (r *Reader) topicPartitions(ctx context.Context) ([]TopicPartition, error) {
+	if r.opts.TopicPattern == nil {
+		return r.partitions(ctx, r.opts.Topics)
+	}
+	metas, err := r.metadata(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	var parts []TopicPartition
+	for _, tm := range metas {
+		if strings.HasPrefix(tm.name, "__") || !r.opts.TopicPattern.MatchString(tm.name) {
+			continue
+		}
+		for _, p := range tm.partitions {
+			parts = append(parts, TopicPartition{Topic: tm.name, Partition: p.partition})
+		}
+	}
+	return parts, nil
+}
+
+// topics are the topics read now.
+func (r *Reader) topics() []string {
+	if r.opts.TopicPattern == nil {
+		return r.opts.Topics
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for tp := range r.assigned {
+		if !slices.Contains(out, tp.Topic) {
+			out = append(out, tp.Topic)
+		}
+	}
+	return out
 }
 
 // add records tp as assigned from offset at; the caller holds mu or owns
@@ -287,7 +334,7 @@ func (r *Reader) discover() {
 			return
 		case <-tick.C:
 		}
-		parts, err := r.partitions(ctx, r.opts.Topics)
+		parts, err := r.topicPartitions(ctx)
 		if err != nil {
 			r.opts.Logger.Warn("kafka: partition discovery failed", "err", err)
 			continue
@@ -394,12 +441,12 @@ func (r *Reader) append(kr *kgo.Record) {
 // while paused; records already buffered are not returned until Resume.
 // The position of each partition is kept: Resume goes on where Poll left.
 func (r *Reader) Pause() {
-	r.client.PauseFetchTopics(r.opts.Topics...)
+	r.client.PauseFetchTopics(r.topics()...)
 }
 
 // Resume undoes Pause.
 func (r *Reader) Resume() {
-	r.client.ResumeFetchTopics(r.opts.Topics...)
+	r.client.ResumeFetchTopics(r.topics()...)
 }
 
 // Close stops fetching and discovery, closes the connections and wakes a

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -448,5 +449,49 @@ func TestTLS(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("untrusted broker: %v", err)
+	}
+}
+
+// A topic pattern reads the topics whose whole name it matches, and those
+// created later that match.
+func TestTopicPattern(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(1, "rates_eu", "rates_us", "rates_eu_old", "other"))
+	r, err := NewReader(context.Background(), Options{Brokers: c.ListenAddrs(), TopicPattern: regexp.MustCompile(`^(?:rates_[a-z]{2})$`), DiscoverInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, tp := range []string{"rates_eu", "rates_us", "rates_eu_old", "other"} {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: tp, Value: []byte(tp)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := readN(t, r, 2)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"rates_eu", "rates_us"}) {
+		t.Fatalf("read %v", got)
+	}
+	// A topic created later: read from its start.
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "rates_jp", 1, 1
+	req.Topics = append(req.Topics, rt)
+	if resp, err := req.RequestWith(context.Background(), cl); err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create topic: %v %v", err, resp)
+	}
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "rates_jp", Value: []byte("rates_jp")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := readN(t, r, 1); got[0] != "rates_jp" {
+		t.Fatalf("read %v", got)
+	}
+	expectNone(t, r)
+	if _, err := NewReader(context.Background(), Options{Brokers: c.ListenAddrs(), Topics: []string{"other"}, TopicPattern: regexp.MustCompile("x")}); err == nil {
+		t.Fatal("topics and a pattern: no error")
 	}
 }

@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -559,7 +560,7 @@ func (c *Coordinator) sourceRows() []types.Row {
 			last = types.NewTimestampTZ(types.TimeToTimestamp(time.Unix(0, ns)))
 		}
 		out = append(out, types.Row{
-			txt(r.rel.Name), txt(r.rel.Options["connector"]), txt(r.rel.Options["topic"]),
+			txt(r.rel.Name), txt(r.rel.Options["connector"]), txt(cmp.Or(r.rel.Options["topic"], r.rel.Options["topic.pattern"])),
 			txt(state), errDatum, i8(r.records.Load()), i8(r.rejected.Load()), i8(r.bytes.Load()), last,
 		})
 	}
