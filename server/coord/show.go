@@ -6,6 +6,7 @@ import (
 
 	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/ast"
+	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
 )
@@ -87,8 +88,28 @@ func (s *session) execShowObjects(n *ast.ShowObjects) (server.Result, error) {
 		return nil, sqlerr.Unsupported("SHOW %sS is not supported", n.Kind)
 	}
 	var rows []types.Row
-	for _, r := range s.c.relations(kind) {
-		rows = append(rows, types.Row{types.NewText(r.Name)})
+	for _, r := range s.c.relations(catalog.Source, catalog.Stream, catalog.MaterializedView, catalog.Table, catalog.View, catalog.Sink) {
+		if r.Options[optErrorsOf] != "" {
+			continue // shown with its source
+		}
+		if r.Kind == kind && kind != catalog.Stream || kind == catalog.Stream && isStream(r) {
+			rows = append(rows, types.Row{types.NewText(r.Name)})
+		}
 	}
 	return &bufferedResult{rows: rows, tag: "SHOW"}, nil
+}
+
+// isStream reports whether ksqlDB would call rel a stream: a source that
+// appends (not keyed), or a view defined by CREATE STREAM ... AS.
+func isStream(rel *catalog.Relation) bool {
+	switch rel.Kind {
+	case catalog.Stream:
+		return true
+	case catalog.Source:
+		return rel.HasRowID()
+	case catalog.MaterializedView:
+		f := strings.Fields(rel.SQL)
+		return len(f) > 1 && strings.EqualFold(f[0], "create") && strings.EqualFold(f[1], "stream")
+	}
+	return false
 }

@@ -399,3 +399,28 @@ func TestSinkAsSelect(t *testing.T) {
 	wantCode(t, s, "SELECT * FROM counts_view", sqlerr.UndefinedTable)
 	mustRun(t, s, "DROP TABLE t")
 }
+
+func TestShowStreamingObjects(t *testing.T) {
+	sys := newFakeSystem()
+	h := newHarnessWith(t, t.TempDir(), Options{Connectors: map[string]executor.Connector{"fake": fakeConnector{newFakeLog(), sys}}})
+	s := h.session()
+	mustRun(t, s, "CREATE STREAM clicks (id BIGINT, page TEXT) WITH (connector = 'fake', topic = 't')")
+	mustRun(t, s, "CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT) WITH (connector = 'fake', topic = 'u')")
+	mustRun(t, s, "CREATE STREAM per_page AS SELECT page, count(*) FROM clicks GROUP BY page EMIT CHANGES")
+	mustRun(t, s, "CREATE SINK out FROM per_page WITH (connector = 'fake')")
+	for q, want := range map[string]string{
+		"SHOW STREAMS":            "clicks\nper_page\nSHOW\n",
+		"SHOW SOURCES":            "clicks\nSHOW\n",
+		"SHOW TABLES":             "users\nSHOW\n",
+		"SHOW SINKS":              "out\nSHOW\n",
+		"SHOW MATERIALIZED VIEWS": "per_page\nSHOW\n",
+	} {
+		if got := mustRun(t, s, q); got != want {
+			t.Errorf("%s: %q, want %q", q, got, want)
+		}
+	}
+	mustRun(t, s, "DROP STREAM clicks CASCADE")
+	if got := mustRun(t, s, "SHOW SINKS"); got != "SHOW\n" {
+		t.Errorf("after DROP STREAM CASCADE: %q", got)
+	}
+}
