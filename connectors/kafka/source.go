@@ -139,8 +139,8 @@ func (s *source) fillMetadata(rec *Record, row types.Row) {
 			for _, kv := range rec.Headers {
 				h[kv.Key] = string(kv.Value)
 			}
-			js, _ := json.Marshal(h)
-			d = types.NewJSONB(string(js))
+			js, _ := json.Marshal(h) // a map of strings always marshals
+			d, _ = types.ParseJSONB(string(js))
 		}
 		row[m.col] = d
 	}
