@@ -142,6 +142,7 @@ func TestKafkaKsqlAvroPipeline(t *testing.T) {
 	follow(countryCounts(first), "the current counts")
 	mustProduce(t, k, "RATES", -1, recs[first:]...)
 	follow(countryCounts(total), "the counts after more records")
+	t.Logf("push query: %d rows for %d records", len(log), total)
 
 	pull := queryRows(t, ctx, c, `SELECT * FROM RATES_COUNT;`)
 	if want := countryCounts(total); !slices.Equal(pull, want) {
