@@ -327,8 +327,13 @@ func (r *sourceRunner) run(ctx context.Context) {
 			}
 			continue
 		}
+		var failedAt executor.Reject
+		if b.Failed {
+			failedAt = b.Rejects[len(b.Rejects)-1]
+		}
+		var progress batchProgress
 		for {
-			err = r.commitBatch(ctx, &b)
+			err = r.commitBatch(ctx, &b, &progress)
 			if err == nil || ctx.Err() != nil || !retry(err) {
 				break
 			}
@@ -341,7 +346,7 @@ func (r *sourceRunner) run(ctx context.Context) {
 			log.Warn("source: after commit", "err", err)
 		}
 		if b.Failed {
-			last := b.Rejects[len(b.Rejects)-1]
+			last := failedAt
 			r.setState(sourceFailed, fmt.Errorf("record at %s[%d] offset %d: %s", last.Topic, last.Partition, last.Offset, last.Err))
 			log.Error("source: stopped at a bad record (on_error = 'fail')", "topic", last.Topic, "partition", last.Partition, "offset", last.Offset, "err", last.Err)
 			return
@@ -350,25 +355,38 @@ func (r *sourceRunner) run(ctx context.Context) {
 	}
 }
 
+// batchProgress is how far the commit of one polled batch got, when it
+// is committed change by change.
+type batchProgress struct {
+	rejectsDone bool             // the decoder's rejects are committed
+	refused     []executor.Reject // changes refused so far
+}
+
 // commitBatch commits b as one epoch. A change that the relation or a
 // view refuses as data (a class 22 or 23 error: a NULL key, a division by
 // zero in a view) is a bad record like one that could not be decoded: the
 // batch is then committed change by change, each with the offset after
-// it, and the refused ones are rejected.
-func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch) error {
-	err := r.commitChanges(ctx, b.Changes, b.Rejects, b.Offsets)
+// it, and the refused ones are rejected. Committed changes are removed
+// from b and the progress kept in p, so that a retry after an error goes
+// on with the rest; at the end the refused changes join b.Rejects.
+func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch, p *batchProgress) error {
+	rejects := b.Rejects
+	if p.rejectsDone {
+		rejects = nil
+	}
+	err := r.commitChanges(ctx, b.Changes, rejects, b.Offsets)
 	if err == nil {
-		r.count(b, len(b.Changes), len(b.Rejects))
+		r.count(b, len(b.Changes), len(rejects))
+		b.Rejects = append(b.Rejects, p.refused...)
 		return nil
 	}
 	if !dataError(err) || len(b.ChangeOffsets) != len(b.Changes) {
 		return err
 	}
-	rejects := b.Rejects // the decoder's, committed with the first change
-	applied, refused := 0, 0
-	for i := range b.Changes {
-		offset := b.ChangeOffsets[i : i+1]
-		err := r.commitChanges(ctx, b.Changes[i:i+1], rejects, offset)
+	for len(b.Changes) > 0 {
+		offset := b.ChangeOffsets[:1]
+		err := r.commitChanges(ctx, b.Changes[:1], rejects, offset)
+		applied := 1
 		if err != nil {
 			if !dataError(err) {
 				return err
@@ -378,16 +396,19 @@ func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch)
 			if err := r.commitChanges(ctx, nil, append(rejects[:len(rejects):len(rejects)], rj), offset); err != nil {
 				return err
 			}
-			refused++
-		} else {
-			applied++
+			applied = 0
+			p.refused = append(p.refused, rj)
 		}
-		rejects = nil
+		r.records.Add(int64(applied))
+		r.rejected.Add(int64(len(rejects) + 1 - applied))
+		p.rejectsDone, rejects = true, nil
+		b.Changes, b.ChangeOffsets = b.Changes[1:], b.ChangeOffsets[1:]
 	}
 	if err := r.commitChanges(ctx, nil, rejects, b.Offsets); err != nil {
 		return err
 	}
-	r.count(b, applied, len(b.Rejects)+refused)
+	r.count(b, 0, len(rejects))
+	b.Rejects = append(b.Rejects, p.refused...)
 	return nil
 }
 
