@@ -227,26 +227,27 @@ func TestPgxErrors(t *testing.T) {
 	})
 }
 
-// TestUnsupportedStreamingDDL: streaming objects parse but are not executable
-// in issue 2; each must answer 0A000 (not success, not a syntax error), and
-// the session must stay usable. PostgreSQL has no such statements: Weir only.
-// When a later issue makes one executable, its line moves to a real test.
-func TestUnsupportedStreamingDDL(t *testing.T) {
-	w := startWeir(t)
+// TestStreamingDDLErrors: a streaming statement that cannot be carried out
+// answers a clear SQLSTATE (not success, not a syntax error), and the
+// session stays usable. PostgreSQL has no such statements: Weir only.
+func TestStreamingDDLErrors(t *testing.T) {
+	w := startWeir(t) // without --kafka-brokers
 	ctx := testCtx(t, time.Minute)
 	for _, m := range execModes {
 		c := connect(t, w.DSN(), m.mode)
 		mustExec(t, ctx, c, `CREATE TABLE IF NOT EXISTS base (id BIGINT PRIMARY KEY, country TEXT)`)
-		for _, sql := range []string{
-			`CREATE SOURCE rates (id BIGINT, rate INT, ts TIMESTAMP) WITH (connector = 'kafka', topic = 'rates', brokers = 'localhost:9092', format = 'json')`,
-			`CREATE STREAM pageviews (id BIGINT, url VARCHAR) WITH (KAFKA_TOPIC = 'pageviews', VALUE_FORMAT = 'JSON')`,
-			`CREATE SINK out FROM base WITH (connector = 'http', url = 'http://127.0.0.1:1/', format = 'json')`,
+		for _, tc := range []struct{ sql, code string }{
+			{`CREATE STREAM pageviews (id BIGINT, url VARCHAR) WITH (KAFKA_TOPIC = 'pageviews', VALUE_FORMAT = 'JSON')`, "22023"}, // no brokers
+			{`CREATE SOURCE rates (id BIGINT) WITH (connector = 'kinesis', stream = 'rates')`, "0A000"},
+			{`CREATE SOURCE rates (id BIGINT) WITH (connector = 'kafka', topic = 'rates', brokers = '127.0.0.1:9', on_error = 'retry')`, "22023"},
+			{`CREATE SINK out FROM base WITH (connector = 'http', url = 'http://127.0.0.1:1/', format = 'json')`, "0A000"},
+			{`CREATE SINK out FROM nowhere WITH (connector = 'kafka', topic = 't')`, "42P01"},
 		} {
-			_, err := c.Exec(ctx, sql)
-			wantPgError(t, err, "0A000", m.name+": "+sql)
+			_, err := c.Exec(ctx, tc.sql)
+			wantPgError(t, err, tc.code, m.name+": "+tc.sql)
 			var one int
 			if err := c.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
-				t.Fatalf("session unusable after %q: %v", sql, err)
+				t.Fatalf("session unusable after %q: %v", tc.sql, err)
 			}
 		}
 	}
