@@ -92,6 +92,13 @@ type Source interface {
 	Close()
 }
 
+// HealthReporter is a Source that can tell, while its Poll waits, that it
+// cannot reach its system (a quiet topic and a lost cluster look alike to
+// Poll).
+type HealthReporter interface {
+	Health() error
+}
+
 // SourceBatch is one poll's worth of input.
 type SourceBatch struct {
 	Changes []Change

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -176,6 +177,34 @@ type Reader struct {
 
 	batch Batch
 	last  map[TopicPartition]int // index into batch.Next, reused per Poll
+
+	health connHealth
+}
+
+// connHealth remembers the last failure to connect to a broker, until a
+// connection succeeds: a Poll that waits for records cannot tell a quiet
+// topic from a lost cluster, this can.
+type connHealth struct {
+	mu  sync.Mutex
+	err error
+}
+
+// OnBrokerConnect implements kgo.HookBrokerConnect.
+func (h *connHealth) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		h.err = fmt.Errorf("kafka: cannot connect to broker %s:%d: %w", meta.Host, meta.Port, err)
+	} else {
+		h.err = nil
+	}
+}
+
+// Health returns why the reader cannot reach the cluster now, or nil.
+func (r *Reader) Health() error {
+	r.health.mu.Lock()
+	defer r.health.mu.Unlock()
+	return r.health.err
 }
 
 // NewReader connects to the brokers, finds the topics' partitions and starts
@@ -190,7 +219,14 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	if opts.ReadCommitted {
 		isolation = kgo.ReadCommitted()
 	}
+	r := &Reader{
+		opts:     opts,
+		assigned: make(map[TopicPartition]int64),
+		stop:     make(chan struct{}),
+		last:     make(map[TopicPartition]int),
+	}
 	c, err := newConn(opts.Brokers, opts.ClientID, opts.Timeout, opts.Properties,
+		kgo.WithHooks(&r.health),
 		kgo.FetchMaxBytes(opts.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(opts.FetchMaxBytes),
 		kgo.MaxConcurrentFetches(opts.MaxConcurrentFetches),
@@ -203,13 +239,7 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{
-		opts:     opts,
-		conn:     c,
-		assigned: make(map[TopicPartition]int64),
-		stop:     make(chan struct{}),
-		last:     make(map[TopicPartition]int),
-	}
+	r.conn = c
 	parts, err := r.topicPartitions(ctx)
 	if err != nil {
 		c.client.Close()

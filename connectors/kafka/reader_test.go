@@ -495,3 +495,28 @@ func TestTopicPattern(t *testing.T) {
 		t.Fatal("topics and a pattern: no error")
 	}
 }
+
+// A Poll waiting on a lost cluster cannot tell it from a quiet topic;
+// Health can.
+func TestHealthReportsLostCluster(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 1, 0)
+	r := newReader(t, c, Options{Timeout: time.Second})
+	readN(t, r, 3)
+	if err := r.Health(); err != nil {
+		t.Fatalf("healthy reader: %v", err)
+	}
+	c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() { _, _ = r.Poll(ctx, 10) }()
+	for r.Health() == nil {
+		if ctx.Err() != nil {
+			t.Fatal("no health error 10s after the cluster went away")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := r.Health(); !strings.Contains(err.Error(), "cannot connect to broker") {
+		t.Fatalf("health: %v", err)
+	}
+}

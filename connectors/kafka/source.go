@@ -169,6 +169,9 @@ func (s *source) Committed(ctx context.Context, b *executor.SourceBatch) error {
 	return s.dlq.WriteEpoch(ctx, s.dlqSeq, s.dlqMsgs)
 }
 
+// Health implements executor.HealthReporter.
+func (s *source) Health() error { return s.reader.Health() }
+
 // StartOffsets implements executor.Source.
 func (s *source) StartOffsets() []executor.SourceOffset {
 	start := s.reader.StartOffsets()

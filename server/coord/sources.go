@@ -67,10 +67,18 @@ func (r *sourceRunner) setState(state string, err error) {
 	}
 }
 
+// status is the runner's state; a running source that cannot reach its
+// system (it says so while waiting for records) is retrying.
 func (r *sourceRunner) status() (state, lastErr string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.state, r.lastErr
+	state, lastErr = r.state, r.lastErr
+	r.mu.Unlock()
+	if h, ok := r.src.(executor.HealthReporter); ok && state == sourceRunning {
+		if err := h.Health(); err != nil {
+			return sourceRetrying, err.Error()
+		}
+	}
+	return state, lastErr
 }
 
 // stop ends the runner and closes its connector; it waits for the loop.
@@ -259,6 +267,15 @@ func (l *lazySource) Committed(ctx context.Context, b *executor.SourceBatch) err
 }
 
 func (l *lazySource) StartOffsets() []executor.SourceOffset { return nil }
+
+func (l *lazySource) Health() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h, ok := l.src.(executor.HealthReporter); ok {
+		return h.Health()
+	}
+	return nil
+}
 
 func (l *lazySource) Close() {
 	l.mu.Lock()
