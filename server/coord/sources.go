@@ -375,7 +375,7 @@ func (r *sourceRunner) run(ctx context.Context) {
 // batchProgress is how far the commit of one polled batch got, when it
 // is committed change by change.
 type batchProgress struct {
-	rejectsDone bool             // the decoder's rejects are committed
+	rejectsDone bool              // the decoder's rejects are committed
 	refused     []executor.Reject // changes refused so far
 }
 
