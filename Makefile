@@ -52,9 +52,11 @@ e2e: build ## end-to-end tests in tests/ against bin/weir and a real PostgreSQL
 	WEIR_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./tests/...
 
 SOAK_DURATION ?= 10m
-soak: build ## long randomized differential run of views against PostgreSQL (SOAK_DURATION, WEIR_DIFF_SEED)
+soak: build ## long runs: views against PostgreSQL (SOAK_DURATION, WEIR_DIFF_SEED), then the Kafka crash test at 1M records and 5 kills
 	WEIR_BIN=$(CURDIR)/$(BIN) WEIR_DIFF_DURATION=$(SOAK_DURATION) WEIR_DIFF_ROUNDS=$${WEIR_DIFF_ROUNDS:-40} \
 		$(GO) test -count=1 -v -timeout 3h -run '^TestViewsDifferential$$' ./tests/
+	WEIR_BIN=$(CURDIR)/$(BIN) E2E_TARGET=weir WEIR_KAFKA_CRASH_RECORDS=1000000 WEIR_KAFKA_CRASH_KILLS=5 WEIR_KAFKA_CRASH_PRODUCE=60 \
+		$(GO) test -count=1 -v -timeout 30m -run '^TestKafkaCrashExactlyOnce$$' ./tests/
 
 deps: ## install what the tests need (apt-get as root), quietly and idempotently
 	@missing=""; \
