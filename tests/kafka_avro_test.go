@@ -35,6 +35,9 @@ func TestKafkaAvroInferredColumnsAndAvroSink(t *testing.T) {
 		mustProduce(t, k, "infer", -1, rateAvro(id, i))
 	}
 	waitInt(t, c, 20*time.Second, "inferred", `SELECT count(*) FROM inferred WHERE customer_name IS NOT NULL`, n)
+	// ksqlDB's spelling, no columns either.
+	mustExec(t, ctx, c, `CREATE STREAM ks_inferred WITH (KAFKA_TOPIC='infer', VALUE_FORMAT='AVRO');`)
+	waitInt(t, c, 20*time.Second, "ks_inferred", `SELECT count(*) FROM ks_inferred WHERE rate IS NOT NULL`, n)
 
 	mustExec(t, ctx, c, `CREATE MATERIALIZED VIEW by_country AS SELECT country_name, count(*) AS n FROM inferred GROUP BY country_name`)
 	mustExec(t, ctx, c, `CREATE SINK avro_out FROM by_country WITH (connector='kafka', topic='avro_out', format='avro', mode='upsert')`)

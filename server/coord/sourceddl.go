@@ -33,7 +33,10 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 		cols = make([]*ast.ColumnDef, len(n.Columns))
 		for i, c := range n.Columns {
 			cp := *c
-			cp.PrimaryKey = false
+			if cp.PrimaryKey {
+				// A stream's record may have no key.
+				cp.PrimaryKey, cp.NotNull = false, false
+			}
 			cols[i] = &cp
 		}
 	}

@@ -992,7 +992,9 @@ func (p *gp) createStream() (ast.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.peek().isP("(") {
+	// CREATE STREAM s (cols) WITH (...), or without columns (taken from
+	// the schema registry): a stream of a topic, not AS SELECT.
+	if p.peek().isP("(") || p.peek().is("with") && !p.hasTopAS() {
 		p.i = save
 		return p.createSource(true)
 	}
