@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -22,8 +23,11 @@ import (
 // with kcat (librdkafka), so that what Weir reads was written by a client
 // Weir did not write, and what Weir writes is read by one.
 type Kafka struct {
-	cluster *kfake.Cluster
+	cluster *kfake.Cluster // nil while Down
 	kcat    string
+	brokers string
+	opts    []kfake.Opt // those it started with, to start it again (Up)
+	port    int
 }
 
 // StartKafka starts a one-broker cluster. It fails when kcat is not
@@ -33,21 +37,64 @@ func StartKafka(opts ...kfake.Opt) (*Kafka, error) {
 	if err != nil {
 		return nil, errors.New("kcat not installed: run `make deps`")
 	}
-	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
+	opts = append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kfake: %w", err)
 	}
-	return &Kafka{cluster: c, kcat: kcat}, nil
+	addrs := c.ListenAddrs()
+	_, port, err := net.SplitHostPort(addrs[0])
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("kfake: %w", err)
+	}
+	k := &Kafka{cluster: c, kcat: kcat, brokers: strings.Join(addrs, ","), opts: opts}
+	k.port, _ = strconv.Atoi(port)
+	return k, nil
 }
 
-// Close stops the cluster; its records are gone.
-func (k *Kafka) Close() { k.cluster.Close() }
+// StartKafkaDurable starts a one-broker cluster that keeps its records and
+// transactions in dataDir, so that Down and Up can take it away and bring
+// it back as it was.
+func StartKafkaDurable(dataDir string, opts ...kfake.Opt) (*Kafka, error) {
+	return StartKafka(append(opts, kfake.DataDir(dataDir))...)
+}
 
-// Brokers is the bootstrap list, host:port[,host:port...].
-func (k *Kafka) Brokers() string { return strings.Join(k.cluster.ListenAddrs(), ",") }
+// Down stops the cluster as a lost one: its port refuses connections until
+// Up. Only a cluster of StartKafkaDurable comes back with its records.
+func (k *Kafka) Down() {
+	if k.cluster != nil {
+		k.cluster.Close()
+		k.cluster = nil
+	}
+}
+
+// Up starts the cluster again after Down, on the same port, from its data
+// directory.
+func (k *Kafka) Up() error {
+	if k.cluster != nil {
+		return errors.New("kfake: already up")
+	}
+	c, err := kfake.NewCluster(append(k.opts[:len(k.opts):len(k.opts)], kfake.Ports(k.port))...)
+	if err != nil {
+		return fmt.Errorf("kfake: start again on port %d: %w", k.port, err)
+	}
+	k.cluster = c
+	return nil
+}
+
+// Close stops the cluster; its records are gone (but for a data directory).
+func (k *Kafka) Close() { k.Down() }
+
+// Brokers is the bootstrap list, host:port[,host:port...]; it stays the
+// same across Down and Up.
+func (k *Kafka) Brokers() string { return k.brokers }
 
 // CreateTopic creates topic with the given number of partitions.
 func (k *Kafka) CreateTopic(topic string, partitions int) error {
+	if k.cluster == nil {
+		return fmt.Errorf("create topic %s: the cluster is down", topic)
+	}
 	if err := k.cluster.CreateTopic(topic, int32(partitions), nil); err != nil {
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
@@ -55,8 +102,11 @@ func (k *Kafka) CreateTopic(topic string, partitions int) error {
 }
 
 // EndOffsets returns each partition's high watermark (the offset the next
-// record will get), by partition.
+// record will get), by partition; nil while the cluster is down.
 func (k *Kafka) EndOffsets(topic string) []int64 {
+	if k.cluster == nil {
+		return nil
+	}
 	infos := k.cluster.PartitionInfos(topic)
 	out := make([]int64, len(infos))
 	for _, pi := range infos {
