@@ -45,7 +45,8 @@
 // A Writer writes a sink's epochs to one topic. With a transactional id
 // (one per sink, stable across restarts) each WriteEpoch is one Kafka
 // transaction, and every record carries the headers weir.epoch (the
-// epoch's sequence number) and weir.sink (the sink's name). The
+// epoch's sequence number), weir.sink (the sink's name) and weir.sink_id
+// (its object id, which tells it from an older sink of the same name). The
 // coordinator keeps each sink's changes in a durable log numbered by that
 // sequence; after a crash a new Writer (whose producer id fences the old
 // one and aborts the transaction it left open) reads with LastEpoch the
@@ -53,7 +54,8 @@
 // follows. LastEpoch reads the tail of each partition backwards, with
 // read_committed isolation, in windows that double until they find one of
 // the sink's records: aborted records never count, and other sinks
-// writing to the same topic are told apart by weir.sink. A commit whose
+// writing to the same topic are told apart by weir.sink and weir.sink_id.
+// A commit whose
 // outcome the client cannot know (its answer lost) is settled the same
 // way before the next write: a transactional Writer never writes an epoch
 // the topic holds already. So a read_committed consumer (a Reader

@@ -118,6 +118,7 @@ func (c *Connector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (exec
 		Brokers: brokers, Topic: topic, Sink: cfg.Name,
 		// One per sink and stable across restarts: the object id tells
 		// a sink from an older one of the same name.
+		SinkID:          strconv.FormatUint(uint64(cfg.Relation.ID), 10),
 		TransactionalID: fmt.Sprintf("weir-sink-%s-%d", cfg.Name, cfg.Relation.ID),
 		CreateTopic:     true, Partitions: partitions, ClientID: c.ClientID,
 		Logger: logger, Properties: props,

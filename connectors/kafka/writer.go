@@ -22,6 +22,8 @@ const (
 	HeaderEpoch = "weir.epoch"
 	// HeaderSink holds WriterOptions.Sink.
 	HeaderSink = "weir.sink"
+	// HeaderSinkID holds WriterOptions.SinkID, when set.
+	HeaderSinkID = "weir.sink_id"
 )
 
 // Message is one record to write.
@@ -44,6 +46,11 @@ type WriterOptions struct {
 	// looks for: the sink's name (for a dead-letter topic, the name of
 	// the object whose rejects it holds). Required.
 	Sink string
+	// SinkID, when set, tells the sink from an older one of the same name
+	// (dropped, then created again on the same topic), whose epochs are
+	// numbered from 1 too: records carry it in HeaderSinkID, and LastEpoch
+	// counts only the records that carry it.
+	SinkID string
 	// TransactionalID makes each WriteEpoch one Kafka transaction, so that
 	// read_committed consumers see each epoch once, whole or not at all.
 	// Give each sink its own, the same across restarts: a Writer started
@@ -103,8 +110,9 @@ var ErrFenced = errors.New("kafka: producer fenced (its transactional id was tak
 // Writer writes a sink's epochs to one topic. It is not safe for concurrent
 // use: the sink's goroutine owns it.
 type Writer struct {
-	opts WriterOptions
-	sink []byte // opts.Sink, the HeaderSink value
+	opts   WriterOptions
+	sink   []byte // opts.Sink, the HeaderSink value
+	sinkID []byte // opts.SinkID, the HeaderSinkID value; nil for none
 	// conn.client is nil after a failed write, until the next call makes
 	// a new one: its producer id fences whatever the failed client left.
 	conn
@@ -146,6 +154,9 @@ func NewWriter(ctx context.Context, opts WriterOptions) (*Writer, error) {
 		return nil, err
 	}
 	w := &Writer{opts: opts, sink: []byte(opts.Sink), recheck: opts.TransactionalID != ""}
+	if opts.SinkID != "" {
+		w.sinkID = []byte(opts.SinkID)
+	}
 	if err := w.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -295,7 +306,11 @@ func (w *Writer) write(ctx context.Context, seq uint64, msgs []Message) error {
 	}
 	pctx, stop := w.whileProgressing(ctx, &finished)
 	epoch := strconv.AppendUint(nil, seq, 10)
-	nheaders := 2 * len(msgs)
+	tags := 2
+	if w.sinkID != nil {
+		tags++
+	}
+	nheaders := tags * len(msgs)
 	for i := range msgs {
 		nheaders += len(msgs[i].Headers)
 	}
@@ -314,6 +329,9 @@ func (w *Writer) write(ctx context.Context, seq uint64, msgs []Message) error {
 			headers = append(headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 		}
 		headers = append(headers, kgo.RecordHeader{Key: HeaderEpoch, Value: epoch}, kgo.RecordHeader{Key: HeaderSink, Value: w.sink})
+		if w.sinkID != nil {
+			headers = append(headers, kgo.RecordHeader{Key: HeaderSinkID, Value: w.sinkID})
+		}
 		recs[i] = kgo.Record{Topic: w.opts.Topic, Key: m.Key, Value: m.Value, Headers: headers[from:len(headers):len(headers)]}
 		cl.Produce(pctx, &recs[i], promise)
 	}
@@ -404,8 +422,9 @@ func (w *Writer) fail(ctx context.Context, seq uint64, err error) error {
 const lastEpochWindow = 1024
 
 // LastEpoch returns the greatest epoch that records of the sink
-// (HeaderSink = WriterOptions.Sink) carry in the topic, reading committed
-// records only: records of aborted or open transactions do not count.
+// (HeaderSink = WriterOptions.Sink, and HeaderSinkID = WriterOptions.SinkID
+// when set) carry in the topic, reading committed records only: records of
+// aborted or open transactions do not count.
 // found is false when the topic holds none (an empty topic, or retention
 // removed them all). It reads each partition backwards from its end, in
 // windows of growing size, until it finds one of the sink's records or the
@@ -569,16 +588,18 @@ func (s *epochScan) fetch(ctx context.Context, broker *kgo.Broker, req *kmsg.Fet
 // records.
 func (s *epochScan) epochOf(r *kgo.Record) (seq uint64, ok bool, err error) {
 	var epoch []byte
-	var ours bool
+	ours, sameID := false, s.w.opts.SinkID == ""
 	for _, h := range r.Headers {
 		switch h.Key {
 		case HeaderEpoch:
 			epoch = h.Value
 		case HeaderSink:
 			ours = string(h.Value) == s.w.opts.Sink
+		case HeaderSinkID:
+			sameID = sameID || string(h.Value) == s.w.opts.SinkID
 		}
 	}
-	if !ours {
+	if !ours || !sameID {
 		return 0, false, nil
 	}
 	seq, err = strconv.ParseUint(string(epoch), 10, 64)
