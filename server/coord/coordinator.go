@@ -155,10 +155,15 @@ func (c *Coordinator) Close() {
 	}
 	vs := c.views
 	vs.mu.Lock()
-	defer vs.mu.Unlock()
+	var stopped []*sinkRunner
 	for id, r := range vs.sinks {
-		r.stop()
+		r.cancel()
 		delete(vs.sinks, id)
+		stopped = append(stopped, r)
+	}
+	vs.mu.Unlock()
+	for _, r := range stopped {
+		r.wait()
 	}
 }
 

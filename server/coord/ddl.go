@@ -203,6 +203,14 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 		s.c.sources.remove(rel.ID)
 	}
 	vs := s.c.views
+	var stopped []*sinkRunner
+	defer func() {
+		// Sinks end their writes after the epoch lock is released
+		// (deferred next, so it runs first): other pipelines go on.
+		for _, r := range stopped {
+			r.wait()
+		}
+	}()
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
 	dropped := map[catalog.ID]bool{}
@@ -220,14 +228,14 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 			if err := s.c.dropRelation(ctx, d); err != nil {
 				return nil, err
 			}
-			vs.forgetView(d.ID)
+			stopped = append(stopped, vs.forgetView(d.ID))
 			dropped[d.ID] = true
 			notices = append(notices, fmt.Sprintf("drop cascades to %s %s", d.Kind, d.Name))
 		}
 		if err := s.c.dropRelation(ctx, rel); err != nil {
 			return nil, err
 		}
-		vs.forgetView(rel.ID)
+		stopped = append(stopped, vs.forgetView(rel.ID))
 		dropped[rel.ID] = true
 	}
 	return tagOnly("DROP "+n.Kind.String(), notices...), nil

@@ -71,9 +71,11 @@ func (r *sinkRunner) setState(state string, err error) {
 	}
 }
 
-func (r *sinkRunner) stop() {
-	r.cancel()
-	<-r.done
+// wait waits for the goroutine of a cancelled runner; nil waits for none.
+func (r *sinkRunner) wait() {
+	if r != nil {
+		<-r.done
+	}
 }
 
 func (r *sinkRunner) signal() {
@@ -222,11 +224,13 @@ func (s *session) createSink(ctx context.Context, n *ast.CreateSink, sql string)
 	res, err := s.createSinkFrom(ctx, n, fromName, sql)
 	if err != nil && n.Query != nil {
 		if v, _ := c.lookup("", fromName.Name); v != nil {
+			var stopped *sinkRunner
 			c.views.mu.Lock()
 			if derr := c.dropRelation(ctx, v); derr == nil {
-				c.views.forgetView(v.ID)
+				stopped = c.views.forgetView(v.ID)
 			}
 			c.views.mu.Unlock()
+			stopped.wait()
 		}
 	}
 	return res, err

@@ -769,10 +769,15 @@ func dependencyError(rel *catalog.Relation, deps []*catalog.Relation) error {
 		WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
 }
 
-// forgetView stops maintaining a dropped view. Called with views.mu held.
-func (vs *viewSet) forgetView(id catalog.ID) {
-	if r := vs.sinks[id]; r != nil {
-		r.stop()
+// forgetView stops maintaining a dropped view, or delivering a dropped
+// sink. Called with views.mu held. A sink's runner is returned cancelled,
+// not waited for: the caller waits (sinkRunner.wait) after releasing
+// views.mu, which every commit needs, while a write in flight may take its
+// time to give up.
+func (vs *viewSet) forgetView(id catalog.ID) *sinkRunner {
+	r := vs.sinks[id]
+	if r != nil {
+		r.cancel()
 		delete(vs.sinks, id)
 	}
 	delete(vs.byID, id)
@@ -786,6 +791,7 @@ func (vs *viewSet) forgetView(id catalog.ID) {
 		sub.fail(sqlerr.New(sqlerr.ObjectInUse, "the relation this query reads was dropped"))
 	}
 	delete(vs.subs, id)
+	return r
 }
 
 // viewStore is the TableStore queries see: base-table reads pass through;

@@ -1,0 +1,85 @@
+package coord
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/weirdb/weir/executor"
+)
+
+// stuckConnector's sinks hold every Write until release is closed, and
+// say on cancelled when the Write's context ends: a system that takes its
+// time to give up (a Kafka transaction being aborted).
+type stuckConnector struct {
+	fakeConnector
+	cancelled, release chan struct{}
+}
+
+type stuckSink struct {
+	*fakeSink
+	conn stuckConnector
+}
+
+func (c stuckConnector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (executor.Sink, error) {
+	s, err := c.fakeConnector.OpenSink(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return stuckSink{s.(*fakeSink), c}, nil
+}
+
+func (s stuckSink) Write(ctx context.Context, seq uint64, changes []executor.Change) error {
+	<-ctx.Done()
+	close(s.conn.cancelled)
+	<-s.conn.release
+	return ctx.Err()
+}
+
+// within waits for done, failing after a generous deadline.
+func within(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: still waiting", what)
+	}
+}
+
+// DROP SINK waits for the sink's goroutine to finish its write, but not
+// while holding the epoch lock: the other pipelines go on meanwhile.
+func TestDropSinkDoesNotHoldUpCommits(t *testing.T) {
+	conn := stuckConnector{fakeConnector{newFakeLog(), newFakeSystem()}, make(chan struct{}), make(chan struct{})}
+	h := newHarnessWith(t, t.TempDir(), Options{Connectors: map[string]executor.Connector{"fake": conn}})
+	release := sync.OnceFunc(func() { close(conn.release) })
+	t.Cleanup(release) // before the harness closes, which waits for the write
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY); CREATE TABLE other (x INT)")
+	mustRun(t, s, "CREATE SINK out FROM t WITH (connector = 'fake')")
+	mustRun(t, s, "INSERT INTO t VALUES (1)")
+
+	dropped := make(chan error, 1)
+	go func() {
+		_, err := run(t, h.session(), "DROP SINK out")
+		dropped <- err
+	}()
+	<-conn.cancelled // DROP has the sink's write cancelled; the write lingers
+	inserted := make(chan error, 1)
+	go func() {
+		_, err := run(t, h.session(), "INSERT INTO other VALUES (1)")
+		inserted <- err
+	}()
+	within(t, inserted, "INSERT while a dropped sink finishes its write")
+	select {
+	case err := <-dropped:
+		t.Fatalf("DROP SINK returned (%v) before its sink's goroutine ended", err)
+	default:
+	}
+	release()
+	within(t, dropped, "DROP SINK")
+	eventually(t, s, "SELECT count(*) FROM weir_catalog.sinks", "0\nSELECT 1\n")
+}
