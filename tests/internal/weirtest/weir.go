@@ -297,3 +297,42 @@ func procCPUTime(pid int) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * (time.Second / 100), nil
 }
+
+// Memory returns the running process's resident set size and its peak
+// since it started (VmRSS and VmHWM of /proc/<pid>/status, Linux), in
+// bytes.
+func (w *Weir) Memory() (rss, peak int64, err error) {
+	if !w.Running() {
+		return 0, 0, errors.New("weir not running")
+	}
+	pid := w.cmd.Process.Pid
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	found := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if !ok || name != "VmRSS" && name != "VmHWM" {
+			continue
+		}
+		f := strings.Fields(v) // "123456 kB"
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, 0, fmt.Errorf("/proc/%d/status: %q", pid, line)
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/status: %q", pid, line)
+		}
+		if name == "VmRSS" {
+			rss = kb << 10
+		} else {
+			peak = kb << 10
+		}
+		found++
+	}
+	if found != 2 {
+		return 0, 0, fmt.Errorf("/proc/%d/status has no VmRSS and VmHWM", pid)
+	}
+	return rss, peak, nil
+}
