@@ -47,6 +47,12 @@ type DB struct {
 	// unsynced is set by each asynchronous commit and cleared by the WAL
 	// syncer (syncWAL) before it fsyncs the log.
 	unsynced atomic.Bool
+	// syncMu is held from taking unsynced to the end of the fsync it calls
+	// for (syncLog): whoever finds the flag taken waits for that fsync.
+	syncMu sync.Mutex
+	// testHookSync, when set by a test, runs in syncLog between taking
+	// the flag and the fsync.
+	testHookSync func()
 	// stopSyncer tells the WAL syncer to return; it closes syncerDone
 	// when it has.
 	stopSyncer, syncerDone chan struct{}
@@ -126,16 +132,31 @@ func (db *DB) syncWAL() {
 			return
 		case <-t.C:
 		}
-		if !db.unsynced.Swap(false) {
-			continue
-		}
-		// A log record committed with Sync fsyncs the log up to itself, so
-		// every commit before it too.
-		if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
-			db.unsynced.Store(true)
-			db.log.Error("storage: fsync of the write-ahead log", "err", err)
+		if err := db.syncLog(); err != nil {
+			db.log.Error("storage: WAL syncer", "err", err)
 		}
 	}
+}
+
+// syncLog fsyncs the write-ahead log if an asynchronous commit happened
+// since the last fsync, or waits for the fsync in progress that took the
+// flag.
+func (db *DB) syncLog() error {
+	db.syncMu.Lock()
+	defer db.syncMu.Unlock()
+	if !db.unsynced.Swap(false) {
+		return nil
+	}
+	if db.testHookSync != nil {
+		db.testHookSync()
+	}
+	// A log record committed with Sync fsyncs the log up to itself, so
+	// every commit before it too.
+	if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
+		db.unsynced.Store(true)
+		return fmt.Errorf("storage: fsync of the write-ahead log: %w", err)
+	}
+	return nil
 }
 
 // SyncCommitted makes every commit so far durable: it fsyncs the
@@ -143,14 +164,12 @@ func (db *DB) syncWAL() {
 // What leaves the database (a sink's delivery) waits for it, so that the
 // outside world never sees an epoch a crash could still undo.
 func (db *DB) SyncCommitted() error {
-	if !db.unsynced.Swap(false) {
-		return nil
-	}
-	if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
-		db.unsynced.Store(true)
-		return fmt.Errorf("storage: fsync of the write-ahead log: %w", err)
-	}
-	return nil
+	// A commit is visible before it sets unsynced (see CommitWith), and
+	// the caller may have seen it: the empty critical section waits for
+	// the commit in progress, which holds commitMu until the flag is set.
+	db.commitMu.Lock()
+	db.commitMu.Unlock()
+	return db.syncLog()
 }
 
 // AsynchronousCommit reports Options.AsynchronousCommit: whether a Txn

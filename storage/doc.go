@@ -35,5 +35,5 @@
 // concurrent transaction may have committed the same key), then the batch
 // is committed with fsync (an asynchronous commit returns before the fsync,
 // which the WAL syncer goroutine does within WALSyncInterval). Lock order:
-// commitMu, then rowMu; idMu is never held with either.
+// commitMu, then rowMu; idMu and syncMu are never held with either.
 package storage
