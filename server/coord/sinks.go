@@ -404,8 +404,13 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 		if sink == nil {
 			sink, err = r.c.openSink(ctx, r.rel, r.key)
 		}
+		var acked uint64
 		if err == nil {
-			pos, err = r.position(ctx, sink)
+			acked, pos, err = r.position(ctx, sink)
+		}
+		if err == nil && pos > acked {
+			// Delivered before a crash that lost the trim.
+			err = r.c.db.TrimSinkLog(r.rel.ID, acked, pos)
 		}
 		if err == nil {
 			break
@@ -478,21 +483,22 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 	}
 }
 
-// position is the last seq the sink delivered: what its system says it
-// holds, else what the log recorded as delivered.
-func (r *sinkRunner) position(ctx context.Context, sink executor.Sink) (uint64, error) {
-	acked, _, err := r.c.db.SinkLogPosition(r.rel.ID)
+// position returns the last seq the log recorded as delivered (acked),
+// and the last seq the sink delivered (pos): what its system says it
+// holds, else acked.
+func (r *sinkRunner) position(ctx context.Context, sink executor.Sink) (acked, pos uint64, err error) {
+	acked, _, err = r.c.db.SinkLogPosition(r.rel.ID)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	seq, ok, err := sink.Delivered(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if ok && seq > acked {
-		return seq, nil
+		return acked, seq, nil
 	}
-	return acked, nil
+	return acked, acked, nil
 }
 
 // sinkStatus is a sink's state as weir_catalog.sinks and /metrics show it.

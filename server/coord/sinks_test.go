@@ -83,3 +83,60 @@ func TestDropSinkDoesNotHoldUpCommits(t *testing.T) {
 	within(t, dropped, "DROP SINK")
 	eventually(t, s, "SELECT count(*) FROM weir_catalog.sinks", "0\nSELECT 1\n")
 }
+
+// logEntries lists the seqs that sink's log still holds.
+func logEntries(t *testing.T, h *harness, sink string) []uint64 {
+	t.Helper()
+	rel, err := h.c.lookup("", sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	err = h.db.ScanSinkLog(rel.ID, 0, func(seq uint64, _ []byte) (bool, error) {
+		seqs = append(seqs, seq)
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seqs
+}
+
+// Entries that the sink's system holds but whose trim a crash lost are
+// skipped after the restart, and removed from the log too: nothing else
+// would ever remove them.
+func TestSinkTrimsEntriesDeliveredBeforeACrash(t *testing.T) {
+	dir := t.TempDir()
+	sys := newFakeSystem()
+	conn := fakeConnector{newFakeLog(), sys}
+	open := func() *harness {
+		return newHarnessWith(t, dir, Options{Connectors: map[string]executor.Connector{"fake": conn}})
+	}
+	h := open()
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY); CREATE SINK out FROM t WITH (connector = 'fake')")
+	mustRun(t, s, "INSERT INTO t VALUES (1)")
+	waitHistory(t, sys, "out", "1: insert - (1)\n")
+	sys.mu.Lock()
+	sys.failNext = 1 << 30
+	sys.mu.Unlock()
+	mustRun(t, s, "INSERT INTO t VALUES (2); INSERT INTO t VALUES (3)")
+	eventually(t, s, "SELECT pending_epochs FROM weir_catalog.sinks", "2\nSELECT 1\n")
+	h.close()
+	// The system holds epochs 2 and 3, written just before the crash
+	// that lost their trim.
+	sys.mu.Lock()
+	sys.failNext = 0
+	sys.epochs["out"][2] = []string{"insert - (2)"}
+	sys.epochs["out"][3] = []string{"insert - (3)"}
+	sys.mu.Unlock()
+
+	h = open()
+	s = h.session()
+	mustRun(t, s, "INSERT INTO t VALUES (4)")
+	waitHistory(t, sys, "out", "1: insert - (1)\n2: insert - (2)\n3: insert - (3)\n4: insert - (4)\n")
+	eventually(t, s, "SELECT delivered_epoch, pending_epochs FROM weir_catalog.sinks", "4|0\nSELECT 1\n")
+	if seqs := logEntries(t, h, "out"); len(seqs) != 0 {
+		t.Fatalf("the log still holds entries %v", seqs)
+	}
+}
