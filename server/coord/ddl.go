@@ -198,10 +198,22 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 			}
 		}
 	}
-	// Stopped before the epoch lock: a source commits under it.
+	// Stopped before the epoch lock: a source commits under it. One not
+	// dropped after all (an error below) starts again.
+	dropped := map[catalog.ID]bool{}
+	var fed []*catalog.Relation
 	for _, rel := range rels {
-		s.c.sources.remove(rel.ID)
+		if s.c.sources.remove(rel.ID) {
+			fed = append(fed, rel)
+		}
 	}
+	defer func() {
+		for _, rel := range fed {
+			if !dropped[rel.ID] {
+				s.c.startSource(rel, &lazySource{c: s.c, rel: rel})
+			}
+		}
+	}()
 	vs := s.c.views
 	var stopped []*sinkRunner
 	defer func() {
@@ -213,7 +225,6 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 	}()
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
-	dropped := map[catalog.ID]bool{}
 	for _, rel := range rels {
 		if dropped[rel.ID] {
 			continue

@@ -103,8 +103,9 @@ func (ss *sourceSet) add(r *sourceRunner) {
 	ss.byID[r.rel.ID] = r
 }
 
-// remove stops and forgets the runner of relation id, if any.
-func (ss *sourceSet) remove(id catalog.ID) {
+// remove stops and forgets the runner of relation id, if any, and
+// reports whether there was one.
+func (ss *sourceSet) remove(id catalog.ID) bool {
 	ss.mu.Lock()
 	r := ss.byID[id]
 	delete(ss.byID, id)
@@ -112,6 +113,7 @@ func (ss *sourceSet) remove(id catalog.ID) {
 	if r != nil {
 		r.stop()
 	}
+	return r != nil
 }
 
 func (ss *sourceSet) all() []*sourceRunner {

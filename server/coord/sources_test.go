@@ -11,6 +11,7 @@ import (
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/server"
+	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
 )
@@ -423,4 +424,48 @@ func TestShowStreamingObjects(t *testing.T) {
 	if got := mustRun(t, s, "SHOW SINKS"); got != "SHOW\n" {
 		t.Errorf("after DROP STREAM CASCADE: %q", got)
 	}
+}
+
+// A DROP that fails after it stopped the source's runner (a view came to
+// depend on the source meanwhile) leaves the source running.
+func TestFailedDropKeepsSourceRunning(t *testing.T) {
+	log := newFakeLog()
+	h := fakeHarness(t, t.TempDir(), log)
+	s := h.session()
+	mustRun(t, s, "CREATE SOURCE src (id BIGINT) WITH (connector = 'fake', topic = 't')")
+	src, err := h.c.lookup("", "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c.views.mu.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			h.c.views.mu.Unlock()
+		}
+	}()
+	dropped := make(chan error, 1)
+	go func() {
+		_, err := run(t, h.session(), "DROP SOURCE src")
+		dropped <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); len(h.c.sources.all()) > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("DROP did not stop the source")
+		}
+	}
+	// A view on src is created while DROP waits for the epoch lock.
+	view := &catalog.Relation{Name: "v", Kind: catalog.MaterializedView, DependsOn: []catalog.ID{src.ID},
+		Columns: []catalog.Column{{Name: "id", Type: types.Int64}}}
+	if _, err := h.c.createRelations(context.Background(), []*catalog.Relation{view}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.c.views.mu.Unlock()
+	locked = false
+	if err := <-dropped; sqlerr.CodeOf(err) != sqlerr.DependentObjectsStillExist {
+		t.Fatalf("DROP: %v", err)
+	}
+	log.append(ins("1"))
+	eventually(t, s, "SELECT count(*) FROM src", "1\nSELECT 1\n")
+	eventually(t, s, "SELECT name, state FROM weir_catalog.sources", "src|running\nSELECT 1\n")
 }
