@@ -7,8 +7,10 @@
 // partition of the topics to itself, found with a metadata request at
 // NewReader and again every Options.DiscoverInterval; partitions added
 // later are read from their earliest record. Each partition starts at the
-// offset the caller gives (Options.Offsets), else at the startup position
-// (earliest, latest, or the first record at or after a timestamp).
+// offset the caller gives (Options.Offsets); without any (a first start)
+// at the startup position (earliest, latest, or the first record at or
+// after a timestamp), and a partition missing from them was added while
+// the reader was stopped, so it starts at its earliest.
 //
 // Poll returns up to max records and, for each partition they came from,
 // the offset after the last one (Batch.Next). Within a partition records

@@ -29,9 +29,10 @@ const (
 	StartTimestamp
 )
 
-// StartPosition is scan.startup: where partitions without a stored offset
-// begin. Partitions discovered after the reader started always begin at
-// their earliest record, so that nothing written to them is missed.
+// StartPosition is scan.startup: where partitions begin at a source's
+// first start, without stored offsets. Partitions found later (discovered
+// after the reader started, or created while it was stopped) always begin
+// at their earliest record, so that nothing written to them is missed.
 type StartPosition struct {
 	Kind   StartKind
 	Millis int64 // for StartTimestamp: milliseconds since 1970
@@ -95,10 +96,14 @@ type Options struct {
 	// created later that match, from their start.
 	TopicPattern *regexp.Regexp
 	ClientID     string // default "weir"
-	// Startup is where partitions absent from Offsets begin.
+	// Startup is where the partitions begin the first time, without
+	// Offsets.
 	Startup StartPosition
 	// Offsets are the next offsets stored with the last committed epoch.
-	// An offset no longer retained moves to the nearest retained one.
+	// An offset no longer retained moves to the nearest retained one. A
+	// partition absent from them (given some) was created since the last
+	// start, and begins at its earliest record like one discovered later:
+	// nothing written to it is missed.
 	Offsets []PartitionOffset
 	// Timeout bounds connecting and each metadata request; default 10s.
 	Timeout time.Duration
@@ -255,7 +260,11 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 			unstored = append(unstored, tp)
 		}
 	}
-	resolved, err := r.listOffsets(ctx, unstored, opts.Startup, opts.ReadCommitted)
+	start := opts.Startup
+	if len(opts.Offsets) > 0 {
+		start = StartPosition{Kind: StartEarliest}
+	}
+	resolved, err := r.listOffsets(ctx, unstored, start, opts.ReadCommitted)
 	if err != nil {
 		c.client.Close()
 		return nil, err

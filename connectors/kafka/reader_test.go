@@ -520,3 +520,39 @@ func TestHealthReportsLostCluster(t *testing.T) {
 		t.Fatalf("health: %v", err)
 	}
 }
+
+// A partition created while the source was stopped is read from its start
+// when the source resumes from stored offsets, as one discovered while it
+// runs: startup latest would skip what was written to it meanwhile.
+func TestPartitionAddedWhileStoppedReadFromStart(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 10, 1000)
+	first := newReader(t, c, Options{Startup: StartPosition{Kind: StartLatest}})
+	stored := first.StartOffsets()
+	first.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic, rt.Count = topic, 4
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(context.Background(), cl)
+	if err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create partitions: %v %v", err, resp)
+	}
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Partition: 3, Value: []byte("new")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	second := newReader(t, c, Options{Offsets: stored, Startup: StartPosition{Kind: StartLatest}})
+	if s := second.StartOffsets(); len(s) != 4 || s[3] != (PartitionOffset{TopicPartition{topic, 3}, 0}) {
+		t.Fatalf("start offsets %v", s)
+	}
+	got, _ := readN(t, second, 1)
+	if !slices.Equal(got, []string{"new"}) {
+		t.Fatalf("got %v", got)
+	}
+	expectNone(t, second)
+}
