@@ -612,3 +612,37 @@ func TestKafkaPipelineMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaAppendSinkOfUpdates gives an append sink a relation whose rows
+// change. An append sink cannot write an update or a delete: CREATE SINK
+// must refuse such a relation, or the sink must go on past the change it
+// cannot write; what it must not do is retry that change for ever while
+// every later change waits behind it.
+func TestKafkaAppendSinkOfUpdates(t *testing.T) {
+	knownBug(t, "CREATE SINK ... mode = 'append' FROM a table is accepted; the first UPDATE wedges the sink for good (retrying \"an append sink cannot write a update\"), and no later change is delivered")
+	k := startKafka(t)
+	w := startWeirKafka(t, k)
+	ctx := testCtx(t, time.Minute)
+	c := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	mustExec(t, ctx, c, `CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance INT)`)
+	mustExec(t, ctx, c, `INSERT INTO accounts VALUES (1, 10)`)
+	_, err := c.Exec(ctx, `CREATE SINK accounts_log FROM accounts WITH (connector='kafka', topic='accounts_log', format='json', mode='append')`)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code == "" || !strings.Contains(pgErr.Message, "append") {
+			t.Fatalf("CREATE SINK mode = 'append' of a table: %v; want an error with a SQLSTATE that names the append mode", err)
+		}
+		return // refused: as good as going on
+	}
+	mustExec(t, ctx, c, `UPDATE accounts SET balance = 20 WHERE id = 1`)
+	mustExec(t, ctx, c, `INSERT INTO accounts VALUES (2, 5)`)
+	waitFor(t, 15*time.Second, "the insert after the update delivered", func() error {
+		for _, m := range mustConsume(t, ctx, k, "accounts_log") {
+			if row, err := sinkRow(m, []string{"id", "balance"}); err == nil && row == "2 5" {
+				return nil
+			}
+		}
+		st, err := getSinkStatus(ctx, c, "accounts_log")
+		return fmt.Errorf("not in the topic; the sink: %v, %v", st, err)
+	})
+}
