@@ -82,14 +82,22 @@ type Source interface {
 	// stopped) unless it wraps ErrSourceFailed.
 	Poll(ctx context.Context, b *SourceBatch) error
 	// Committed is called after the batch's changes and offsets are
-	// durable: a source may then publish its rejects to a dead-letter
-	// destination, or report its progress to the external system.
+	// durable: a source may then report its progress to the external
+	// system.
 	Committed(ctx context.Context, b *SourceBatch) error
 	// StartOffsets are the positions the source started at, in every
 	// partition it reads: saved at once, so that a source that started at
 	// the latest records resumes there and not at later ones.
 	StartOffsets() []SourceOffset
 	Close()
+}
+
+// DeadLetterer is a Source that sends the records it rejects to a
+// dead-letter destination. The engine hands it rejects before it commits
+// the offsets past them, and retries on error (the source waits), so that
+// a crash in between sends them again rather than never: at least once.
+type DeadLetterer interface {
+	DeadLetter(ctx context.Context, rejects []Reject) error
 }
 
 // HealthReporter is a Source that can tell, while its Poll waits, that it

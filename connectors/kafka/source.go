@@ -11,6 +11,12 @@ import (
 	"github.com/weirdb/weir/sql/types"
 )
 
+var (
+	_ executor.Source         = (*source)(nil)
+	_ executor.DeadLetterer   = (*source)(nil)
+	_ executor.HealthReporter = (*source)(nil)
+)
+
 // source is a Kafka source (executor.Source): a Reader whose records a
 // format decoder turns into changes of the relation.
 type source struct {
@@ -146,14 +152,18 @@ func (s *source) fillMetadata(rec *Record, row types.Row) {
 	}
 }
 
-// Committed implements executor.Source: the batch's rejects go to the
-// dead-letter topic, at least once (a crash before this repeats them).
-func (s *source) Committed(ctx context.Context, b *executor.SourceBatch) error {
-	if s.dlq == nil || len(b.Rejects) == 0 {
+// Committed implements executor.Source.
+func (s *source) Committed(ctx context.Context, b *executor.SourceBatch) error { return nil }
+
+// DeadLetter implements executor.DeadLetterer: rejects go to the
+// dead-letter topic, at least once (the engine calls it before their
+// offsets commit).
+func (s *source) DeadLetter(ctx context.Context, rejects []executor.Reject) error {
+	if s.dlq == nil {
 		return nil
 	}
 	s.dlqMsgs = s.dlqMsgs[:0]
-	for _, rj := range b.Rejects {
+	for _, rj := range rejects {
 		s.dlqMsgs = append(s.dlqMsgs, Message{
 			Key: rj.Key, Value: rj.Value,
 			Headers: []Header{

@@ -268,6 +268,13 @@ func (l *lazySource) Committed(ctx context.Context, b *executor.SourceBatch) err
 	return l.src.Committed(ctx, b)
 }
 
+func (l *lazySource) DeadLetter(ctx context.Context, rejects []executor.Reject) error {
+	if d, ok := l.src.(executor.DeadLetterer); ok {
+		return d.DeadLetter(ctx, rejects)
+	}
+	return nil
+}
+
 func (l *lazySource) StartOffsets() []executor.SourceOffset { return nil }
 
 func (l *lazySource) Health() error {
@@ -377,8 +384,9 @@ func (r *sourceRunner) run(ctx context.Context) {
 // batchProgress is how far the commit of one polled batch got, when it
 // is committed change by change.
 type batchProgress struct {
-	rejectsDone bool              // the decoder's rejects are committed
-	refused     []executor.Reject // changes refused so far
+	deadLettered bool              // the decoder's rejects went to the dead-letter destination
+	rejectsDone  bool              // the decoder's rejects are committed
+	refused      []executor.Reject // changes refused so far
 }
 
 // commitBatch commits b as one epoch. A change that the relation or a
@@ -389,6 +397,12 @@ type batchProgress struct {
 // from b and the progress kept in p, so that a retry after an error goes
 // on with the rest; at the end the refused changes join b.Rejects.
 func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch, p *batchProgress) error {
+	if !p.deadLettered {
+		if err := r.deadLetter(ctx, b.Rejects); err != nil {
+			return err
+		}
+		p.deadLettered = true
+	}
 	rejects := b.Rejects
 	if p.rejectsDone {
 		rejects = nil
@@ -412,6 +426,9 @@ func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch,
 			}
 			o := offset[0]
 			rj := executor.Reject{Topic: o.Topic, Partition: o.Partition, Offset: o.Next - 1, Timestamp: time.Now(), Err: sqlerr.From(err).Error()}
+			if err := r.deadLetter(ctx, []executor.Reject{rj}); err != nil {
+				return err
+			}
 			if err := r.commitChanges(ctx, nil, append(rejects[:len(rejects):len(rejects)], rj), offset); err != nil {
 				return err
 			}
@@ -428,6 +445,19 @@ func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch,
 	}
 	r.count(b, 0, len(rejects))
 	b.Rejects = append(b.Rejects, p.refused...)
+	return nil
+}
+
+// deadLetter hands rejects to the source's dead-letter destination, if it
+// has one: before their offsets commit (executor.DeadLetterer).
+func (r *sourceRunner) deadLetter(ctx context.Context, rejects []executor.Reject) error {
+	d, ok := r.src.(executor.DeadLetterer)
+	if !ok || len(rejects) == 0 {
+		return nil
+	}
+	if err := d.DeadLetter(ctx, rejects); err != nil {
+		return fmt.Errorf("dead letters: %w", err)
+	}
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
 )
 
 // fakeLog is a one-partition topic in memory: records are a row of text
@@ -181,18 +182,24 @@ func TestSourceTableUpsertsByKey(t *testing.T) {
 	eventually(t, s, "SELECT * FROM customers ORDER BY id", "1|bronze\n3|gold\nSELECT 2\n")
 }
 
-func TestSourceBadRecords(t *testing.T) {
-	log := newFakeLog()
-	h := fakeHarness(t, t.TempDir(), log)
-	s := h.session()
+// feedBadRecords creates source s of log and a view inv on it, and feeds
+// them a record that cannot be decoded and one the view refuses (division
+// by zero): both rejected, the others applied.
+func feedBadRecords(t *testing.T, s server.Session, log *fakeLog) {
+	t.Helper()
 	mustRun(t, s, "CREATE SOURCE s (id BIGINT NOT NULL, v INT) WITH (connector = 'fake', topic = 't')")
 	mustRun(t, s, "CREATE MATERIALIZED VIEW inv AS SELECT id, 100 / v AS q FROM s")
-	// A record that cannot be decoded, and one a view refuses (division
-	// by zero): both rejected, the others applied.
 	log.append(ins("1", "4"), fakeRecord{bad: "garbage"}, ins("2", "0"), ins("3", "5"))
 	eventually(t, s, "SELECT * FROM inv ORDER BY id", "1|25\n3|20\nSELECT 2\n")
 	eventually(t, s, "SELECT \"offset\", error FROM s_errors ORDER BY \"offset\"",
 		"1|cannot decode garbage\n2|division by zero\nSELECT 2\n")
+}
+
+func TestSourceBadRecords(t *testing.T) {
+	log := newFakeLog()
+	h := fakeHarness(t, t.TempDir(), log)
+	s := h.session()
+	feedBadRecords(t, s, log)
 	eventually(t, s, "SELECT records, errors FROM weir_catalog.sources", "2|2\nSELECT 1\n")
 	wantCode(t, s, "DROP SOURCE s_errors", sqlerr.DependentObjectsStillExist)
 	wantCode(t, s, "INSERT INTO s VALUES (9, 9)", sqlerr.WrongObjectType)
@@ -468,4 +475,70 @@ func TestFailedDropKeepsSourceRunning(t *testing.T) {
 	log.append(ins("1"))
 	eventually(t, s, "SELECT count(*) FROM src", "1\nSELECT 1\n")
 	eventually(t, s, "SELECT name, state FROM weir_catalog.sources", "src|running\nSELECT 1\n")
+}
+
+// deadLetterSource is a fake source with a dead-letter destination that
+// fails its first send, and records, for each reject sent, the offset the
+// source had committed then.
+type deadLetterSource struct {
+	*fakeSource
+	db    *storage.DB
+	rel   *catalog.Relation // its ID is set after OpenSource, by the CREATE
+	mu    sync.Mutex
+	fails int
+	sent  []string
+}
+
+func (s *deadLetterSource) DeadLetter(ctx context.Context, rejects []executor.Reject) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fails > 0 {
+		s.fails--
+		return fmt.Errorf("dead-letter topic unavailable")
+	}
+	var committed int64
+	if err := s.db.ScanSourceOffsets(s.rel.ID, func(_ string, _ int32, next int64) error {
+		committed = next
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, rj := range rejects {
+		s.sent = append(s.sent, fmt.Sprintf("%d (committed %d): %s", rj.Offset, committed, rj.Err))
+	}
+	return nil
+}
+
+type deadLetterConnector struct {
+	*fakeLog
+	db  func() *storage.DB
+	src *deadLetterSource
+}
+
+func (c *deadLetterConnector) OpenSource(ctx context.Context, cfg executor.SourceConfig) (executor.Source, error) {
+	src, err := c.fakeLog.OpenSource(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.src = &deadLetterSource{fakeSource: src.(*fakeSource), db: c.db(), rel: cfg.Relation, fails: 1}
+	return c.src, nil
+}
+
+// Rejects reach the dead-letter destination before the offsets past them
+// commit, so that a crash in between sends them again rather than never;
+// a destination that fails holds the source up until it takes them.
+func TestSourceDeadLettersBeforeCommit(t *testing.T) {
+	log := newFakeLog()
+	var h *harness
+	conn := &deadLetterConnector{fakeLog: log, db: func() *storage.DB { return h.db }}
+	h = newHarnessWith(t, t.TempDir(), Options{Connectors: map[string]executor.Connector{"fake": conn}})
+	feedBadRecords(t, h.session(), log)
+	conn.src.mu.Lock()
+	sent := strings.Join(conn.src.sent, "\n")
+	conn.src.mu.Unlock()
+	// The refused change at offset 2 is sent after the change before it
+	// committed (with the decoded reject), before its own offset.
+	if want := "1 (committed 0): cannot decode garbage\n2 (committed 1): division by zero"; sent != want {
+		t.Fatalf("dead letters:\n%s\nwant\n%s", sent, want)
+	}
 }
