@@ -442,18 +442,12 @@ func (t *Txn) Changes() ([]TableChanges, error) {
 	for i, m := range t.tables {
 		out[i] = TableChanges{Rel: m.rel, Truncated: m.truncated, Changes: make([]Change, 0, rows[i])}
 	}
-	// Rows are carved from chunks of changeChunk rows rather than
-	// allocated (and grown) one by one; a row an operator keeps keeps
-	// only its chunk alive.
-	var chunk []types.Datum
+	// Each row is allocated at its width, not grown datum by datum; and
+	// on its own: operators keep some rows (a join's side), and a row
+	// carved from a shared chunk would keep the whole chunk alive.
 	decode := func(tab int, value []byte) (types.Row, error) {
-		w := len(out[tab].Rel.Columns)
-		if len(chunk) < w {
-			chunk = make([]types.Datum, w*changeChunk)
-		}
-		dst := chunk[:0:w]
-		chunk = chunk[w:]
-		return DecodeRow(dst, value, out[tab].Rel.Columns)
+		cols := out[tab].Rel.Columns
+		return DecodeRow(make(types.Row, 0, len(cols)), value, cols)
 	}
 	for _, c := range t.changes {
 		var ch Change
@@ -472,9 +466,6 @@ func (t *Txn) Changes() ([]TableChanges, error) {
 	}
 	return out, nil
 }
-
-// changeChunk is how many rows of Changes one allocation holds.
-const changeChunk = 32
 
 func btoi(b bool) int {
 	if b {

@@ -207,7 +207,6 @@ func liveHeap(ctx context.Context, w *weirtest.Weir) (int64, error) {
 // live after the stream was read is the state cache's bound at most, plus
 // the reader's buffers, however many records went by.
 func TestKafkaJoinStateMemory(t *testing.T) {
-	knownBug(t, "a row a join keeps pins the whole chunk of 32 rows that storage.Txn.Changes decoded it in, which the state cache does not count: 1M records through a join keeping 1 in 32 leave ~200 MB live with --state-cache-size=32MiB")
 	const records = 1_000_000
 	k := startKafka(t)
 	mustTopic(t, k, "js", 1)

@@ -244,7 +244,6 @@ func knownBug(t *testing.T, bug string) {
 // delivered before (its log was trimmed up to them) and only the rest as
 // pending, not every epoch since the sink was created.
 func TestKafkaSinkStatusAfterRestart(t *testing.T) {
-	knownBug(t, "after a restart, a sink that has not reached its cluster shows delivered_epoch 0 and every epoch as pending, though its log knows which it delivered")
 	k := startKafka(t)
 	w := startWeirKafka(t, k)
 	ctx := testCtx(t, time.Minute)

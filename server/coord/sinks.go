@@ -359,11 +359,14 @@ func (c *Coordinator) startSinks() error {
 			return fmt.Errorf("sink %q: the relation it delivers (id %d) is gone", rel.Name, rel.DependsOn[0])
 		}
 		r := c.newSinkRunner(rel, from, rel.PrimaryKey)
-		_, last, err := c.db.SinkLogPosition(rel.ID)
+		delivered, last, err := c.db.SinkLogPosition(rel.ID)
 		if err != nil {
 			return fmt.Errorf("sink %q: %w", rel.Name, err)
 		}
+		// What the log knows was delivered, until the sink reaches its
+		// system and learns where that stands.
 		r.next = last + 1
+		r.delivered.Store(delivered)
 		c.startSink(r, nil)
 	}
 	return nil
