@@ -205,9 +205,10 @@ func liveHeap(ctx context.Context, w *weirtest.Weir) (int64, error) {
 // TestKafkaJoinStateMemory feeds a join that keeps one row of a stream in
 // 32: the rows it keeps are all the state it has, so the heap that stays
 // live after the stream was read is the state cache's bound at most, plus
-// the reader's buffers, however many records went by.
+// the reader's buffers, however many records went by. (About 21 MiB;
+// 140 MiB when each kept row pinned the 32-row chunk it was decoded in.)
 func TestKafkaJoinStateMemory(t *testing.T) {
-	const records = 1_000_000
+	const records = 600_000
 	k := startKafka(t)
 	mustTopic(t, k, "js", 1)
 	w := startWeirKafka(t, k, "--state-cache-size=32MiB", "--pprof")
@@ -240,7 +241,7 @@ func TestKafkaJoinStateMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d MiB live after %d records", live>>20, records)
-	if bound := int64(96 << 20); live > bound {
+	if bound := int64(64 << 20); live > bound {
 		t.Errorf("after %d records through js_named (%d rows kept), Weir's heap holds %d MiB live; want at most %d MiB (state cache 32 MiB)",
 			records, (records+31)/32, live>>20, bound>>20)
 	}

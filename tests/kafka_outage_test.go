@@ -39,10 +39,10 @@ func TestKafkaClusterOutage(t *testing.T) {
 	mustExec(t, ctx, c, `CREATE SOURCE feed (id BIGINT, v INT) WITH (connector='kafka', topic='feed', format='json')`)
 	mustExec(t, ctx, c, `CREATE TABLE ledger (id BIGINT PRIMARY KEY, note TEXT)`)
 	mustExec(t, ctx, c, `CREATE MATERIALIZED VIEW ledger_sum AS SELECT count(*) AS n, sum(id) AS s FROM ledger`)
-	mustExec(t, ctx, c, `CREATE SINK ledger_out FROM ledger WITH (connector='kafka', topic='ledger_out', format='json', mode='append')`)
+	mustExec(t, ctx, c, `CREATE SINK ledger_out FROM ledger WITH (connector='kafka', topic='ledger_out', format='json', mode='upsert')`)
 	mustExec(t, ctx, c, fmt.Sprintf(`CREATE SINK ledger_copy FROM ledger
-  WITH (connector='kafka', brokers='%s', topic='ledger_copy', format='json', mode='append')`, other.Brokers()))
-	mustExec(t, ctx, c, `CREATE SINK ledger_gone FROM ledger WITH (connector='kafka', topic='ledger_gone', format='json', mode='append')`)
+  WITH (connector='kafka', brokers='%s', topic='ledger_copy', format='json', mode='upsert')`, other.Brokers()))
+	mustExec(t, ctx, c, `CREATE SINK ledger_gone FROM ledger WITH (connector='kafka', topic='ledger_gone', format='json', mode='upsert')`)
 	feed := func(from, to int) []weirtest.Record {
 		var recs []weirtest.Record
 		for i := from; i < to; i++ {
@@ -66,6 +66,7 @@ func TestKafkaClusterOutage(t *testing.T) {
 	insert(1, 11)
 	waitInt(t, c, 20*time.Second, "feed", `SELECT count(*) FROM feed`, 40)
 	waitSinkCaughtUp(t, ctx, c, "ledger_out", 20*time.Second)
+	waitSinkCaughtUp(t, ctx, c, "ledger_gone", 20*time.Second)
 
 	k.Down()
 	t.Logf("cluster %s down", k.Brokers())
