@@ -166,6 +166,9 @@ type SinkConfig struct {
 	Key     []int
 	Options map[string]string
 	Logger  *slog.Logger
+	// AppendOnly: the relation only ever inserts rows (a stream), so a
+	// sink that can only append takes all of its changes.
+	AppendOnly bool
 }
 
 // Sink delivers a relation's changes to an external system. Each call of

@@ -161,13 +161,18 @@ func TestKafkaSourceBackpressure(t *testing.T) {
 			break
 		}
 	}
-	m, err := scrapeMetrics(ctx, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := m[`weir_source_records_total{source="backlog"}`]; v != float64(records) {
-		t.Errorf("weir_source_records_total{source=\"backlog\"} = %v after catching up; want %d", v, records)
-	}
+	// The counter moves just after the epoch commits: it may lag the rows
+	// by a moment.
+	waitFor(t, 5*time.Second, "weir_source_records_total after catching up", func() error {
+		m, err := scrapeMetrics(ctx, w)
+		if err != nil {
+			return err
+		}
+		if v := m[`weir_source_records_total{source="backlog"}`]; v != float64(records) {
+			return fmt.Errorf("weir_source_records_total{source=\"backlog\"} = %v; want %d", v, records)
+		}
+		return nil
+	})
 	if n, err := queryInt(ctx, c, `SELECT count(*) FROM backlog`); err != nil || n != int64(records) {
 		t.Errorf("backlog holds %d rows (%v); want %d", n, err, records)
 	}

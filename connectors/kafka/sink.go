@@ -21,6 +21,9 @@ import (
 type sink struct {
 	opts WriterOptions
 	enc  *format.SinkEncoder
+	// forceAppend drops deletes and writes updates as inserts of the new
+	// row (force_append_only): an append sink of a relation that changes.
+	forceAppend bool
 	w    *Writer // nil after ErrFenced, until the next Write
 
 	msgs             []Message
@@ -68,6 +71,18 @@ func (c *Connector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (exec
 			return nil, optionError("unknown sink mode \"%s\"", v).WithHint("Modes: append, upsert, debezium.")
 		}
 	}
+	forceAppend := false
+	switch v := strings.ToLower(o.get("force_append_only")); v {
+	case "", "false":
+	case "true":
+		forceAppend = true
+	default:
+		return nil, optionError("invalid value for option force_append_only: \"%s\"", v)
+	}
+	if mode == format.Append && !cfg.AppendOnly && !forceAppend {
+		return nil, optionError("\"%s\" updates and deletes rows: an append sink cannot write those changes", cfg.Relation.Name).
+			WithHint("Use mode = 'upsert' or 'debezium', or force_append_only = 'true' to write inserted rows and the new rows of updates and drop deletes.")
+	}
 	if mode != format.Append && len(cfg.Key) == 0 {
 		return nil, optionError("a %s sink needs a key", mode).
 			WithHint("Name the key columns: key = 'col1,col2' (a table's or an aggregate's key is found by itself).")
@@ -114,7 +129,7 @@ func (c *Connector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (exec
 	if logger == nil {
 		logger = c.Logger
 	}
-	s := &sink{enc: enc, log: logger, opts: WriterOptions{
+	s := &sink{enc: enc, forceAppend: forceAppend, log: logger, opts: WriterOptions{
 		Brokers: brokers, Topic: topic, Sink: cfg.Name,
 		// One per sink and stable across restarts: the object id tells
 		// a sink from an older one of the same name.
@@ -162,7 +177,16 @@ func (s *sink) Write(ctx context.Context, seq uint64, changes []executor.Change)
 	// messages pointing into the old one, which stays valid).
 	s.arena = s.arena[:0]
 	for i := range changes {
-		kb, vb, err := s.enc.Encode(&changes[i], now, s.keyBuf, s.valueBuf)
+		ch := &changes[i]
+		if s.forceAppend {
+			switch ch.Op {
+			case executor.ChangeDelete:
+				continue
+			case executor.ChangeUpdate:
+				ch = &executor.Change{Op: executor.ChangeInsert, After: ch.After}
+			}
+		}
+		kb, vb, err := s.enc.Encode(ch, now, s.keyBuf, s.valueBuf)
 		if err != nil {
 			return fmt.Errorf("kafka sink: encode: %w", err)
 		}

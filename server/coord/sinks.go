@@ -322,14 +322,21 @@ func (s *session) createSinkFrom(ctx context.Context, n *ast.CreateSink, fromNam
 	return tagOnly("CREATE SINK"), nil
 }
 
+// appendOnly reports whether rel only ever inserts rows: a stream source.
+func appendOnly(rel *catalog.Relation) bool {
+	return rel.Kind == catalog.Source && rel.HasRowID()
+}
+
 // openSink opens the connector of sink rel.
 func (c *Coordinator) openSink(ctx context.Context, rel *catalog.Relation, key []int) (executor.Sink, error) {
 	conn, err := c.connectorOf(rel.Options)
 	if err != nil {
 		return nil, err
 	}
+	from := c.byID(rel.DependsOn[0])
 	return conn.OpenSink(ctx, executor.SinkConfig{
 		Name: rel.Name, Relation: rel, Key: key, Options: rel.Options,
+		AppendOnly: from != nil && appendOnly(from),
 		Logger: c.logger.With("sink", rel.Name),
 	})
 }
