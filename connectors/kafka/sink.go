@@ -24,7 +24,7 @@ type sink struct {
 	// forceAppend drops deletes and writes updates as inserts of the new
 	// row (force_append_only): an append sink of a relation that changes.
 	forceAppend bool
-	w    *Writer // nil after ErrFenced, until the next Write
+	w           *Writer // nil after ErrFenced, until the next Write
 
 	msgs             []Message
 	keyBuf, valueBuf []byte // scratch

@@ -337,7 +337,7 @@ func (c *Coordinator) openSink(ctx context.Context, rel *catalog.Relation, key [
 	return conn.OpenSink(ctx, executor.SinkConfig{
 		Name: rel.Name, Relation: rel, Key: key, Options: rel.Options,
 		AppendOnly: from != nil && appendOnly(from),
-		Logger: c.logger.With("sink", rel.Name),
+		Logger:     c.logger.With("sink", rel.Name),
 	})
 }
 
