@@ -111,10 +111,8 @@ func TestKafkaClusterOutage(t *testing.T) {
 	if st, err := getSinkStatus(ctx, c, "ledger_out"); err != nil || st.pending < 30 || st.state != "retrying" {
 		t.Errorf("ledger_out after 30 writes during the outage: %v, %v; want retrying with at least 30 epochs pending", st, err)
 	}
-	copyStatus := waitSinkCaughtUp(t, ctx, c, "ledger_copy", 20*time.Second)
-	if copyStatus.changes != 40 {
-		t.Errorf("ledger_copy, on the cluster that stayed up: %v; want 40 changes delivered", copyStatus)
-	}
+	// On the cluster that stayed up.
+	waitSinkChanges(t, ctx, c, "ledger_copy", 40, 20*time.Second)
 	m, err := scrapeMetrics(ctx, w)
 	if err != nil {
 		t.Fatal(err)
@@ -185,11 +183,11 @@ func TestKafkaClusterOutage(t *testing.T) {
 		}
 		return err
 	})
-	st = waitSinkCaughtUp(t, ctx, c, "ledger_out", 45*time.Second)
+	// The changes are counted since the start: 45 after the restart.
+	st = waitSink(t, ctx, c, "ledger_out", 45*time.Second, "caught up", func(st sinkStatus) bool {
+		return st.state == "running" && st.pending == 0 && st.err == "" && st.delivered == 55 && (st.changes == 45 || st.changes == 55)
+	})
 	t.Logf("ledger_out caught up %v after the cluster came back: %v", time.Since(up).Round(time.Millisecond), st)
-	if st.err != "" || st.delivered != 55 || st.changes != 45 && st.changes != 55 {
-		t.Errorf("ledger_out: %v; want no error, epoch 55 delivered, 45 changes since the restart", st)
-	}
 	waitSinkCaughtUp(t, ctx, c, "ledger_copy", 20*time.Second)
 	if msgs := mustConsume(t, ctx, k, "ledger_gone"); len(msgs) != 10 {
 		t.Errorf("the dropped sink's topic holds %d records; want the 10 delivered before the outage", len(msgs))
