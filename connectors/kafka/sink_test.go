@@ -9,15 +9,15 @@ import (
 	"github.com/weirdb/weir/sql/types"
 )
 
-// openTestSink opens sink name (object id) of (k bigint, v text), writing
-// JSON to topic.
+// openTestSink opens sink name (object id) of (k bigint, v text), upserting
+// JSON by k to topic.
 func openTestSink(t *testing.T, conn *Connector, name string, id catalog.ID) executor.Sink {
 	t.Helper()
 	rel := &catalog.Relation{ID: id, Name: name, Kind: catalog.Sink, Columns: []catalog.Column{
 		{Name: "k", Type: types.Int64}, {Name: "v", Type: types.Text},
 	}}
 	s, err := conn.OpenSink(context.Background(), executor.SinkConfig{
-		Name: name, Relation: rel, Options: map[string]string{"connector": "kafka", "topic": topic},
+		Name: name, Relation: rel, Key: []int{0}, Options: map[string]string{"connector": "kafka", "topic": topic, "mode": "upsert"},
 	})
 	if err != nil {
 		t.Fatal(err)
