@@ -62,7 +62,7 @@ func NewSinkEncoder(ctx context.Context, o SinkOptions) (*SinkEncoder, error) {
 	e := &SinkEncoder{o: o}
 	cols := o.Schema.Columns
 	if (o.Mode == Upsert || o.Mode == Debezium) && len(o.Schema.Key) == 0 {
-		return nil, fmt.Errorf("format: a %s sink needs key columns", o.Mode)
+		return nil, fmt.Errorf("format: mode %s needs key columns", o.Mode)
 	}
 	switch o.Mode {
 	case Append, Upsert, Debezium:
@@ -96,7 +96,7 @@ func NewSinkEncoder(ctx context.Context, o SinkOptions) (*SinkEncoder, error) {
 			e.key = k
 		}
 	default:
-		return nil, fmt.Errorf("format: a %s sink cannot write %s", o.Mode, o.Format)
+		return nil, fmt.Errorf("format: mode %s cannot write format %s", o.Mode, o.Format)
 	}
 	if keyCols != nil && (o.KeyFormat == Kafka || o.KeyFormat == String) {
 		k, err := newPrimitive(o.KeyFormat, keyCols)
@@ -128,7 +128,7 @@ func (e *SinkEncoder) Encode(c *Change, tsMillis int64, keyBuf, valueBuf []byte)
 	switch e.o.Mode {
 	case Append:
 		if c.Op != OpInsert {
-			return nil, nil, errRecord("an append sink cannot write a %s", c.Op)
+			return nil, nil, errRecord("an append sink cannot write %s changes", c.Op)
 		}
 		value, err = e.value.AppendRow(valueBuf[:0], c.After)
 	case Upsert:
@@ -155,7 +155,7 @@ func (e *SinkEncoder) debezium(buf []byte, c *Change, tsMillis int64) ([]byte, e
 	case OpDelete:
 		op = 'd'
 	default:
-		return nil, errRecord("a Debezium sink cannot write a %s", c.Op)
+		return nil, errRecord("a Debezium sink cannot write %s changes", c.Op)
 	}
 	var err error
 	buf = append(buf, `{"before":`...)

@@ -84,7 +84,7 @@ func (c *Connector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (exec
 			WithHint("Use mode = 'upsert' or 'debezium', or force_append_only = 'true' to write inserted rows and the new rows of updates and drop deletes.")
 	}
 	if mode != format.Append && len(cfg.Key) == 0 {
-		return nil, optionError("a %s sink needs a key", mode).
+		return nil, optionError("mode %s needs a key", mode).
 			WithHint("Name the key columns: key = 'col1,col2' (a table's or an aggregate's key is found by itself).")
 	}
 	var keyFormat format.Format
