@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -187,6 +188,42 @@ type Sink interface {
 	// Changes are paired by key (ChangeInsert, ChangeDelete, ChangeUpdate).
 	Write(ctx context.Context, seq uint64, changes []Change) error
 	Close()
+}
+
+// DeadLetter is a part of an epoch that a sink gave up delivering: a
+// request its system refused for good, or kept failing past the sink's
+// retries.
+type DeadLetter struct {
+	// Payload is what was sent (an HTTP request's body), and Key what
+	// identifies it to the system (an Idempotency-Key), so that it can be
+	// sent again as it was.
+	Payload []byte
+	Key     string
+	// Status is the system's last answer (an HTTP status; 0 for none, as
+	// after a network error), Response an excerpt of its body or the
+	// error.
+	Status   int
+	Response string
+	Attempts int
+}
+
+// DeadLettersError is what Sink.Write returns when it delivered the epoch
+// but for Letters: the engine records them in the sink's dead-letter
+// relation (<sink>_dead_letters), in the same write that marks the epoch
+// delivered, and goes on with the next epoch.
+type DeadLettersError struct {
+	Letters []DeadLetter
+}
+
+func (e *DeadLettersError) Error() string {
+	return fmt.Sprintf("%d dead letters", len(e.Letters))
+}
+
+// Resender is a Sink that can send a dead letter again (ALTER SINK name
+// RETRY DEAD LETTERS). It returns nil once the system accepted it, else
+// the letter with its new status, response and attempts.
+type Resender interface {
+	Resend(ctx context.Context, l DeadLetter) (*DeadLetter, error)
 }
 
 // ChangeOp is what one decoded record does to a relation.
