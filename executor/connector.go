@@ -220,10 +220,11 @@ func (e *DeadLettersError) Error() string {
 }
 
 // Resender is a Sink that can send a dead letter again (ALTER SINK name
-// RETRY DEAD LETTERS). It returns nil once the system accepted it, else
-// the letter with its new status, response and attempts.
+// RETRY DEAD LETTERS), as it was (same payload and key). It returns nil
+// once the system accepted it; else an error, with l's Status, Response
+// and Attempts updated.
 type Resender interface {
-	Resend(ctx context.Context, l DeadLetter) (*DeadLetter, error)
+	Resend(ctx context.Context, l *DeadLetter) error
 }
 
 // ChangeOp is what one decoded record does to a relation.
