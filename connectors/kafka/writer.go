@@ -126,8 +126,10 @@ type Writer struct {
 	fenced  bool
 	closed  bool
 	// recs and headers are scratch for the records of one write. The
-	// client holds none of them once a write returned: all were
-	// acknowledged or failed, or the client that held them was closed.
+	// client holds none of them once a write returned and all were
+	// acknowledged or failed; after a failed write (fail) they are
+	// dropped, since the client closed then finishes their promises in
+	// goroutines of its own, after Close returned.
 	recs    []kgo.Record
 	headers []kgo.RecordHeader
 	// beforeCommit, when set by a test, runs between flush and commit.
@@ -397,6 +399,7 @@ func (w *Writer) fail(ctx context.Context, seq uint64, err error) error {
 	cl := w.client
 	w.client = nil
 	defer cl.Close()
+	w.recs, w.headers = nil, nil
 	fenced := errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.InvalidTxnState)
 	if w.transactional() && fenced {
 		w.fenced = true
