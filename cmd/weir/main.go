@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/weirdb/weir/connectors/http"
 	"github.com/weirdb/weir/connectors/kafka"
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/server"
@@ -197,6 +198,7 @@ func serve(cfg config, logger *slog.Logger) error {
 	}()
 	connectors := map[string]executor.Connector{
 		"kafka": &kafka.Connector{Brokers: kafka.SplitList(cfg.kafkaBrokers), SchemaRegistry: cfg.schemaRegistry, Logger: logger},
+		"http":  &http.Connector{Logger: logger},
 	}
 	eng, err := coord.New(coord.Options{DB: db, Logger: logger, StateCacheSize: int64(cfg.stateCacheSize), Workers: cfg.workers, Connectors: connectors})
 	if err != nil {
