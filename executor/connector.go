@@ -108,6 +108,22 @@ type HealthReporter interface {
 	Health() error
 }
 
+// LagReporter is a Source that can tell how far behind its input the
+// committed epochs are. Lag may be called from any goroutine, concurrently
+// with Poll; the slice is the caller's.
+type LagReporter interface {
+	Lag() []PartitionLag
+}
+
+// PartitionLag is how many records of one partition of a source's input
+// come after the last one committed (Source.Committed), as far as the
+// source knows the partition's end.
+type PartitionLag struct {
+	Topic     string
+	Partition int32
+	Records   int64
+}
+
 // SourceBatch is one poll's worth of input.
 type SourceBatch struct {
 	Changes []Change

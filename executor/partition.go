@@ -540,6 +540,16 @@ func (c *cachedPartitioned) CachedBytes() int64 {
 	return n
 }
 
+// CachedKeys implements CachedState: the shards' sum.
+func (c *cachedPartitioned) CachedKeys() int64 {
+	c.quiesce()
+	var n int64
+	for _, s := range c.shards {
+		n += s.(CachedState).CachedKeys()
+	}
+	return n
+}
+
 // Evict implements CachedState: each shard keeps its share of target, in
 // proportion to what it holds.
 func (c *cachedPartitioned) Evict(target int64) {

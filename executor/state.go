@@ -106,7 +106,8 @@ type StateBatchReader interface {
 // every entry on first use. Attach before the first Push and never
 // together with Restore.
 //
-// CachedBytes estimates the memory the entries in memory take. Evict drops
+// CachedBytes estimates the memory the entries in memory take, and
+// CachedKeys counts them (for metrics). Evict drops
 // entries until about target bytes remain, least recently used first
 // (approximately); it drops only entries that are saved (call it after
 // SaveDirty, once the epoch committed), since a dropped entry is read back
@@ -115,7 +116,20 @@ type CachedState interface {
 	Stateful
 	AttachState(r StateReader, complete bool)
 	Evictor
+	CachedKeys() int64
 }
+
+// CachedKeys implements CachedState: the groups in memory.
+func (a *Aggregate) CachedKeys() int64 { return int64(len(a.groups)) }
+
+// CachedKeys implements CachedState: the keys of both sides in memory.
+func (j *HashJoin) CachedKeys() int64 { return int64(len(j.sides[0]) + len(j.sides[1])) }
+
+// CachedKeys implements CachedState: the distinct rows in memory.
+func (d *Distinct) CachedKeys() int64 { return int64(len(d.rows)) }
+
+// CachedKeys implements CachedState: the distinct rows in memory.
+func (s *SetOp) CachedKeys() int64 { return int64(len(s.rows)) }
 
 // Evictor holds state it can drop from memory: an operator
 // (CachedState), its shards, a dataflow's operators, a server's views.

@@ -232,6 +232,16 @@ func (d *Dataflow) CachedBytes() int64 {
 	return n
 }
 
+// CachedKeys counts the keys in memory of the dataflow's operators that
+// can evict (executor.CachedState).
+func (d *Dataflow) CachedKeys() int64 {
+	var n int64
+	for _, c := range d.cached() {
+		n += c.CachedKeys()
+	}
+	return n
+}
+
 // Evict drops saved state from memory until about target bytes remain,
 // taking from each operator in proportion to what it holds. Call it only
 // after the epoch whose state was saved committed.

@@ -167,11 +167,15 @@ func NoticeFunc(ctx context.Context) func(msg string) {
 	return fn
 }
 
-// PipelineReporter is implemented by an Engine that runs sources and
-// sinks: /metrics reports on them at every scrape.
+// PipelineReporter is implemented by an Engine that runs sources, views
+// and sinks: /metrics reports on them at every scrape. The engine keeps the
+// counts; each call returns them as they are now, and an object dropped
+// is simply no longer reported.
 type PipelineReporter interface {
 	SourceStats() []SourceStats
+	ViewStats() []ViewStats
 	SinkStats() []SinkStats
+	EngineStats() EngineStats
 }
 
 // SourceStats are one source's counters since the server started.
@@ -182,6 +186,30 @@ type SourceStats struct {
 	Errors    int64 // records that could not be decoded or were refused
 	Bytes     int64
 	LastEvent int64 // unix nanos of the last batch with records; 0 none
+	// Lag is, per partition of its input, how many records the source's
+	// committed epochs have not reached yet; nil when the source cannot
+	// tell.
+	Lag []PartitionLag
+}
+
+// PartitionLag is a source's lag in one partition of its input.
+type PartitionLag struct {
+	Topic     string
+	Partition int32
+	Records   int64
+}
+
+// ViewStats are one materialized view's counters since the server
+// started.
+type ViewStats struct {
+	Name string
+	// ChangesIn are the changes of its inputs its dataflow took in, and
+	// ChangesOut the changes of its rows it made, in committed epochs.
+	ChangesIn, ChangesOut int64
+	// CachedKeys and CachedBytes are the operator state in memory: keys
+	// (groups, join keys, distinct rows) and their estimated bytes. Past
+	// the state cache's budget the rest is only in storage.
+	CachedKeys, CachedBytes int64
 }
 
 // SinkStats are one sink's counters since the server started.
@@ -191,4 +219,17 @@ type SinkStats struct {
 	Changes   int64  // changes delivered
 	Delivered uint64 // last epoch delivered
 	Pending   int64  // epochs waiting in the log
+	Retries   int64  // failed attempts to open, position or write, each retried
+	// DeliveryLatency times, in seconds, each epoch from its commit to
+	// its delivery; nil when the sink does not time them.
+	DeliveryLatency *Histogram
+}
+
+// EngineStats are the engine-wide numbers.
+type EngineStats struct {
+	// EpochCommit times, in seconds, the commit of each epoch: maintaining
+	// the views it changes and writing it durably.
+	EpochCommit *Histogram
+	// Subscribers are the push queries streaming changes to clients.
+	Subscribers int
 }

@@ -43,10 +43,10 @@ func TestBlockCacheBesideMemtables(t *testing.T) {
 		}
 	}
 	get()
-	before := db.Metrics().BlockCache.Hits
+	before := db.pdb.Metrics().BlockCache.Hits
 	get()
-	if hits := db.Metrics().BlockCache.Hits - before; hits == 0 {
+	if hits := db.pdb.Metrics().BlockCache.Hits - before; hits == 0 {
 		t.Errorf("second read of a row: no block cache hit (cache %d bytes, %d memtables of %d bytes)",
-			db.Metrics().BlockCache.Size, db.Metrics().MemTable.Count, db.Metrics().MemTable.Size)
+			db.pdb.Metrics().BlockCache.Size, db.pdb.Metrics().MemTable.Count, db.pdb.Metrics().MemTable.Size)
 	}
 }

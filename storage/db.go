@@ -259,9 +259,41 @@ func (db *DB) Close() error {
 	return errors.Join(ferr, db.pdb.Close())
 }
 
-// Metrics returns Pebble's metrics (for export to Prometheus). The result
-// is a fresh copy owned by the caller.
-func (db *DB) Metrics() *pebble.Metrics { return db.pdb.Metrics() }
+// Stats are the store's numbers that /metrics reports: what Pebble holds
+// on disk and in memory, and the work it did since the store opened.
+type Stats struct {
+	DiskBytes             uint64 // on disk: tables and write-ahead log, obsolete ones not yet deleted included
+	Tables                int64  // live tables, all levels
+	MemtableBytes         uint64 // memtables, the mutable one and those waiting to be flushed
+	WALBytesWritten       uint64 // bytes written to the write-ahead log
+	Flushes               int64  // memtable flushes to level 0
+	Compactions           int64  // compactions done
+	CompactionsInProgress int64
+	CompactionDebtBytes   uint64 // bytes compactions must rewrite to bring the levels into shape
+	ReadAmplification     int    // tables a point read may search: L0 sublevels and non-empty levels
+	BlockCacheBytes       int64
+	BlockCacheHits        int64
+	BlockCacheMisses      int64
+}
+
+// Stats returns the store's numbers now.
+func (db *DB) Stats() Stats {
+	m := db.pdb.Metrics()
+	return Stats{
+		DiskBytes:             m.DiskSpaceUsage(),
+		Tables:                m.Total().TablesCount,
+		MemtableBytes:         m.MemTable.Size,
+		WALBytesWritten:       m.WAL.BytesWritten,
+		Flushes:               m.Flush.Count,
+		Compactions:           m.Compact.Count,
+		CompactionsInProgress: m.Compact.NumInProgress,
+		CompactionDebtBytes:   m.Compact.EstimatedDebt,
+		ReadAmplification:     m.ReadAmp(),
+		BlockCacheBytes:       m.BlockCache.Size,
+		BlockCacheHits:        m.BlockCache.Hits,
+		BlockCacheMisses:      m.BlockCache.Misses,
+	}
+}
 
 // ReserveSequence durably reserves n values of the named sequence and
 // returns the first; values are never handed out twice, even after a crash

@@ -687,15 +687,14 @@ func TestCheckpoint(t *testing.T) {
 		}
 	}
 	mustCommit(t, txn)
-	if n := db.Metrics().Flush.Count; n != 0 {
-		t.Fatalf("%d flushes before Checkpoint", n)
+	if st := db.Stats(); st.Flushes != 0 || st.MemtableBytes == 0 || st.WALBytesWritten == 0 {
+		t.Fatalf("before Checkpoint: %+v; want no flush, a memtable and a log", st)
 	}
 	if err := db.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
-	m := db.Metrics()
-	if m.Flush.Count != 1 || m.Levels[0].TablesCount == 0 {
-		t.Fatalf("after Checkpoint: %d flushes, %d tables in L0", m.Flush.Count, m.Levels[0].TablesCount)
+	if st := db.Stats(); st.Flushes != 1 || st.Tables == 0 || st.DiskBytes == 0 {
+		t.Fatalf("after Checkpoint: %+v; want 1 flush, tables on disk", st)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()

@@ -207,6 +207,7 @@ func serve(cfg config, logger *slog.Logger) error {
 	// Sources and sinks stop before storage closes (deferred above).
 	defer eng.Close()
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(newStoreCollector(db))
 	srv, err := server.New(server.Options{
 		PGAddr:   cfg.pgAddr,
 		HTTPAddr: cfg.httpAddr,

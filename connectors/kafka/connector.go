@@ -262,7 +262,7 @@ func (c *Connector) OpenSource(ctx context.Context, cfg executor.SourceConfig) (
 	if err != nil {
 		return nil, sqlerr.New(sqlerr.ConnectionFailure, "%s", err)
 	}
-	s := &source{reader: r, dec: dec, meta: meta, onError: cfg.OnError, max: maxRecords, next: map[TopicPartition]int64{}}
+	s := &source{reader: r, dec: dec, meta: meta, onError: cfg.OnError, max: maxRecords, next: map[TopicPartition]int64{}, committed: map[TopicPartition]int64{}}
 	if dlqTopic != "" {
 		s.dlq, err = NewWriter(ctx, WriterOptions{Brokers: brokers, Topic: dlqTopic, Sink: cfg.Name, Properties: props, Logger: logger, CreateTopic: true})
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -175,6 +176,9 @@ type Reader struct {
 
 	mu       sync.Mutex
 	assigned map[TopicPartition]int64 // start offsets; guarded by mu
+	// ends are the partitions' ends as of their last fetch with records;
+	// guarded by mu.
+	ends map[TopicPartition]int64
 
 	stop      chan struct{}
 	discovery sync.WaitGroup
@@ -227,6 +231,7 @@ func NewReader(ctx context.Context, opts Options) (*Reader, error) {
 	r := &Reader{
 		opts:     opts,
 		assigned: make(map[TopicPartition]int64),
+		ends:     make(map[TopicPartition]int64),
 		stop:     make(chan struct{}),
 		last:     make(map[TopicPartition]int),
 	}
@@ -435,6 +440,7 @@ func (r *Reader) Poll(ctx context.Context, max int) (Batch, error) {
 		fetches.EachRecord(func(kr *kgo.Record) {
 			r.append(kr)
 		})
+		r.noteEnds(fetches)
 		if len(r.batch.Records) == 0 {
 			if err := ctx.Err(); err != nil {
 				return Batch{}, err
@@ -474,6 +480,33 @@ func (r *Reader) append(kr *kgo.Record) {
 	}
 	r.last[tp] = len(r.batch.Next)
 	r.batch.Next = append(r.batch.Next, PartitionOffset{TopicPartition: tp, Next: kr.Offset + 1})
+}
+
+// noteEnds records the end of every partition fetched: its high
+// watermark, or its last stable offset when reading committed records.
+func (r *Reader) noteEnds(fetches kgo.Fetches) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if p.Err != nil {
+			return
+		}
+		end := p.HighWatermark
+		if r.opts.ReadCommitted {
+			end = p.LastStableOffset
+		}
+		r.ends[TopicPartition{Topic: p.Topic, Partition: p.Partition}] = end
+	})
+}
+
+// Ends returns the end offset (the offset the next record will have) of
+// every partition Poll returned records of, as of the fetch that brought
+// its last ones: franz-go hands out no fetch without records, so an end
+// moves only as records are read. The map is the caller's.
+func (r *Reader) Ends() map[TopicPartition]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.ends)
 }
 
 // Pause stops fetching from every partition, including ones discovered

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/weirdb/weir/connectors/format"
 	"github.com/weirdb/weir/executor"
@@ -15,6 +16,7 @@ var (
 	_ executor.Source         = (*source)(nil)
 	_ executor.DeadLetterer   = (*source)(nil)
 	_ executor.HealthReporter = (*source)(nil)
+	_ executor.LagReporter    = (*source)(nil)
 )
 
 // source is a Kafka source (executor.Source): a Reader whose records a
@@ -38,6 +40,11 @@ type source struct {
 
 	dlqMsgs []Message
 	dlqSeq  uint64
+
+	// committed are the offsets of the last committed batch by partition
+	// (Committed), which Lag measures from; guarded by mu.
+	mu        sync.Mutex
+	committed map[TopicPartition]int64
 }
 
 // Poll implements executor.Source.
@@ -152,8 +159,39 @@ func (s *source) fillMetadata(rec *Record, row types.Row) {
 	}
 }
 
-// Committed implements executor.Source.
-func (s *source) Committed(ctx context.Context, b *executor.SourceBatch) error { return nil }
+// Committed implements executor.Source: Lag measures from b's offsets.
+func (s *source) Committed(ctx context.Context, b *executor.SourceBatch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range b.Offsets {
+		s.committed[TopicPartition{Topic: o.Topic, Partition: o.Partition}] = o.Next
+	}
+	return nil
+}
+
+// Lag implements executor.LagReporter: per partition read so far, its
+// end as of the last fetch less the offset after the last record
+// committed (or the offset the source started at). Transaction markers
+// count as records until a record after them is read.
+func (s *source) Lag() []executor.PartitionLag {
+	ends := s.reader.Ends()
+	start := s.reader.StartOffsets()
+	out := make([]executor.PartitionLag, 0, len(ends))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range start {
+		end, ok := ends[o.TopicPartition]
+		if !ok {
+			continue
+		}
+		next, ok := s.committed[o.TopicPartition]
+		if !ok {
+			next = o.Next
+		}
+		out = append(out, executor.PartitionLag{Topic: o.Topic, Partition: o.Partition, Records: max(end-next, 0)})
+	}
+	return out
+}
 
 // DeadLetter implements executor.DeadLetterer: rejects go to the
 // dead-letter topic, at least once (the engine calls it before their

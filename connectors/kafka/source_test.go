@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,71 @@ func TestSourceOptionErrors(t *testing.T) {
 	}
 	if _, err := (&Connector{}).OpenSource(context.Background(), executor.SourceConfig{Relation: sourceRelation(), Options: map[string]string{"topic": topic}}); err == nil || !strings.Contains(sqlerr.From(err).Hint, "--kafka-brokers") {
 		t.Errorf("no brokers: %v", err)
+	}
+}
+
+// TestSourceLag checks that a source's lag is what its partitions hold
+// past the last committed batch: all of it after a poll, nothing once the
+// polled batches are committed, and again what is produced later.
+func TestSourceLag(t *testing.T) {
+	c := newCluster(t)
+	produce(t, c, 10, 0)
+	conn := &Connector{Brokers: c.ListenAddrs()}
+	src, err := conn.OpenSource(context.Background(), executor.SourceConfig{
+		Name: "clicks", Relation: sourceRelation(), OnError: executor.OnErrorSkip,
+		Options: map[string]string{"connector": "kafka", "topic": topic},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lag := func() string {
+		var f []string
+		for _, l := range src.(executor.LagReporter).Lag() {
+			f = append(f, fmt.Sprintf("%s[%d]=%d", l.Topic, l.Partition, l.Records))
+		}
+		return strings.Join(f, " ")
+	}
+	if got := lag(); got != "" {
+		t.Errorf("lag before any poll: %q; want none (no end known)", got)
+	}
+	// pollAll polls n records without committing them.
+	pollAll := func(n int) []*executor.SourceBatch {
+		var bs []*executor.SourceBatch
+		for got := 0; got < n; {
+			b := &executor.SourceBatch{}
+			if err := src.Poll(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			got += len(b.Changes) + len(b.Rejects)
+			bs = append(bs, b)
+		}
+		return bs
+	}
+	commit := func(bs []*executor.SourceBatch) {
+		for _, b := range bs {
+			if err := src.Committed(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bs := pollAll(30)
+	if got, want := lag(), "rates[0]=10 rates[1]=10 rates[2]=10"; got != want {
+		t.Errorf("lag after polling, before the commit: %q; want %q", got, want)
+	}
+	commit(bs)
+	if got, want := lag(), "rates[0]=0 rates[1]=0 rates[2]=0"; got != want {
+		t.Errorf("lag after the commit: %q; want %q", got, want)
+	}
+	produce(t, c, 5, 100)
+	bs = pollAll(15)
+	if got, want := lag(), "rates[0]=5 rates[1]=5 rates[2]=5"; got != want {
+		t.Errorf("lag after polling 5 more per partition: %q; want %q", got, want)
+	}
+	commit(bs)
+	if got, want := lag(), "rates[0]=0 rates[1]=0 rates[2]=0"; got != want {
+		t.Errorf("lag after catching up: %q; want %q", got, want)
 	}
 }

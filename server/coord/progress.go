@@ -130,6 +130,20 @@ func (p *progress) done() {
 	}
 }
 
+// streaming counts the push queries streaming changes (past their
+// initial snapshot, until closed).
+func (pl *progressList) streaming() int {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	n := 0
+	for _, p := range pl.list {
+		if p.getPhase() == phaseStreaming {
+			n++
+		}
+	}
+	return n
+}
+
 // progressRows are the rows of weir_catalog.progress: kind, name, phase,
 // rows_read, started_at, rows_per_second.
 func (pl *progressList) progressRows() []types.Row {

@@ -57,6 +57,7 @@ type sinkRunner struct {
 
 	delivered atomic.Uint64 // last seq delivered
 	changes   atomic.Int64  // changes delivered
+	stats     *sinkStats
 	mu        sync.Mutex
 	state     string
 	lastErr   string
@@ -115,6 +116,7 @@ func (c *Coordinator) sinksCommitted(ok bool) {
 		}
 		r.appended = false
 		if ok {
+			r.stats.appended(r.next)
 			r.next++
 			r.signal()
 		}
@@ -343,7 +345,7 @@ func (c *Coordinator) openSink(ctx context.Context, rel *catalog.Relation, key [
 
 func (c *Coordinator) newSinkRunner(rel, from *catalog.Relation, key []int) *sinkRunner {
 	return &sinkRunner{c: c, rel: rel, from: from, key: key, vis: from.Visible(), next: 1,
-		wake: make(chan struct{}, 1), done: make(chan struct{}), state: sinkRunning}
+		wake: make(chan struct{}, 1), done: make(chan struct{}), state: sinkRunning, stats: newSinkStats()}
 }
 
 // startSink registers r (called with viewSet.mu held) and starts its
@@ -398,6 +400,7 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 	log := r.c.logger.With("sink", r.rel.Name)
 	backoff := minBackoff
 	wait := func(err error) bool {
+		r.stats.retries.Add(1)
 		r.setState(sinkRetrying, err)
 		log.Warn("sink: retrying", "err", err, "in", backoff)
 		select {
@@ -470,6 +473,7 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 			}
 			pos = e.seq
 			r.delivered.Store(pos)
+			r.stats.deliveredThrough(pos)
 			r.changes.Add(int64(len(changes)))
 			if backoff != minBackoff {
 				backoff = minBackoff
@@ -543,7 +547,8 @@ func (c *Coordinator) SinkStats() []server.SinkStats {
 	var out []server.SinkStats
 	for _, st := range c.sinkStatuses() {
 		out = append(out, server.SinkStats{Name: st.r.rel.Name, Running: st.state == sinkRunning,
-			Changes: st.r.changes.Load(), Delivered: st.delivered, Pending: st.pending})
+			Changes: st.r.changes.Load(), Delivered: st.delivered, Pending: st.pending,
+			Retries: st.r.stats.retries.Load(), DeliveryLatency: st.r.stats.latency})
 	}
 	return out
 }

@@ -286,6 +286,15 @@ func (l *lazySource) Health() error {
 	return nil
 }
 
+func (l *lazySource) Lag() []executor.PartitionLag {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if lr, ok := l.src.(executor.LagReporter); ok {
+		return lr.Lag()
+	}
+	return nil
+}
+
 func (l *lazySource) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -610,6 +619,7 @@ func (c *Coordinator) SourceStats() []server.SourceStats {
 		out = append(out, server.SourceStats{
 			Name: r.rel.Name, Running: state == sourceRunning,
 			Records: r.records.Load(), Errors: r.rejected.Load(), Bytes: r.bytes.Load(), LastEvent: r.lastPoll.Load(),
+			Lag: sourceLag(r.src),
 		})
 	}
 	return out

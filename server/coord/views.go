@@ -14,6 +14,7 @@ import (
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/planner"
+	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/ast"
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/parser"
@@ -51,6 +52,8 @@ type viewSet struct {
 	pending map[*pendingView]struct{}
 	// sinks are the running sinks by id; maintain appends to their logs.
 	sinks map[catalog.ID]*sinkRunner
+	// commitDuration times each epoch's commit (commit).
+	commitDuration *server.Histogram
 }
 
 // pendingView records, for a view being backfilled from a snapshot, the
@@ -153,10 +156,14 @@ type liveView struct {
 	rel    *catalog.Relation
 	df     *planner.Dataflow
 	unique bool // rows never repeat: stored without reading counts
+	stats  *viewStats
+	// epochIn are the changes the last maintain pushed into df, counted
+	// once the epoch commits.
+	epochIn int64
 }
 
 func newViewSet(stateBudget int64) *viewSet {
-	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget, pending: map[*pendingView]struct{}{}, sinks: map[catalog.ID]*sinkRunner{}}
+	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget, pending: map[*pendingView]struct{}{}, sinks: map[catalog.ID]*sinkRunner{}, commitDuration: newCommitHistogram()}
 }
 
 // attachState lets df's operators read their saved state back from
@@ -193,18 +200,27 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	vs := c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
+	start := time.Now()
+	ran := false // an empty transaction commits nothing: no epoch
 	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 {
-		return txn.Commit(ctx)
+		err := txn.CommitWith(ctx, func() error { ran = true; return nil })
+		if err == nil && ran {
+			vs.commitDuration.Observe(time.Since(start).Seconds())
+		}
+		return err
 	}
 	var deltas map[catalog.ID]*executor.Batch
 	var truncated []*catalog.Relation
-	ran := false
 	err := txn.CommitWith(ctx, func() error {
 		ran = true
 		var err error
 		deltas, truncated, err = c.maintain(ctx, txn)
 		return err
 	})
+	if err == nil && ran {
+		vs.commitDuration.Observe(time.Since(start).Seconds())
+		vs.countChanges(deltas)
+	}
 	c.sinksCommitted(err == nil)
 	if err != nil {
 		if ran {
@@ -258,9 +274,11 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catal
 	}
 	for _, v := range c.views.order {
 		touched := false
+		v.epochIn = 0
 		for _, in := range v.df.Inputs() {
 			if b := deltas[in.ID]; b != nil && b.Len() > 0 {
 				touched = true
+				v.epochIn += int64(b.Len())
 				if err := v.df.Push(ctx, in.ID, b); err != nil {
 					return nil, nil, viewError(v, err)
 				}
@@ -540,7 +558,7 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
 	}
 	c.attachState(rel.ID, df, true)
-	v := &liveView{rel: rel, df: df, unique: plan.UniqueRows()}
+	v := &liveView{rel: rel, df: df, unique: plan.UniqueRows(), stats: &viewStats{}}
 	vs.order = append(vs.order, v)
 	vs.byID[rel.ID] = v
 	vs.trimState()
@@ -629,7 +647,7 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 	store := &viewStore{base: snap}
 	var order []*liveView
 	for _, rel := range c.relations(catalog.MaterializedView) {
-		order = append(order, &liveView{rel: rel})
+		order = append(order, &liveView{rel: rel, stats: vs.statsOf(rel.ID)})
 	}
 	// Creation order is a topological order.
 	sortByID(order)

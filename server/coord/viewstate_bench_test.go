@@ -131,7 +131,7 @@ func quietHeap(b *testing.B, h *harness) runtime.MemStats {
 	if err := h.db.Checkpoint(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	for deadline := time.Now().Add(time.Minute); h.db.Metrics().Compact.NumInProgress > 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); h.db.Stats().CompactionsInProgress > 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			b.Fatal("compactions still running after a minute")
 		}
