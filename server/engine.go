@@ -233,3 +233,45 @@ type EngineStats struct {
 	// Subscribers are the push queries streaming changes to clients.
 	Subscribers int
 }
+
+// PushQuery is optionally implemented by a Statement that can tell whether
+// it is a push query (SELECT ... EMIT CHANGES, or a COPY of one): its rows
+// never end by themselves, so an endpoint that answers once the statement
+// is done (POST /v1/sql) refuses it before it runs.
+type PushQuery interface {
+	PushQuery() bool
+}
+
+// Ingester is optionally implemented by a Session that inserts rows given
+// as typed values (POST /v1/ingest/<relation>), as COPY FROM does but
+// without a text format in between.
+type Ingester interface {
+	// Ingest starts inserting into the named relation: its name as the
+	// catalog holds it, else as an unquoted identifier (lower case);
+	// "schema.name" qualifies it. It fails as INSERT into it would
+	// (42P01 no such relation, 42809 one that cannot be written). The
+	// rows go into the session's transaction block, else into a
+	// transaction of their own that Commit commits.
+	Ingest(ctx context.Context, relation string) (Ingest, error)
+}
+
+// Ingest is an insert in progress. It is used by one goroutine.
+type Ingest interface {
+	// Columns are the columns a row may give, in the relation's order.
+	Columns() []Column
+	// Insert inserts rows that each hold the values of the columns cols
+	// (indexes into Columns, ascending); the other columns get their
+	// defaults. It stops at the first row that fails and returns how many
+	// it inserted before it, with that row's error: the rows before it
+	// stay inserted, the failed one left nothing behind, and Insert may be
+	// called again with the rows after it. An error of SQLSTATE class 22
+	// (data exception) or 23 (integrity constraint) is the row's fault;
+	// any other one ends the insert. rows are not retained.
+	Insert(ctx context.Context, cols []int, rows []types.Row) (int, error)
+	// Commit makes the inserted rows durable as one transaction (waiting
+	// for the fsync unless synchronous_commit is off) and visible; in a
+	// transaction block it leaves them to the block's COMMIT.
+	Commit(ctx context.Context) error
+	// Close abandons the rows not committed. Call it in every case.
+	Close()
+}

@@ -6,18 +6,25 @@ import (
 	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/weirdb/weir/sql/sqlerr"
 )
 
-// httpHandler serves the operational endpoints:
+// httpHandler serves the operational endpoints and the API:
 //
 //	GET /healthz  200 "ok" while the process serves at all
 //	GET /readyz   200 "ready" when Options.Ready reports true, else 503
 //	GET /metrics  Prometheus exposition of Options.Registry
 //	/debug/pprof/ the runtime's profiles, when Options.Pprof is set
+//	POST /v1/sql  statements, JSON in and out (httpsql.go)
+//	POST /v1/ingest/{relation}  NDJSON rows into a table (httpingest.go)
 //
-// Anything else is 404.
+// Anything else is 404. With Options.HTTPToken set, every endpoint but
+// /healthz and /readyz needs it as a bearer token (httpapi.go).
 func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/v1/sql", s.apiHandler(s.serveSQL))
+	mux.Handle("/v1/ingest/{relation}", s.apiHandler(s.serveIngest))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprint(w, "ok")
@@ -42,8 +49,12 @@ func (s *Server) httpHandler() http.Handler {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, fmt.Sprintf("404 not found: %s %s (try /healthz, /readyz, /metrics)", r.Method, r.URL.Path), http.StatusNotFound)
+		writeAPIError(w, http.StatusNotFound, sqlerr.New(errRequest, "not found: %s %s", r.Method, r.URL.Path).
+			WithHint("The endpoints are POST /v1/sql, POST /v1/ingest/<table>, GET /healthz, /readyz and /metrics."))
 	})
+	if s.opts.HTTPToken != "" {
+		return requireToken(s.opts.HTTPToken, mux)
+	}
 	return mux
 }
 

@@ -37,6 +37,9 @@ type Options struct {
 	// longer one is a protocol violation that closes the connection.
 	// Default DefaultMaxMessageSize; at most 1 GiB.
 	MaxMessageSize int
+	// HTTPToken, when set, is the bearer token every HTTP endpoint but
+	// /healthz and /readyz requires (Authorization: Bearer <token>).
+	HTTPToken string
 	// Ready reports readiness for /readyz. Default: always ready.
 	Ready func() bool
 	// Pprof serves the Go runtime's profiles under /debug/pprof/ on the

@@ -39,6 +39,7 @@ type config struct {
 	dataDir         string
 	pgAddr          string
 	httpAddr        string
+	httpToken       string
 	logLevel        string
 	shutdownTimeout time.Duration
 	workers         int
@@ -55,7 +56,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.dataDir, "data-dir", "./weir-data", "directory of the Pebble store (env WEIR_DATA_DIR)")
 	fs.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5434", "PostgreSQL wire protocol listen address (env WEIR_PG_ADDR)")
-	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8034", "HTTP listen address for /healthz, /readyz and /metrics (env WEIR_HTTP_ADDR)")
+	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8034", "HTTP listen address of the API (/v1/sql, /v1/ingest) and /healthz, /readyz and /metrics (env WEIR_HTTP_ADDR)")
+	fs.StringVar(&c.httpToken, "http-token", "", "bearer token every HTTP endpoint but /healthz and /readyz then requires; prefer the environment, which other users cannot read from the process list (env WEIR_HTTP_TOKEN)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (env WEIR_LOG_LEVEL)")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the HTTP address (env WEIR_PPROF)")
 	c.stateCacheSize = 1 << 30
@@ -209,12 +211,13 @@ func serve(cfg config, logger *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newStoreCollector(db))
 	srv, err := server.New(server.Options{
-		PGAddr:   cfg.pgAddr,
-		HTTPAddr: cfg.httpAddr,
-		Logger:   logger,
-		Registry: reg,
-		Ready:    func() bool { return true },
-		Pprof:    cfg.pprof,
+		PGAddr:    cfg.pgAddr,
+		HTTPAddr:  cfg.httpAddr,
+		HTTPToken: cfg.httpToken,
+		Logger:    logger,
+		Registry:  reg,
+		Ready:     func() bool { return true },
+		Pprof:     cfg.pprof,
 	}, eng)
 	if err != nil {
 		return err

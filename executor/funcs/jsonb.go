@@ -167,13 +167,13 @@ func addJSONB(t table) {
 			if i > 0 {
 				buf = append(buf, ", "...)
 			}
-			buf = appendToJSON(buf, d, env)
+			buf = types.AppendJSON(buf, d, envLoc(env))
 		}
 		return canonJSONB(append(buf, ']'))
 	}})
 	t.add("jsonb_build_array", &Overload{Ret: retConst(types.JSONB), Eval: func(*Env, []types.Datum) (types.Datum, error) { return types.NewJSONB("[]"), nil }})
 	t.add("to_jsonb", &Overload{Args: ts(types.KindUnknown), NullIn: false, Ret: retConst(types.JSONB), Eval: func(env *Env, a []types.Datum) (types.Datum, error) {
-		return canonJSONB(appendToJSON(nil, a[0], env))
+		return canonJSONB(types.AppendJSON(nil, a[0], envLoc(env)))
 	}})
 	t.fn("jsonb_pretty", ts(kJ), types.Text, func(_ *Env, a []types.Datum) (types.Datum, error) {
 		j, err := parseJV(a[0].Str())
@@ -301,47 +301,6 @@ func finishElem(s string, quoted bool) string {
 	return strings.TrimSpace(s)
 }
 
-// appendToJSON appends d as PostgreSQL's to_jsonb renders it.
-func appendToJSON(buf []byte, d types.Datum, env *Env) []byte {
-	if d.IsNull() {
-		return append(buf, "null"...)
-	}
-	switch d.Kind() {
-	case types.KindBool, types.KindInt16, types.KindInt32, types.KindInt64:
-		return appendText(buf, d, nil)
-	case types.KindFloat32, types.KindFloat64, types.KindNumeric:
-		start := len(buf)
-		buf = appendText(buf, d, nil)
-		s := string(buf[start:])
-		if s == "NaN" || strings.HasSuffix(s, "Infinity") {
-			return types.AppendJSONString(buf[:start], s)
-		}
-		return buf
-	case types.KindJSONB:
-		return append(buf, d.Str()...)
-	case types.KindTimestamp, types.KindTimestampTZ:
-		s := appendText(nil, d, envLoc(env))
-		if i := strings.IndexByte(string(s), ' '); i > 0 && !strings.HasSuffix(string(s), " BC") {
-			s[i] = 'T'
-		}
-		if d.Kind() == types.KindTimestampTZ {
-			s = fullOffset(s)
-		}
-		return types.AppendJSONString(buf, string(s))
-	}
-	return types.AppendJSONString(buf, string(appendText(nil, d, envLoc(env))))
-}
-
-// fullOffset turns a trailing +HH offset into +HH:MM (ISO 8601, as JSON
-// output uses).
-func fullOffset(s []byte) []byte {
-	n := len(s)
-	if n >= 3 && (s[n-3] == '+' || s[n-3] == '-') {
-		return append(s, ":00"...)
-	}
-	return s
-}
-
 var errOddArgs = sqlerr.New(sqlerr.InvalidParameterValue, "argument list must have even number of elements").
 	WithHint("The arguments of jsonb_build_object() must consist of alternating keys and values.")
 
@@ -363,7 +322,7 @@ func buildObject(env *Env, a []types.Datum) (types.Datum, error) {
 		}
 		buf = types.AppendJSONString(buf, string(appendText(nil, key, envLoc(env))))
 		buf = append(buf, ": "...)
-		buf = appendToJSON(buf, a[i+1], env)
+		buf = types.AppendJSON(buf, a[i+1], envLoc(env))
 	}
 	return canonJSONB(append(buf, '}'))
 }

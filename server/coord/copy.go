@@ -98,13 +98,7 @@ func (s *session) copy(ctx context.Context, n *ast.Copy) (server.Result, error) 
 		f.columns = len(ins.Types)
 		ci := &copyIn{s: s, ins: ins, f: f, table: n.Table.Name, rt: &executor.Runtime{Env: s.env()}}
 		ci.skipHeader = f.header
-		if s.tx != nil {
-			ci.txn = s.tx
-		} else {
-			ci.txn, ci.own = s.c.db.Begin(), true
-		}
-		ci.rt.Store = &viewStore{base: ci.txn}
-		s.withCatalog(ci.rt)
+		ci.txn, ci.own = s.insertTxn(ci.rt)
 		return &copyInResult{ci: ci}, nil
 	}
 	q := n.Query
@@ -154,6 +148,20 @@ func (s *session) copy(ctx context.Context, n *ast.Copy) (server.Result, error) 
 		co.pendingHeader = true
 	}
 	return &copyOutResult{co: co}, nil
+}
+
+// insertTxn is the transaction a bulk insert (COPY FROM, Ingest) writes
+// rt's rows into: the session's transaction block, else one of its own
+// (own) that the insert commits, or rolls back.
+func (s *session) insertTxn(rt *executor.Runtime) (txn *storage.Txn, own bool) {
+	if s.tx != nil {
+		txn = s.tx
+	} else {
+		txn, own = s.c.db.Begin(), true
+	}
+	rt.Store = &viewStore{base: txn}
+	s.withCatalog(rt)
+	return txn, own
 }
 
 // copyPush runs COPY (SELECT ... EMIT CHANGES) TO STDOUT: the push query's

@@ -124,6 +124,17 @@ func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch) {
 	}
 }
 
+// PushQuery implements server.PushQuery.
+func (st *statement) PushQuery() bool {
+	switch n := st.parsed.AST.(type) {
+	case *ast.Query:
+		return n.EmitChanges
+	case *ast.Copy:
+		return n.Query != nil && n.Query.EmitChanges
+	}
+	return false
+}
+
 // subscribe starts a push query: the current result as inserts, then every
 // change. ORDER BY is refused (a stream of changes has no order but
 // time); LIMIT n ends the query after n rows.
