@@ -220,6 +220,9 @@ type SinkStats struct {
 	Delivered uint64 // last epoch delivered
 	Pending   int64  // epochs waiting in the log
 	Retries   int64  // failed attempts to open, position or write, each retried
+	// DeadLetters are the parts of epochs the sink gave up delivering
+	// and recorded in its dead-letter relation.
+	DeadLetters int64
 	// DeliveryLatency times, in seconds, each epoch from its commit to
 	// its delivery; nil when the sink does not time them.
 	DeliveryLatency *Histogram

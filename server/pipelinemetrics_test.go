@@ -50,7 +50,7 @@ func TestPipelineMetrics(t *testing.T) {
 	eng := &reportingEngine{
 		sources: []SourceStats{{Name: "rates", Running: true, Records: 10, Bytes: 300, Lag: []PartitionLag{{Topic: "r", Partition: 0, Records: 0}, {Topic: "r", Partition: 2, Records: 7}}}},
 		views:   []ViewStats{{Name: "by_country", ChangesIn: 12, ChangesOut: 5, CachedKeys: 3, CachedBytes: 900}},
-		sinks:   []SinkStats{{Name: "out", Running: true, Changes: 5, Retries: 2, DeliveryLatency: latency}},
+		sinks:   []SinkStats{{Name: "out", Running: true, Changes: 5, Retries: 2, DeadLetters: 1, DeliveryLatency: latency}},
 		engine:  EngineStats{EpochCommit: NewHistogram(0.0001, 2, 18), Subscribers: 4},
 	}
 	fams := scrapeEngine(t, eng)
@@ -58,7 +58,7 @@ func TestPipelineMetrics(t *testing.T) {
 	for _, name := range []string{
 		"weir_source_records_total", "weir_source_lag_records",
 		"weir_view_changes_in_total", "weir_view_changes_out_total", "weir_view_state_cached_keys", "weir_view_state_cached_bytes",
-		"weir_sink_retries_total", "weir_sink_delivery_latency_seconds", "weir_epoch_commit_duration_seconds", "weir_push_subscribers",
+		"weir_sink_retries_total", "weir_sink_dead_letters_total", "weir_sink_delivery_latency_seconds", "weir_epoch_commit_duration_seconds", "weir_push_subscribers",
 	} {
 		f := fams[name]
 		if f == nil {
@@ -91,6 +91,7 @@ func TestPipelineMetrics(t *testing.T) {
 		"weir_view_state_cached_keys{view=by_country} GAUGE 3",
 		"weir_view_state_cached_bytes{view=by_country} GAUGE 900",
 		"weir_sink_retries_total{sink=out} COUNTER 2",
+		"weir_sink_dead_letters_total{sink=out} COUNTER 1",
 		"weir_sink_delivery_latency_seconds{sink=out} HISTOGRAM 1",
 		"weir_epoch_commit_duration_seconds{} HISTOGRAM 0",
 		"weir_push_subscribers{} GAUGE 4",
