@@ -24,8 +24,8 @@ type Options struct {
 	// Default "127.0.0.1:5432"; a ":0" port picks a free one (see
 	// Server.PGAddr).
 	PGAddr string
-	// HTTPAddr is the TCP address of the HTTP listener (/healthz, /readyz,
-	// /metrics). Empty disables HTTP.
+	// HTTPAddr is the TCP address of the HTTP listener (the /v1 API,
+	// /healthz, /readyz, /metrics). Empty disables HTTP.
 	HTTPAddr string
 	// Logger receives connection-level events. Default: discard.
 	Logger *slog.Logger

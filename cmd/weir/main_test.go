@@ -44,3 +44,19 @@ func TestStateCacheSizeConfig(t *testing.T) {
 		t.Fatal("--state-cache-size lots: no error")
 	}
 }
+
+func TestHTTPTokenConfig(t *testing.T) {
+	env := map[string]string{"WEIR_HTTP_TOKEN": "from-env"}
+	c, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.httpToken != "from-env" {
+		t.Fatalf("from the environment: %q, %v", c.httpToken, err)
+	}
+	c, err = parseConfig([]string{"--http-token", "from-flag"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.httpToken != "from-flag" {
+		t.Fatalf("flag over environment: %q, %v", c.httpToken, err)
+	}
+	c, err = parseConfig(nil, func(string) string { return "" }, io.Discard)
+	if err != nil || c.httpToken != "" {
+		t.Fatalf("default: %q, %v", c.httpToken, err)
+	}
+}
