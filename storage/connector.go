@@ -129,15 +129,28 @@ func (db *DB) SinkLogPosition(sink catalog.ID) (delivered, last uint64, err erro
 func (db *DB) TrimSinkLog(sink catalog.ID, from, through uint64) error {
 	b := db.pdb.NewBatch()
 	defer b.Close()
+	if err := trimSinkLog(b, sink, from, through); err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// TrimSinkLog is DB.TrimSinkLog in this transaction: with what the sink
+// records of the entries it trims (their dead letters).
+func (t *Txn) TrimSinkLog(sink catalog.ID, from, through uint64) error {
+	if t.done {
+		return errTxnDone
+	}
+	return trimSinkLog(t.sideBatch(), sink, from, through)
+}
+
+func trimSinkLog(b *pebble.Batch, sink catalog.ID, from, through uint64) error {
 	for seq := from + 1; seq <= through; seq++ {
 		if err := b.Delete(sinkLogKey(sink, seq), nil); err != nil {
 			return err
 		}
 	}
-	if err := b.Set(sinkLogKey(sink, 0), binary.BigEndian.AppendUint64(nil, through), nil); err != nil {
-		return err
-	}
-	return b.Commit(pebble.NoSync)
+	return b.Set(sinkLogKey(sink, 0), binary.BigEndian.AppendUint64(nil, through), nil)
 }
 
 // dropConnectorState removes the offsets and sink log of object id.

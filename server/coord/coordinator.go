@@ -74,6 +74,7 @@ type Coordinator struct {
 
 	mu      sync.RWMutex
 	byName  map[string]*catalog.Relation
+	secrets map[string]*catalog.Relation // Kind Secret, by name; guarded by mu
 	version uint64 // bumped on every catalog change; prepared plans re-plan when it moves
 }
 
@@ -111,7 +112,7 @@ func New(opts Options) (*Coordinator, error) {
 	if opts.Workers == 0 {
 		opts.Workers = defaultWorkers()
 	}
-	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, views: newViewSet(opts.StateCacheSize), seqs: map[string]*seqRange{}}
+	c := &Coordinator{db: opts.DB, logger: opts.Logger, byName: map[string]*catalog.Relation{}, secrets: map[string]*catalog.Relation{}, views: newViewSet(opts.StateCacheSize), seqs: map[string]*seqRange{}}
 	c.workers = opts.Workers
 	c.connectors = opts.Connectors
 	entries, err := opts.DB.Catalog()
@@ -123,10 +124,17 @@ func New(opts Options) (*Coordinator, error) {
 		if err := json.Unmarshal(e.Data, &rel); err != nil {
 			return nil, fmt.Errorf("coord: catalog entry %d: %w", e.ID, err)
 		}
+		if rel.Kind == catalog.Secret {
+			c.secrets[rel.Name] = &rel
+			continue
+		}
 		c.byName[rel.Name] = &rel
 	}
 	c.logger.Info("catalog loaded", "relations", len(c.byName))
 	live := map[catalog.ID]bool{}
+	for _, sec := range c.secrets {
+		live[sec.ID] = true
+	}
 	for _, rel := range c.byName {
 		live[rel.ID] = true
 	}

@@ -140,6 +140,9 @@ func dropMatches(kind catalog.Kind, rel *catalog.Relation) bool {
 // drop runs DROP TABLE, SOURCE, STREAM, MATERIALIZED VIEW. A relation fed
 // by a connector goes with its error relation, and its source stops first.
 func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) {
+	if n.Kind == ast.ObjSecret {
+		return s.dropSecrets(ctx, n)
+	}
 	kind, ok := kindOf(n.Kind)
 	if !ok {
 		return nil, sqlerr.Unsupported("DROP %s is not supported", n.Kind)
@@ -160,6 +163,10 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 			return nil, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop %s because source %s requires it", rel.Name, of).
 				WithHint("It is the error relation of source %s, dropped with it.", of)
 		}
+		if of := rel.Options[optDeadLettersOf]; of != "" {
+			return nil, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop %s because sink %s requires it", rel.Name, of).
+				WithHint("It holds what sink %s could not deliver, dropped with it.", of)
+		}
 		if of := rel.Options[optSinkOf]; of != "" && !n.Cascade {
 			return nil, sqlerr.New(sqlerr.DependentObjectsStillExist, "cannot drop %s because sink %s requires it", rel.Name, of).
 				WithHint("It holds the query of sink %s, dropped with it.", of)
@@ -174,6 +181,9 @@ func (s *session) drop(ctx context.Context, n *ast.Drop) (server.Result, error) 
 		}
 		if v, _ := s.c.lookup("", sinkViewName(rel.Name)); rel.Kind == catalog.Sink && v != nil && v.Options[optSinkOf] == rel.Name {
 			rels = append(rels, v)
+		}
+		if d, _ := s.c.lookup("", deadLettersName(rel.Name)); rel.Kind == catalog.Sink && d != nil && d.Options[optDeadLettersOf] == rel.Name {
+			rels = append(rels, d)
 		}
 	}
 	// What depends on a relation dropped here too is no obstacle (a sink

@@ -487,6 +487,10 @@ func (s *session) execute(ctx context.Context, st *statement, params []types.Dat
 		return nil, sqlerr.Unsupported("CREATE VIEW is not supported yet")
 	case *ast.CreateSink:
 		return s.createSink(ctx, n, st.parsed.SQL)
+	case *ast.AlterSink:
+		return s.alterSink(ctx, n)
+	case *ast.CreateSecret:
+		return s.createSecret(ctx, n)
 	case *ast.Unsupported:
 		if n.Noop {
 			return tagOnly(strings.ToUpper(n.Construct)), nil

@@ -89,8 +89,8 @@ func (s *session) execShowObjects(n *ast.ShowObjects) (server.Result, error) {
 	}
 	var rows []types.Row
 	for _, r := range s.c.relations(catalog.Source, catalog.Stream, catalog.MaterializedView, catalog.Table, catalog.View, catalog.Sink) {
-		if r.Options[optErrorsOf] != "" {
-			continue // shown with its source
+		if r.Options[optErrorsOf] != "" || r.Options[optDeadLettersOf] != "" {
+			continue // shown with its source or sink
 		}
 		if r.Kind == kind && kind != catalog.Stream || kind == catalog.Stream && isStream(r) {
 			rows = append(rows, types.Row{types.NewText(r.Name)})

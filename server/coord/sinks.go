@@ -55,12 +55,20 @@ type sinkRunner struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// dead is the <sink>_dead_letters relation, nil for a sink that has
+	// none; resend carries ALTER SINK ... RETRY DEAD LETTERS to the
+	// goroutine, which owns the connector.
+	dead   *catalog.Relation
+	resend chan resendRequest
+
 	delivered atomic.Uint64 // last seq delivered
 	changes   atomic.Int64  // changes delivered
 	stats     *sinkStats
-	mu        sync.Mutex
-	state     string
-	lastErr   string
+	// deadLetters counts the letters recorded since the server started.
+	deadLetters atomic.Int64
+	mu          sync.Mutex
+	state       string
+	lastErr     string
 }
 
 func (r *sinkRunner) setState(state string, err error) {
@@ -275,13 +283,23 @@ func (s *session) createSinkFrom(ctx context.Context, n *ast.CreateSink, fromNam
 	if err != nil {
 		return nil, err
 	}
-	r := c.newSinkRunner(rel, from, key)
+	rels := []*catalog.Relation{rel}
+	if _, ok := sink.(executor.Resender); ok {
+		dead := newDeadLettersRelation(rel.Name)
+		if existing, _ := c.lookup("", dead.Name); existing != nil {
+			sink.Close()
+			return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", dead.Name).
+				WithHint("What sink \"%s\" cannot deliver goes to a relation of that name; rename one.", rel.Name)
+		}
+		rels = append(rels, dead)
+	}
 	vs := c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
 	snap := c.db.Snapshot()
 	defer snap.Close()
-	_, err = c.createRelations(ctx, []*catalog.Relation{rel}, func(txn *storage.Txn) error {
+	r := c.newSinkRunner(rel, from, key)
+	_, err = c.createRelations(ctx, rels, func(txn *storage.Txn) error {
 		var rows []types.Row
 		var weights []int64
 		flush := func() error {
@@ -320,13 +338,16 @@ func (s *session) createSinkFrom(ctx context.Context, n *ast.CreateSink, fromNam
 		sink.Close()
 		return nil, err
 	}
+	if len(rels) > 1 {
+		r.dead = rels[1]
+	}
 	c.startSink(r, sink)
 	return tagOnly("CREATE SINK"), nil
 }
 
 // appendOnly reports whether rel only ever inserts rows: a stream source.
 func appendOnly(rel *catalog.Relation) bool {
-	return rel.Kind == catalog.Source && rel.HasRowID()
+	return rel.Kind == catalog.Source && rel.HasRowID() && rel.Options[optDeadLettersOf] == ""
 }
 
 // openSink opens the connector of sink rel.
@@ -335,17 +356,25 @@ func (c *Coordinator) openSink(ctx context.Context, rel *catalog.Relation, key [
 	if err != nil {
 		return nil, err
 	}
+	opts, err := c.withSecrets(rel.Options)
+	if err != nil {
+		return nil, err
+	}
 	from := c.byID(rel.DependsOn[0])
 	return conn.OpenSink(ctx, executor.SinkConfig{
-		Name: rel.Name, Relation: rel, Key: key, Options: rel.Options,
+		Name: rel.Name, Relation: rel, Key: key, Options: opts,
 		AppendOnly: from != nil && appendOnly(from),
 		Logger:     c.logger.With("sink", rel.Name),
 	})
 }
 
 func (c *Coordinator) newSinkRunner(rel, from *catalog.Relation, key []int) *sinkRunner {
-	return &sinkRunner{c: c, rel: rel, from: from, key: key, vis: from.Visible(), next: 1,
-		wake: make(chan struct{}, 1), done: make(chan struct{}), state: sinkRunning, stats: newSinkStats()}
+	r := &sinkRunner{c: c, rel: rel, from: from, key: key, vis: from.Visible(), next: 1,
+		wake: make(chan struct{}, 1), done: make(chan struct{}), resend: make(chan resendRequest), state: sinkRunning, stats: newSinkStats()}
+	if dead, _ := c.lookup("", deadLettersName(rel.Name)); dead != nil && dead.Options[optDeadLettersOf] == rel.Name {
+		r.dead = dead
+	}
+	return r
 }
 
 // startSink registers r (called with viewSet.mu held) and starts its
@@ -465,10 +494,17 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 			}
 			clear(changes)
 			changes = executor.PairChanges(&b, r.key, changes[:0])
-			if err = sink.Write(ctx, e.seq, changes); err != nil {
-				break
+			err = sink.Write(ctx, e.seq, changes)
+			var dl *executor.DeadLettersError
+			switch {
+			case errors.As(err, &dl) && r.dead != nil:
+				// Delivered but for these: recorded with the trim, in
+				// one write, and the sink goes on.
+				err = r.recordDeadLetters(ctx, dl.Letters, pos, e.seq)
+			case err == nil:
+				err = r.c.db.TrimSinkLog(r.rel.ID, pos, e.seq)
 			}
-			if err = r.c.db.TrimSinkLog(r.rel.ID, pos, e.seq); err != nil {
+			if err != nil {
 				break
 			}
 			pos = e.seq
@@ -493,6 +529,8 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 		case <-ctx.Done():
 			return
 		case <-r.wake:
+		case req := <-r.resend:
+			req.done <- r.resendDeadLetters(ctx, sink)
 		}
 	}
 }
@@ -568,4 +606,148 @@ func (c *Coordinator) sinkRows() []types.Row {
 		})
 	}
 	return out
+}
+
+// deadLettersName is the name of sink's dead-letter relation.
+func deadLettersName(sink string) string { return sink + "_dead_letters" }
+
+// optDeadLettersOf marks a dead-letter relation with its sink's name.
+const optDeadLettersOf = "weir.dead_letters_of"
+
+// newDeadLettersRelation describes the dead-letter relation of sink: what
+// it gave up delivering, as it sent it.
+func newDeadLettersRelation(sink string) *catalog.Relation {
+	return &catalog.Relation{
+		Name: deadLettersName(sink),
+		Kind: catalog.Source,
+		Columns: []catalog.Column{
+			{Name: "key", Type: types.Text},
+			{Name: "payload", Type: types.Text},
+			{Name: "status", Type: types.Int32},
+			{Name: "response", Type: types.Text},
+			{Name: "attempts", Type: types.Int32},
+			{Name: "at", Type: types.TimestampTZ},
+			{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true},
+		},
+		PrimaryKey: []int{6},
+		Options:    map[string]string{optDeadLettersOf: sink},
+	}
+}
+
+func deadLetterRow(l *executor.DeadLetter, at time.Time) types.Row {
+	return types.Row{
+		types.NewText(l.Key), types.NewText(string(l.Payload)), types.NewInt32(int32(l.Status)),
+		types.NewText(l.Response), types.NewInt32(int32(l.Attempts)),
+		types.NewTimestampTZ(types.TimeToTimestamp(at)), types.Null,
+	}
+}
+
+// recordDeadLetters commits letters to the dead-letter relation and the
+// trim of the log through seq, in one epoch: after a crash the entry is
+// either delivered with its letters recorded, or delivered again.
+func (r *sinkRunner) recordDeadLetters(ctx context.Context, letters []executor.DeadLetter, from, through uint64) error {
+	txn := r.c.db.Begin()
+	defer txn.Rollback()
+	now := time.Now()
+	for i := range letters {
+		if err := txn.Insert(ctx, r.dead, deadLetterRow(&letters[i], now)); err != nil {
+			return err
+		}
+	}
+	if err := txn.TrimSinkLog(r.rel.ID, from, through); err != nil {
+		return err
+	}
+	if err := r.c.commit(ctx, txn); err != nil {
+		return err
+	}
+	r.deadLetters.Add(int64(len(letters)))
+	return nil
+}
+
+// resendRequest asks a sink's goroutine to send its dead letters again.
+type resendRequest struct {
+	done chan resendResult
+}
+
+type resendResult struct {
+	sent, failed int
+	err          error
+}
+
+// resendDeadLetters sends every dead letter again: those accepted leave
+// the relation, the others stay with their new status and attempts.
+func (r *sinkRunner) resendDeadLetters(ctx context.Context, sink executor.Sink) resendResult {
+	rs, ok := sink.(executor.Resender)
+	if !ok || r.dead == nil {
+		return resendResult{err: sqlerr.New(sqlerr.FeatureNotSupported, "sink \"%s\" keeps no dead letters", r.rel.Name)}
+	}
+	var rows []types.Row
+	err := r.c.db.Latest().Scan(ctx, r.dead, nil, func(batch []types.Row) error {
+		for _, row := range batch {
+			rows = append(rows, append(types.Row(nil), row...))
+		}
+		return nil
+	})
+	if err != nil {
+		return resendResult{err: err}
+	}
+	var res resendResult
+	txn := r.c.db.Begin()
+	defer txn.Rollback()
+	for _, row := range rows {
+		l := executor.DeadLetter{Key: row[0].Str(), Payload: []byte(row[1].Str()), Status: int(row[2].Int()),
+			Response: row[3].Str(), Attempts: int(row[4].Int())}
+		if err := rs.Resend(ctx, &l); err != nil {
+			if ctx.Err() != nil {
+				return resendResult{err: ctx.Err()}
+			}
+			res.failed++
+			if err := txn.Update(ctx, r.dead, row, append(deadLetterRow(&l, time.Now())[:6:6], row[6])); err != nil {
+				return resendResult{err: err}
+			}
+			continue
+		}
+		res.sent++
+		if err := txn.Delete(ctx, r.dead, row); err != nil {
+			return resendResult{err: err}
+		}
+	}
+	if err := r.c.commit(ctx, txn); err != nil {
+		return resendResult{err: err}
+	}
+	return res
+}
+
+// alterSink runs ALTER SINK name RETRY DEAD LETTERS: the sink's goroutine
+// sends them again between two epochs.
+func (s *session) alterSink(ctx context.Context, n *ast.AlterSink) (server.Result, error) {
+	rel, err := s.c.lookup(n.Name.Schema, n.Name.Name)
+	if err != nil || rel.Kind != catalog.Sink {
+		return nil, sqlerr.New(sqlerr.UndefinedObject, "sink \"%s\" does not exist", n.Name.Name)
+	}
+	vs := s.c.views
+	vs.mu.Lock()
+	r := vs.sinks[rel.ID]
+	vs.mu.Unlock()
+	if r == nil {
+		return nil, sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "sink \"%s\" is not running", rel.Name)
+	}
+	req := resendRequest{done: make(chan resendResult, 1)}
+	select {
+	case r.resend <- req:
+	case <-r.done:
+		return nil, sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "sink \"%s\" stopped", rel.Name)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var res resendResult
+	select {
+	case res = <-req.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if res.err != nil {
+		return nil, res.err
+	}
+	return tagOnly("ALTER SINK", fmt.Sprintf("%d dead letters delivered, %d still undeliverable", res.sent, res.failed)), nil
 }

@@ -201,10 +201,14 @@ func (c *Coordinator) openSource(ctx context.Context, rel *catalog.Relation) (ex
 	if err != nil {
 		return nil, err
 	}
+	opts, err := c.withSecrets(rel.Options)
+	if err != nil {
+		return nil, err
+	}
 	return conn.OpenSource(ctx, executor.SourceConfig{
 		Name:     rel.Name,
 		Relation: rel,
-		Options:  rel.Options,
+		Options:  opts,
 		Offsets:  offsets,
 		OnError:  onError,
 		Logger:   c.logger.With("source", rel.Name),

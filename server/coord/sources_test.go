@@ -542,3 +542,98 @@ func TestSourceDeadLettersBeforeCommit(t *testing.T) {
 		t.Fatalf("dead letters:\n%s\nwant\n%s", sent, want)
 	}
 }
+
+// letterSink is a fake sink that gives up on every change whose row
+// holds "bad" (and accepts it when resent once fixed), and records the
+// options it was opened with.
+type letterSink struct {
+	fakeSink
+	fixed *bool
+}
+
+func (s *letterSink) Write(ctx context.Context, seq uint64, changes []executor.Change) error {
+	var good []executor.Change
+	var letters []executor.DeadLetter
+	for _, ch := range changes {
+		if ch.After != nil && strings.Contains(textRow(ch.After), "bad") {
+			letters = append(letters, executor.DeadLetter{Key: fmt.Sprintf("k-%d", seq), Payload: []byte(textRow(ch.After)), Status: 400, Response: "no", Attempts: 1})
+			continue
+		}
+		good = append(good, ch)
+	}
+	if err := s.fakeSink.Write(ctx, seq, good); err != nil {
+		return err
+	}
+	if len(letters) > 0 {
+		return &executor.DeadLettersError{Letters: letters}
+	}
+	return nil
+}
+
+func (s *letterSink) Resend(ctx context.Context, l *executor.DeadLetter) error {
+	if *s.fixed {
+		return nil
+	}
+	l.Attempts++
+	l.Status = 422
+	return fmt.Errorf("still refused")
+}
+
+type letterConnector struct {
+	fakeConnector
+	fixed   *bool
+	options chan map[string]string
+}
+
+func (f letterConnector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (executor.Sink, error) {
+	f.options <- cfg.Options
+	return &letterSink{fakeSink: fakeSink{sys: f.sys, name: cfg.Name}, fixed: f.fixed}, nil
+}
+
+func TestSinkDeadLettersAndSecrets(t *testing.T) {
+	dir := t.TempDir()
+	sys := newFakeSystem()
+	fixed := false
+	conn := letterConnector{fakeConnector{newFakeLog(), sys}, &fixed, make(chan map[string]string, 10)}
+	open := func() *harness {
+		return newHarnessWith(t, dir, Options{Connectors: map[string]executor.Connector{"letters": conn}})
+	}
+	h := open()
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY, v TEXT)")
+	wantCode(t, s, "CREATE SINK out FROM t WITH (connector = 'letters', token = 'Bearer ${secret:tok}')", sqlerr.UndefinedObject)
+	mustRun(t, s, "CREATE SECRET tok AS 's3cret'")
+	wantCode(t, s, "CREATE SECRET tok AS 'again'", sqlerr.DuplicateObject)
+	mustRun(t, s, "CREATE SINK out FROM t WITH (connector = 'letters', token = 'Bearer ${secret:tok}')")
+	if got := (<-conn.options)["token"]; got != "Bearer s3cret" {
+		t.Fatalf("the connector got token %q", got)
+	}
+	// The secret's value is nowhere in the catalog's statements.
+	for _, rel := range h.c.relations(catalog.Sink) {
+		if strings.Contains(rel.SQL, "s3cret") || strings.Contains(fmt.Sprint(rel.Options), "s3cret") {
+			t.Fatalf("sink %s keeps the secret: %q %v", rel.Name, rel.SQL, rel.Options)
+		}
+	}
+	mustRun(t, s, "INSERT INTO t VALUES (1, 'ok'), (2, 'bad'); INSERT INTO t VALUES (3, 'ok')")
+	waitHistory(t, sys, "out", "1: insert - (1,ok)\n2: insert - (3,ok)\n")
+	eventually(t, s, "SELECT key, payload, status, attempts FROM out_dead_letters", "k-1|(2,bad)|400|1\nSELECT 1\n")
+	if got := mustRun(t, s, "ALTER SINK out RETRY DEAD LETTERS"); got != "ALTER SINK\n" {
+		t.Fatalf("ALTER SINK: %q", got)
+	}
+	eventually(t, s, "SELECT key, status, attempts FROM out_dead_letters", "k-1|422|2\nSELECT 1\n")
+	wantCode(t, s, "DROP SOURCE out_dead_letters", sqlerr.DependentObjectsStillExist)
+	h.close()
+
+	fixed = true
+	h = open()
+	s = h.session()
+	<-conn.options
+	mustRun(t, s, "ALTER SINK out RETRY DEAD LETTERS")
+	eventually(t, s, "SELECT count(*) FROM out_dead_letters", "0\nSELECT 1\n")
+	wantCode(t, s, "ALTER SINK nope RETRY DEAD LETTERS", sqlerr.UndefinedObject)
+	mustRun(t, s, "DROP SINK out")
+	wantCode(t, s, "SELECT * FROM out_dead_letters", sqlerr.UndefinedTable)
+	mustRun(t, s, "DROP SECRET tok")
+	wantCode(t, s, "DROP SECRET tok", sqlerr.UndefinedObject)
+	mustRun(t, s, "DROP SECRET IF EXISTS tok")
+}

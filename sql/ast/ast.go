@@ -542,6 +542,20 @@ type CreateSink struct {
 	Options     []*Option
 }
 
+// AlterSink is ALTER SINK name RETRY DEAD LETTERS: send the sink's dead
+// letters again.
+type AlterSink struct {
+	Name *TableName
+}
+
+// CreateSecret is CREATE SECRET [IF NOT EXISTS] name AS 'value': a value
+// WITH options reference as ${secret:name}, never shown back.
+type CreateSecret struct {
+	Name        string
+	IfNotExists bool
+	Value       string
+}
+
 // ObjectKind names a kind of catalog object.
 type ObjectKind uint8
 
@@ -640,6 +654,8 @@ func (*CreateStream) stmt()           {}
 func (*CreateMaterializedView) stmt() {}
 func (*CreateView) stmt()             {}
 func (*CreateSink) stmt()             {}
+func (*AlterSink) stmt()              {}
+func (*CreateSecret) stmt()           {}
 func (*Drop) stmt()                   {}
 func (*ShowObjects) stmt()            {}
 func (*Show) stmt()                   {}

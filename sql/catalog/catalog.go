@@ -22,10 +22,14 @@ const (
 	MaterializedView
 	View
 	Sink
+	// Secret is not a relation: a named value that WITH options reference
+	// as ${secret:name}. Its one option "value" holds it; it has no
+	// columns and is never shown back.
+	Secret
 )
 
 func (k Kind) String() string {
-	return [...]string{"table", "source", "stream", "materialized view", "view", "sink"}[k]
+	return [...]string{"table", "source", "stream", "materialized view", "view", "sink", "secret"}[k]
 }
 
 // RowIDColumn is the name of the hidden key column of a table declared

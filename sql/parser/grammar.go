@@ -217,8 +217,20 @@ func (p *gp) statement() (ast.Statement, error) {
 			return nil, err
 		}
 		return &ast.Discard{What: "deallocate", Name: n}, p.end()
+	case "alter":
+		if p.accept("sink") {
+			name, err := p.qualifiedName()
+			if err != nil {
+				return nil, err
+			}
+			if err := p.expect("retry", "dead", "letters"); err != nil {
+				return nil, err
+			}
+			return &ast.AlterSink{Name: name}, p.end()
+		}
+		return p.unsupported("ALTER", false)
 	case "listen", "notify", "grant", "revoke", "savepoint", "release", "prepare", "execute",
-		"vacuum", "analyze", "alter", "comment", "lock", "do", "call", "declare",
+		"vacuum", "analyze", "comment", "lock", "do", "call", "declare",
 		"fetch", "move", "reindex", "cluster", "refresh", "security", "import", "load", "reassign":
 		return p.unsupported(strings.ToUpper(t.val), false)
 	case "unlisten", "close":
@@ -650,6 +662,22 @@ func (p *gp) create() (ast.Statement, error) {
 		return p.createView(orReplace)
 	case p.accept("sink"):
 		return p.createSink()
+	case p.accept("secret"):
+		cs := &ast.CreateSecret{IfNotExists: p.ifNotExists()}
+		var err error
+		if cs.Name, err = p.ident(); err != nil {
+			return nil, err
+		}
+		if err := p.expect("as"); err != nil {
+			return nil, err
+		}
+		t := p.peek()
+		if t.kind != tString {
+			return nil, p.errHere()
+		}
+		p.i++
+		cs.Value = t.val
+		return cs, p.end()
 	case p.peek().is("temp") || p.peek().is("temporary") || p.peek().is("unlogged"):
 		return p.unsupported("CREATE "+strings.ToUpper(p.peek().val)+" TABLE", false)
 	}
