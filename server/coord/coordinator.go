@@ -75,7 +75,7 @@ type Coordinator struct {
 	mu      sync.RWMutex
 	byName  map[string]*catalog.Relation
 	secrets map[string]*catalog.Relation // Kind Secret, by name; guarded by mu
-	version uint64 // bumped on every catalog change; prepared plans re-plan when it moves
+	version uint64                       // bumped on every catalog change; prepared plans re-plan when it moves
 }
 
 var _ server.Engine = (*Coordinator)(nil)
