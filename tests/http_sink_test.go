@@ -1,0 +1,154 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// receiver is a webhook receiver that fails every other request with 503,
+// refuses with 400 a batch holding a row named "poison", and keeps the
+// first delivery of each Idempotency-Key (deduplicating retries).
+type receiver struct {
+	mu      sync.Mutex
+	calls   int
+	byKey   map[string][]string // key -> "op id name" lines
+	order   []string            // keys in order of first delivery
+	auth    []string
+	badKeys int
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.calls++
+	rc.auth = append(rc.auth, r.Header.Get("Authorization"))
+	if rc.calls%2 == 0 {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	var changes []struct {
+		Op     string         `json:"op"`
+		Before map[string]any `json:"before"`
+		After  map[string]any `json:"after"`
+	}
+	if err := json.Unmarshal(body, &changes); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var lines []string
+	for _, ch := range changes {
+		row := ch.After
+		if row == nil {
+			row = ch.Before
+		}
+		if row["name"] == "poison" {
+			rc.badKeys++
+			http.Error(w, "poison refused", http.StatusBadRequest)
+			return
+		}
+		lines = append(lines, fmt.Sprintf("%s %v %v", ch.Op, row["id"], row["name"]))
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if _, dup := rc.byKey[key]; !dup {
+		rc.byKey[key] = lines
+		rc.order = append(rc.order, key)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (rc *receiver) delivered() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for _, k := range rc.order {
+		out = append(out, rc.byKey[k]...)
+	}
+	return out
+}
+
+// TestHTTPSinkDeliversThroughFailures drives an HTTP sink into a receiver
+// that fails half its requests and refuses a poisoned batch: every other
+// change arrives exactly once after deduplication by Idempotency-Key, in
+// order, with the secret's bearer token; the refused batch is in
+// <sink>_dead_letters; a kill -9 loses nothing; and after the receiver is
+// fixed, ALTER SINK ... RETRY DEAD LETTERS delivers it.
+func TestHTTPSinkDeliversThroughFailures(t *testing.T) {
+	rc := &receiver{byKey: map[string][]string{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	w := startWeir(t)
+	ctx := testCtx(t, 2*time.Minute)
+	c := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	mustExec(t, ctx, c, `CREATE SECRET crm_token AS 'tok-123'`)
+	mustExec(t, ctx, c, `CREATE TABLE leads (id BIGINT PRIMARY KEY, name TEXT)`)
+	mustExec(t, ctx, c, fmt.Sprintf(`CREATE SINK crm FROM leads WITH (connector='http', url='%s/leads', format='json',
+  batch.max_rows=2, retry.max=8, retry.backoff='10ms', headers.Authorization='Bearer ${secret:crm_token}')`, srv.URL))
+	var want []string
+	for i := 1; i <= 6; i++ {
+		mustExec(t, ctx, c, fmt.Sprintf(`INSERT INTO leads VALUES (%d, 'lead%d')`, i, i))
+		want = append(want, fmt.Sprintf("insert %d lead%d", i, i))
+	}
+	mustExec(t, ctx, c, `INSERT INTO leads VALUES (99, 'poison')`)
+	mustExec(t, ctx, c, `UPDATE leads SET name = 'lead1b' WHERE id = 1`)
+	want = append(want, "update 1 lead1b")
+	waitFor(t, 30*time.Second, "the changes delivered", func() error {
+		if got := rc.delivered(); !slices.Equal(got, want) {
+			return fmt.Errorf("delivered %q, want %q", got, want)
+		}
+		return nil
+	})
+	waitInt(t, c, 20*time.Second, "crm_dead_letters", `SELECT count(*) FROM crm_dead_letters WHERE status = 400 AND payload LIKE '%poison%' AND response LIKE '%poison refused%'`, 1)
+
+	// kill -9, more changes, restart: delivered once more each.
+	w.Kill()
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c = connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	mustExec(t, ctx, c, `DELETE FROM leads WHERE id = 2`)
+	want = append(want, "delete 2 lead2")
+	waitFor(t, 30*time.Second, "the delete delivered after a restart", func() error {
+		if got := rc.delivered(); !slices.Equal(got, want) {
+			return fmt.Errorf("delivered %q, want %q", got, want)
+		}
+		return nil
+	})
+	rc.mu.Lock()
+	for _, a := range rc.auth {
+		if a != "Bearer tok-123" {
+			t.Errorf("Authorization %q", a)
+		}
+	}
+	rc.mu.Unlock()
+	var sql string
+	if err := c.QueryRow(ctx, `SELECT count(*)::text FROM weir_catalog.sinks WHERE name = 'crm' AND error IS NULL`).Scan(&sql); err != nil || sql != "1" {
+		t.Errorf("weir_catalog.sinks: %v %v", sql, err)
+	}
+
+	// The receiver is fixed: the dead letter goes through.
+	mustExec(t, ctx, c, `DELETE FROM leads WHERE id = 99`)
+	rc.mu.Lock()
+	rc.badKeys = 0
+	rc.mu.Unlock()
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), "poison") {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		rc.ServeHTTP(w, r)
+	})
+	mustExec(t, ctx, c, `ALTER SINK crm RETRY DEAD LETTERS`)
+	waitInt(t, c, 20*time.Second, "crm_dead_letters", `SELECT count(*) FROM crm_dead_letters`, 0)
+}
