@@ -101,9 +101,9 @@ type DeadLetterer interface {
 	DeadLetter(ctx context.Context, rejects []Reject) error
 }
 
-// HealthReporter is a Source that can tell, while its Poll waits, that it
-// cannot reach its system (a quiet topic and a lost cluster look alike to
-// Poll).
+// HealthReporter is a Source or a Sink that can tell, while its Poll or
+// Write waits, that it cannot reach its system (a quiet topic and a lost
+// cluster look alike to Poll; a Write retries before it gives up).
 type HealthReporter interface {
 	Health() error
 }

@@ -69,6 +69,7 @@ type sinkRunner struct {
 	mu          sync.Mutex
 	state       string
 	lastErr     string
+	sink        executor.Sink // once opened, for its health
 }
 
 func (r *sinkRunner) setState(state string, err error) {
@@ -465,6 +466,9 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 		}
 	}
 	defer sink.Close()
+	r.mu.Lock()
+	r.sink = sink
+	r.mu.Unlock()
 	r.delivered.Store(pos)
 	backoff = minBackoff
 	r.setState(sinkRunning, nil)
@@ -573,7 +577,15 @@ func (c *Coordinator) sinkStatuses() []sinkStatus {
 		st := &out[i]
 		st.r.mu.Lock()
 		st.state, st.lastErr = st.r.state, st.r.lastErr
+		h, _ := st.r.sink.(executor.HealthReporter)
 		st.r.mu.Unlock()
+		if st.state == sinkRunning && h != nil {
+			// A sink waiting on its system (a request being retried) says
+			// so before its Write gives up.
+			if err := h.Health(); err != nil {
+				st.state, st.lastErr = sinkRetrying, err.Error()
+			}
+		}
 		st.delivered = st.r.delivered.Load()
 		st.pending = max(st.pending-int64(st.delivered), 0)
 	}
