@@ -17,6 +17,9 @@ import (
 // plans and writes like COPY FROM (planner.InsertRows: defaults, NOT NULL,
 // key conflicts) and commits like any write.
 func (s *session) Ingest(ctx context.Context, relation string) (server.Ingest, error) {
+	if s.txState == txFailed {
+		return nil, sqlerr.New(sqlerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+	}
 	table := ingestTable(relation)
 	all, err := planner.PlanInsertRows(&planner.Context{Catalog: s}, table, nil)
 	if sqlerr.CodeOf(err) == sqlerr.UndefinedTable && strings.ToLower(table.Name) != table.Name {
