@@ -85,10 +85,10 @@ func TestHTTPSQL(t *testing.T) {
 		{"application/json", `{"sql": "add $1 $2", "params": [1, "x"]}`, 400, `{"results":[],"error":{"code":"22P02","message":"invalid input syntax for type bigint: \"x\"","detail":"parameter $2"}}`},
 		{"application/json", `{"sql": "rows 1; rows 2", "params": [1]}`, 400, `{"results":[],"error":{"code":"42601","message":"cannot insert multiple commands into a prepared statement","hint":"\"params\" apply to a request of one statement."}}`},
 		// Requests that cannot be read.
-		{"application/json", `{"query": "rows 1"}`, 400, `{"error":{"code":"08P01","message":"invalid JSON request body","detail":"json: unknown field \"query\"","hint":"Send {\"sql\": \"SELECT ...\", \"params\": [...]}."}}`},
-		{"application/json", `{"sql": 1}`, 400, `{"error":{"code":"08P01","message":"invalid JSON request body","detail":"field \"sql\": found a JSON number","hint":"Send {\"sql\": \"SELECT ...\", \"params\": [...]}."}}`},
-		{"application/json", `{"sql": "rows 1"`, 400, `{"error":{"code":"08P01","message":"invalid JSON request body","detail":"unexpected EOF","hint":"Send {\"sql\": \"SELECT ...\", \"params\": [...]}."}}`},
-		{"application/json", `{}`, 400, `{"error":{"code":"08P01","message":"the request has no \"sql\"","hint":"Send {\"sql\": \"SELECT ...\", \"params\": [...]}."}}`},
+		{"application/json", `{"query": "rows 1"}`, 400, `{"error":{"code":"08P01","message":"invalid JSON request body","detail":"json: unknown field \"query\"","hint":"Send one object: {\"sql\": \"SELECT ...\", \"params\": [...]}."}}`},
+		{"application/json", `{"sql": 1}`, 400, `{"error":{"code":"08P01","message":"invalid JSON request body","detail":"field \"sql\": found a JSON number","hint":"Send one object: {\"sql\": \"SELECT ...\", \"params\": [...]}."}}`},
+		{"application/json", `{"sql": "rows 1"`, 400, `{"error":{"code":"08P01","message":"invalid JSON request body","detail":"unexpected EOF","hint":"Send one object: {\"sql\": \"SELECT ...\", \"params\": [...]}."}}`},
+		{"application/json", `{}`, 400, `{"error":{"code":"08P01","message":"the request has no \"sql\"","hint":"Send one object: {\"sql\": \"SELECT ...\", \"params\": [...]}."}}`},
 		{"text/plain", "rows 1 \xff", 400, `{"error":{"code":"22021","message":"invalid byte sequence for encoding \"UTF8\" in the SQL text"}}`},
 	} {
 		status, got, _ := post(t, ctx5(t), base+"/v1/sql", c.contentType, c.body)

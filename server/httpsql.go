@@ -97,25 +97,24 @@ func decodeSQLRequest(contentType string, body []byte) (sqlRequest, *sqlerr.Erro
 		text := string(body)
 		return sqlRequest{SQL: &text}, nil
 	}
+	const shape = `Send one object: {"sql": "SELECT ...", "params": [...]}.`
 	var req sqlRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return req, sqlerr.New(errRequest, "invalid JSON request body").WithDetail("%s", jsonErrorDetail(err)).
-			WithHint(`Send {"sql": "SELECT ...", "params": [...]}.`)
+		return req, sqlerr.New(errRequest, "invalid JSON request body").WithDetail("%s", jsonErrorDetail(err)).WithHint(shape)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return req, sqlerr.New(errRequest, "invalid JSON request body").WithDetail("data after the request object").
-			WithHint(`Send one object: {"sql": "SELECT ...", "params": [...]}.`)
+		return req, sqlerr.New(errRequest, "invalid JSON request body").WithDetail("data after the request object").WithHint(shape)
 	}
 	if req.SQL == nil {
-		return req, sqlerr.New(errRequest, `the request has no "sql"`).WithHint(`Send {"sql": "SELECT ...", "params": [...]}.`)
+		return req, sqlerr.New(errRequest, `the request has no "sql"`).WithHint(shape)
 	}
 	return req, nil
 }
 
 // parseTimeout reads ?timeout: a Go duration ("5s", "250ms") or, as
-// statement_timeout takes it, a number of milliseconds.
+// statement_timeout takes it, a number of milliseconds; 0 is none.
 func parseTimeout(v string) (time.Duration, *sqlerr.Error) {
 	d, err := time.ParseDuration(v)
 	if err != nil {
@@ -183,12 +182,9 @@ func (s *Server) runStatement(ctx context.Context, sess Session, st Statement, r
 	}
 	start, mark := time.Now(), out.mark()
 	serr := s.execStatement(sctx, sess, st, params, out, &notices)
-	if serr != nil {
-		out.buf = out.buf[:mark]
-	}
 	outcome := "ok"
 	if serr != nil {
-		outcome = "error"
+		out.buf, outcome = out.buf[:mark], "error"
 	}
 	kind := statementKind(st.SQL())
 	s.met.statements.WithLabelValues(kind, outcome).Inc()

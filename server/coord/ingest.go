@@ -60,6 +60,8 @@ type ingest struct {
 	table *ast.TableName
 	cols  []server.Column
 	plans map[string]*planner.InsertRows // by ingestKey of the columns given
+	// defaults inserts a row of defaults alone, once planned.
+	defaults *planner.Plan
 	rt    *executor.Runtime
 	txn   *storage.Txn
 	own   bool // the rows commit in a transaction of their own
@@ -87,6 +89,9 @@ func (in *ingest) Insert(ctx context.Context, cols []int, rows []types.Row) (int
 	if in.txn == nil {
 		return 0, sqlerr.New(sqlerr.InternalError, "insert after the ingest ended")
 	}
+	if len(cols) == 0 {
+		return in.insertDefaults(ctx, len(rows))
+	}
 	key := ingestKey(cols)
 	plan := in.plans[key]
 	if plan == nil {
@@ -105,6 +110,29 @@ func (in *ingest) Insert(ctx context.Context, cols []int, rows []types.Row) (int
 	}
 	n, err := plan.Insert(ctx, in.rt, rows)
 	return int(n), contextError(ctx, err)
+}
+
+// insertDefaults inserts n rows of nothing but defaults, as INSERT ...
+// DEFAULT VALUES does (InsertRows takes no columns for all of them).
+func (in *ingest) insertDefaults(ctx context.Context, n int) (int, error) {
+	if in.defaults == nil {
+		plan, err := planner.PlanStatement(&planner.Context{Catalog: in.s}, &ast.Insert{Table: in.table, DefaultValues: true})
+		if err != nil {
+			return 0, err
+		}
+		in.defaults = plan
+	}
+	for i := range n {
+		rows, err := in.defaults.Run(ctx, in.rt)
+		if err == nil {
+			_, err = drain(ctx, rows)
+			rows.Close()
+		}
+		if err != nil {
+			return i, contextError(ctx, err)
+		}
+	}
+	return n, nil
 }
 
 func (in *ingest) Commit(ctx context.Context) error {

@@ -66,6 +66,9 @@ func TestIngest(t *testing.T) {
 	if n, err := in.Insert(ctx, []int{3}, []types.Row{{types.NewInt32(7)}}); n != 1 || err != nil {
 		t.Fatalf("Insert: %d, %v", n, err)
 	}
+	if n, err := in.Insert(ctx, nil, []types.Row{{}, {}}); n != 2 || err != nil {
+		t.Fatalf("Insert of defaults alone: %d, %v", n, err)
+	}
 	// Nothing is visible before Commit.
 	if got := mustRun(t, h.session(), "SELECT count(*) FROM t"); got != "0\nSELECT 1\n" {
 		t.Fatalf("before commit: %s", got)
@@ -73,10 +76,10 @@ func TestIngest(t *testing.T) {
 	if err := in.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := mustRun(t, s, `SELECT id, v, n, "Mixed" FROM t ORDER BY id`), "1|a|1.50|NULL\n2|a|2.00|NULL\n3|none|10.00|NULL\n5|none|NULL|7\n100|b|NULL|NULL\n101|b|NULL|NULL\nSELECT 6\n"; got != want {
+	if got, want := mustRun(t, s, `SELECT id, v, n, "Mixed" FROM t ORDER BY id`), "1|a|1.50|NULL\n2|a|2.00|NULL\n3|none|10.00|NULL\n5|none|NULL|7\n6|none|NULL|NULL\n7|none|NULL|NULL\n100|b|NULL|NULL\n101|b|NULL|NULL\nSELECT 8\n"; got != want {
 		t.Errorf("rows:\n%s want\n%s", got, want)
 	}
-	if got, want := mustRun(t, s, "SELECT * FROM sums ORDER BY v"), "a|2|3.50\nb|2|NULL\nnone|2|10.00\nSELECT 3\n"; got != want {
+	if got, want := mustRun(t, s, "SELECT * FROM sums ORDER BY v"), "a|2|3.50\nb|2|NULL\nnone|4|10.00\nSELECT 3\n"; got != want {
 		t.Errorf("view:\n%s want\n%s", got, want)
 	}
 
@@ -100,7 +103,7 @@ func TestIngest(t *testing.T) {
 		t.Errorf("in the block: %s", got)
 	}
 	mustRun(t, s, "ROLLBACK")
-	if got := mustRun(t, s, "SELECT count(*) FROM t"); got != "6\nSELECT 1\n" {
+	if got := mustRun(t, s, "SELECT count(*) FROM t"); got != "8\nSELECT 1\n" {
 		t.Errorf("after close and rollback: %s", got)
 	}
 
