@@ -62,9 +62,9 @@ type ingest struct {
 	plans map[string]*planner.InsertRows // by ingestKey of the columns given
 	// defaults inserts a row of defaults alone, once planned.
 	defaults *planner.Plan
-	rt    *executor.Runtime
-	txn   *storage.Txn
-	own   bool // the rows commit in a transaction of their own
+	rt       *executor.Runtime
+	txn      *storage.Txn
+	own      bool // the rows commit in a transaction of their own
 }
 
 func (in *ingest) Columns() []server.Column { return in.cols }
