@@ -598,7 +598,7 @@ func (c *Coordinator) SinkStats() []server.SinkStats {
 	for _, st := range c.sinkStatuses() {
 		out = append(out, server.SinkStats{Name: st.r.rel.Name, Running: st.state == sinkRunning,
 			Changes: st.r.changes.Load(), Delivered: st.delivered, Pending: st.pending,
-			Retries: st.r.stats.retries.Load(), DeliveryLatency: st.r.stats.latency})
+			Retries: st.r.stats.retries.Load(), DeadLetters: st.r.deadLetters.Load(), DeliveryLatency: st.r.stats.latency})
 	}
 	return out
 }

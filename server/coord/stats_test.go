@@ -211,3 +211,22 @@ func waitMetric(t *testing.T, url string, cond func(scraped) error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestSinkDeadLettersMetric checks that /metrics counts what a sink gave
+// up delivering.
+func TestSinkDeadLettersMetric(t *testing.T) {
+	sys := newFakeSystem()
+	conn := letterConnector{fakeConnector{newFakeLog(), sys}, new(bool), make(chan map[string]string, 1)}
+	h := newHarnessWith(t, t.TempDir(), Options{Connectors: map[string]executor.Connector{"letters": conn}})
+	url := metricsURL(t, h)
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY, v TEXT)")
+	mustRun(t, s, "CREATE SINK out FROM t WITH (connector = 'letters')")
+	mustRun(t, s, "INSERT INTO t VALUES (1, 'ok'), (2, 'bad'), (3, 'bad')")
+	waitMetric(t, url, func(m scraped) error {
+		if n := m.value(t, "weir_sink_dead_letters_total", "sink", "out"); n != 2 {
+			return fmt.Errorf("%v dead letters, want 2", n)
+		}
+		return nil
+	})
+}
