@@ -240,7 +240,8 @@ func TestStreamingDDLErrors(t *testing.T) {
 			{`CREATE STREAM pageviews (id BIGINT, url VARCHAR) WITH (KAFKA_TOPIC = 'pageviews', VALUE_FORMAT = 'JSON')`, "22023"}, // no brokers
 			{`CREATE SOURCE rates (id BIGINT) WITH (connector = 'kinesis', stream = 'rates')`, "0A000"},
 			{`CREATE SOURCE rates (id BIGINT) WITH (connector = 'kafka', topic = 'rates', brokers = '127.0.0.1:9', on_error = 'retry')`, "22023"},
-			{`CREATE SINK out FROM base WITH (connector = 'http', url = 'http://127.0.0.1:1/', format = 'json')`, "0A000"},
+			{`CREATE SINK out FROM base WITH (connector = 'http', url = 'ftp://127.0.0.1:1/', format = 'json')`, "22023"},
+			{`CREATE SINK out FROM base WITH (connector = 'smtp', to = 'ops@example.com')`, "0A000"},
 			{`CREATE SINK out FROM nowhere WITH (connector = 'kafka', topic = 't')`, "42P01"},
 		} {
 			_, err := c.Exec(ctx, tc.sql)
