@@ -24,7 +24,9 @@ type sink struct {
 	// forceAppend drops deletes and writes updates as inserts of the new
 	// row (force_append_only): an append sink of a relation that changes.
 	forceAppend bool
-	w           *Writer // nil after ErrFenced, until the next Write
+	// health outlives the writers the sink makes (see Health).
+	health *connHealth
+	w      *Writer // nil after ErrFenced, until the next Write
 
 	msgs             []Message
 	keyBuf, valueBuf []byte // scratch
@@ -129,7 +131,7 @@ func (c *Connector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (exec
 	if logger == nil {
 		logger = c.Logger
 	}
-	s := &sink{enc: enc, forceAppend: forceAppend, log: logger, opts: WriterOptions{
+	s := &sink{enc: enc, forceAppend: forceAppend, log: logger, health: &connHealth{}, opts: WriterOptions{
 		Brokers: brokers, Topic: topic, Sink: cfg.Name,
 		// One per sink and stable across restarts: the object id tells
 		// a sink from an older one of the same name.
@@ -138,6 +140,7 @@ func (c *Connector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (exec
 		CreateTopic:     true, Partitions: partitions, ClientID: c.ClientID,
 		Logger: logger, Properties: props,
 	}}
+	s.opts.health = s.health
 	if s.w, err = NewWriter(ctx, s.opts); err != nil {
 		return nil, sqlerr.New(sqlerr.ConnectionFailure, "%s", err)
 	}
@@ -211,6 +214,14 @@ func (s *sink) Write(ctx context.Context, seq uint64, changes []executor.Change)
 		return err
 	}
 	return nil
+}
+
+// Health implements executor.HealthReporter: why the sink cannot reach
+// its cluster now, while a Write still waits to give up.
+func (s *sink) Health() error {
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	return s.health.err
 }
 
 // Close implements executor.Sink.

@@ -69,6 +69,11 @@ type WriterOptions struct {
 	Timeout    time.Duration
 	Logger     *slog.Logger // default: discards
 	Properties Properties   // security (SASL, TLS); see Properties
+
+	// health, when set, learns of every broker connection's outcome: a
+	// sink reports from it that it cannot reach its cluster while a write
+	// still waits to give up.
+	health *connHealth
 }
 
 func (o *WriterOptions) ensureDefaults() {
@@ -176,6 +181,9 @@ func (w *Writer) connect(ctx context.Context) error {
 	}
 	if w.transactional() {
 		producer = append(producer, kgo.TransactionalID(w.opts.TransactionalID))
+	}
+	if w.opts.health != nil {
+		producer = append(producer, kgo.WithHooks(w.opts.health))
 	}
 	c, err := newConn(w.opts.Brokers, w.opts.ClientID, w.opts.Timeout, w.opts.Properties, producer...)
 	if err != nil {
