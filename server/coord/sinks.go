@@ -629,21 +629,14 @@ const optDeadLettersOf = "weir.dead_letters_of"
 // newDeadLettersRelation describes the dead-letter relation of sink: what
 // it gave up delivering, as it sent it.
 func newDeadLettersRelation(sink string) *catalog.Relation {
-	return &catalog.Relation{
-		Name: deadLettersName(sink),
-		Kind: catalog.Source,
-		Columns: []catalog.Column{
-			{Name: "key", Type: types.Text},
-			{Name: "payload", Type: types.Text},
-			{Name: "status", Type: types.Int32},
-			{Name: "response", Type: types.Text},
-			{Name: "attempts", Type: types.Int32},
-			{Name: "at", Type: types.TimestampTZ},
-			{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true},
-		},
-		PrimaryKey: []int{6},
-		Options:    map[string]string{optDeadLettersOf: sink},
-	}
+	return ownedLog(deadLettersName(sink), optDeadLettersOf, sink, []catalog.Column{
+		{Name: "key", Type: types.Text},
+		{Name: "payload", Type: types.Text},
+		{Name: "status", Type: types.Int32},
+		{Name: "response", Type: types.Text},
+		{Name: "attempts", Type: types.Int32},
+		{Name: "at", Type: types.TimestampTZ},
+	})
 }
 
 func deadLetterRow(l *executor.DeadLetter, at time.Time) types.Row {

@@ -135,21 +135,27 @@ const optErrorsOf = "weir.errors_of"
 // newErrorsRelation describes the error relation of source: one row per
 // record that could not be decoded.
 func newErrorsRelation(source string) *catalog.Relation {
+	return ownedLog(errorsRelationName(source), optErrorsOf, source, []catalog.Column{
+		{Name: "topic", Type: types.Text},
+		{Name: "partition", Type: types.Int32},
+		{Name: "offset", Type: types.Int64},
+		{Name: "key", Type: types.Bytea},
+		{Name: "value", Type: types.Bytea},
+		{Name: "error", Type: types.Text},
+		{Name: "at", Type: types.TimestampTZ},
+	})
+}
+
+// ownedLog describes a relation Weir fills for an owner (a source's
+// errors, a sink's dead letters) and drops with it: cols, keyed by a
+// hidden row id, marked with opt = owner. Users read it; only Weir
+// writes it.
+func ownedLog(name, opt, owner string, cols []catalog.Column) *catalog.Relation {
+	cols = append(cols, catalog.Column{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true})
 	return &catalog.Relation{
-		Name: errorsRelationName(source),
-		Kind: catalog.Source,
-		Columns: []catalog.Column{
-			{Name: "topic", Type: types.Text},
-			{Name: "partition", Type: types.Int32},
-			{Name: "offset", Type: types.Int64},
-			{Name: "key", Type: types.Bytea},
-			{Name: "value", Type: types.Bytea},
-			{Name: "error", Type: types.Text},
-			{Name: "at", Type: types.TimestampTZ},
-			{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true},
-		},
-		PrimaryKey: []int{7},
-		Options:    map[string]string{optErrorsOf: source},
+		Name: name, Kind: catalog.Source, Columns: cols,
+		PrimaryKey: []int{len(cols) - 1},
+		Options:    map[string]string{opt: owner},
 	}
 }
 
