@@ -18,6 +18,7 @@ import (
 //	/debug/pprof/ the runtime's profiles, when Options.Pprof is set
 //	POST /v1/sql  statements, JSON in and out (httpsql.go)
 //	POST /v1/ingest/{relation}  NDJSON rows into a table (httpingest.go)
+//	GET|POST /v1/subscribe  a push query's changes as SSE or NDJSON (subscribe_http.go)
 //
 // Anything else is 404. With Options.HTTPToken set, every endpoint but
 // /healthz and /readyz needs it as a bearer token (httpapi.go).
@@ -25,6 +26,7 @@ func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/sql", s.apiHandler(s.serveSQL))
 	mux.Handle("/v1/ingest/{relation}", s.apiHandler(s.serveIngest))
+	mux.Handle("/v1/subscribe", s.apiHandler(s.serveSubscribe, http.MethodGet, http.MethodPost))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprint(w, "ok")
@@ -50,7 +52,7 @@ func (s *Server) httpHandler() http.Handler {
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, sqlerr.New(errRequest, "not found: %s %s", r.Method, r.URL.Path).
-			WithHint("The endpoints are POST /v1/sql, POST /v1/ingest/<table>, GET /healthz, /readyz and /metrics."))
+			WithHint("The endpoints are POST /v1/sql, POST /v1/ingest/<table>, GET /v1/subscribe?q=..., GET /healthz, /readyz and /metrics."))
 	})
 	if s.opts.HTTPToken != "" {
 		return requireToken(s.opts.HTTPToken, mux)

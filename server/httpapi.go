@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,15 +34,20 @@ const apiUser = "http"
 // errRequest is the code of a request the API cannot read.
 const errRequest = sqlerr.ProtocolViolation
 
-// apiHandler serves one API endpoint, which only POST reaches: it runs
-// serve with a context that a client gone or a forced shutdown cancels,
-// with the body bounded by maxAPIBody, as work Shutdown waits for. A
-// panic answers 500 (and is logged) instead of cutting the connection.
-func (s *Server) apiHandler(serve func(ctx context.Context, w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
+// apiHandler serves one API endpoint, which only methods reach (POST
+// when none are given): it runs serve with a context that a client gone
+// or a forced shutdown cancels, with the body bounded by maxAPIBody, as
+// work Shutdown waits for. A panic answers 500 (and is logged) instead of
+// cutting the connection.
+func (s *Server) apiHandler(serve func(ctx context.Context, w http.ResponseWriter, r *http.Request), methods ...string) http.HandlerFunc {
+	if len(methods) == 0 {
+		methods = []string{http.MethodPost}
+	}
+	allow := strings.Join(methods, ", ")
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			writeAPIError(w, http.StatusMethodNotAllowed, sqlerr.New(errRequest, "method %s is not allowed on %s: use POST", r.Method, r.URL.Path))
+		if !slices.Contains(methods, r.Method) {
+			w.Header().Set("Allow", allow)
+			writeAPIError(w, http.StatusMethodNotAllowed, sqlerr.New(errRequest, "method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(methods, " or ")))
 			return
 		}
 		s.mu.Lock()

@@ -22,6 +22,12 @@ import (
 func testServer(t testing.TB, opts Options) (*Server, *fakeEngine) {
 	t.Helper()
 	eng := &fakeEngine{}
+	return startServer(t, opts, eng), eng
+}
+
+// startServer starts a Server of eng, shut down at the end of the test.
+func startServer(t testing.TB, opts Options, eng Engine) *Server {
+	t.Helper()
 	if opts.PGAddr == "" {
 		opts.PGAddr = "127.0.0.1:0"
 	}
@@ -39,7 +45,7 @@ func testServer(t testing.TB, opts Options) (*Server, *fakeEngine) {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return srv, eng
+	return srv
 }
 
 func dsn(srv *Server, extra string) string {
