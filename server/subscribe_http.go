@@ -55,6 +55,12 @@ const sseHeartbeat = 15 * time.Second
 // asks EventSource to wait.
 const sseRetry = 2000
 
+// streamWriteTimeout bounds each write to a stream: a client that stops
+// reading for this long is disconnected, rather than holding its request
+// and its subscription (dropped anyway once it falls too far behind)
+// forever.
+const streamWriteTimeout = 30 * time.Second
+
 // Media types of the two stream formats.
 const (
 	mediaSSE    = "text/event-stream"
@@ -120,6 +126,7 @@ func (s *Server) serveSubscribe(ctx context.Context, w http.ResponseWriter, r *h
 	h.Set("X-Accel-Buffering", "no") // nginx: pass events through as they come
 	w.WriteHeader(http.StatusOK)
 	out := &changeStream{w: w, rc: http.NewResponseController(w), sse: format == mediaSSE}
+	defer out.rc.SetWriteDeadline(time.Time{}) // none for the connection's next request
 	if out.sse {
 		out.prelude(r.Header.Get("Last-Event-ID") != "")
 		stop := out.heartbeat(sseHeartbeat)
@@ -129,14 +136,15 @@ func (s *Server) serveSubscribe(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	serr = out.copy(ctx, res, st.Columns(), sessionLocation(sess))
 	var cause *sqlerr.Error
-	if ctx.Err() != nil && !errors.As(context.Cause(ctx), &cause) {
-		serr = nil // the client went away: nobody left to tell
+	gone := out.gone() || ctx.Err() != nil && !errors.As(context.Cause(ctx), &cause)
+	if gone {
+		serr = nil // nobody left to tell
 	}
 	s.countStatement(st, start, serr)
 	switch {
 	case serr != nil:
 		out.fail(serr) // a shutdown's cause included
-	case ctx.Err() == nil:
+	case !gone && ctx.Err() == nil:
 		out.end(res.Tag())
 	}
 }
@@ -246,12 +254,20 @@ func parsePushQuery(ctx context.Context, sess Session, query string) (Statement,
 // from the request's goroutine and from the heartbeat's: mu serializes
 // the writes.
 type changeStream struct {
-	mu  sync.Mutex
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	sse bool
-	id  uint64 // the last event's id
-	buf []byte
+	mu   sync.Mutex
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	sse  bool
+	id   uint64 // the last event's id
+	buf  []byte
+	werr error // the write that failed: the client is gone or stuck
+}
+
+// gone reports whether a write failed.
+func (c *changeStream) gone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.werr != nil
 }
 
 // prelude starts an SSE stream: the reconnection delay and, for a client
@@ -311,7 +327,11 @@ func (c *changeStream) copy(ctx context.Context, res Result, cols []Column, loc 
 		c.buf = c.buf[:0]
 		c.change(row, cols, loc)
 		c.write(live == nil || live.Buffered() == 0)
+		failed := c.werr != nil
 		c.mu.Unlock()
+		if failed {
+			return nil
+		}
 	}
 }
 
@@ -394,13 +414,20 @@ func (c *changeStream) close() {
 	c.write(true)
 }
 
-// write sends buf, and flushes when flush is set. Write errors are left
-// to the request's context: net/http cancels it when the client is gone.
+// write sends buf, and flushes when flush is set; after a failed write
+// it does nothing. Called with mu held.
 func (c *changeStream) write(flush bool) {
+	if c.werr != nil {
+		return
+	}
+	// Not supported by every ResponseWriter (a test's recorder): then
+	// only a client gone ends a stuck write.
+	_ = c.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	if _, err := c.w.Write(c.buf); err != nil {
+		c.werr = err
 		return
 	}
 	if flush {
-		_ = c.rc.Flush()
+		c.werr = c.rc.Flush()
 	}
 }
