@@ -56,7 +56,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.dataDir, "data-dir", "./weir-data", "directory of the Pebble store (env WEIR_DATA_DIR)")
 	fs.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5434", "PostgreSQL wire protocol listen address (env WEIR_PG_ADDR)")
-	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8034", "HTTP listen address of the API (/v1/sql, /v1/ingest) and /healthz, /readyz and /metrics (env WEIR_HTTP_ADDR)")
+	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8034", "HTTP listen address of the API (/v1/sql, /v1/ingest, /v1/subscribe) and /healthz, /readyz and /metrics (env WEIR_HTTP_ADDR)")
 	fs.StringVar(&c.httpToken, "http-token", "", "bearer token every HTTP endpoint but /healthz and /readyz then requires; prefer the environment, which other users cannot read from the process list (env WEIR_HTTP_TOKEN)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (env WEIR_LOG_LEVEL)")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the HTTP address (env WEIR_PPROF)")
