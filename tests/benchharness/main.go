@@ -41,7 +41,7 @@ var (
 	groupRep = flag.Int("group-reps", 3, "GROUP BY repetitions (the best is reported)")
 	only     = flag.String("only", "", "run against one side only: weir or postgres")
 	timeout  = flag.Duration("timeout", 20*time.Minute, "give up after")
-	which    = flag.String("figures", "base,views,kafka", "figures to run, comma-separated: base (INSERT, point SELECT, GROUP BY), views (issue 3), kafka (issue 4)")
+	which    = flag.String("figures", "base,views,kafka,http", "figures to run, comma-separated: base (INSERT, point SELECT, GROUP BY), views (issue 3), kafka (issue 4), http (issue 5: HTTP sink)")
 )
 
 func mkTemp() (string, error) { return os.MkdirTemp("", "weirbench-") }
@@ -68,6 +68,8 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	base, views, kafka := strings.Contains(*which, "base"), strings.Contains(*which, "views"), strings.Contains(*which, "kafka")
+	httpSink := strings.Contains(*which, "http")
+	var httpFigs *httpFigures
 	results := map[string]*figures{}
 	sides := map[string]*side{}
 	var kafkaFigs *kafkaFigures // Weir only: the baseline is a bare consumer
@@ -93,6 +95,13 @@ func main() {
 			} else {
 				kafkaFigs = runKafkaFigures(ctx, bin)
 			}
+		}
+		if httpSink {
+			f := httpFigures{err: err}
+			if err == nil {
+				f = runHTTPSinkFigure(ctx, bin)
+			}
+			httpFigs = &f
 		}
 	}
 	if *only == "" || *only == "postgres" {
@@ -122,6 +131,9 @@ func main() {
 	}
 	if kafkaFigs != nil {
 		failed = reportKafka(kafkaFigs) || failed
+	}
+	if httpFigs != nil {
+		failed = reportHTTPSink(*httpFigs) || failed
 	}
 	if failed {
 		os.Exit(1)
