@@ -152,3 +152,64 @@ func TestHTTPSinkDeliversThroughFailures(t *testing.T) {
 	mustExec(t, ctx, c, `ALTER SINK crm RETRY DEAD LETTERS`)
 	waitInt(t, c, 20*time.Second, "crm_dead_letters", `SELECT count(*) FROM crm_dead_letters`, 0)
 }
+
+// TestHTTPSinkBadEndpointDoesNotBlockOthers: a receiver that answers 400
+// to everything fills its sink's dead letters, and one that sometimes
+// hangs past the timeout is retried; a second and third sink of the same
+// view keep delivering every change, and writes never wait for either.
+func TestHTTPSinkBadEndpointDoesNotBlockOthers(t *testing.T) {
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad request", http.StatusBadRequest)
+	}))
+	defer refusing.Close()
+	var mu sync.Mutex
+	calls := 0
+	hanging := &receiver{byKey: map[string][]string{}}
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		hang := calls%3 == 0
+		mu.Unlock()
+		if hang {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+			return
+		}
+		hanging.ServeHTTP(w, r)
+	}))
+	defer flaky.Close()
+	good := &receiver{byKey: map[string][]string{}}
+	goodSrv := httptest.NewServer(good)
+	defer goodSrv.Close()
+
+	w := startWeir(t)
+	ctx := testCtx(t, 2*time.Minute)
+	c := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	mustExec(t, ctx, c, `CREATE TABLE leads (id BIGINT PRIMARY KEY, name TEXT)`)
+	mustExec(t, ctx, c, `CREATE MATERIALIZED VIEW hot AS SELECT id, name FROM leads WHERE id % 2 = 1`)
+	for name, url := range map[string]string{"refused": refusing.URL, "flaky": flaky.URL, "good": goodSrv.URL} {
+		mustExec(t, ctx, c, fmt.Sprintf(`CREATE SINK %s FROM hot WITH (connector='http', url='%s', batch.max_rows=1, retry.max=20, retry.backoff='5ms', timeout='200ms', key='id')`, name, url))
+	}
+	var want []string
+	for i := 1; i <= 20; i++ {
+		start := time.Now()
+		mustExec(t, ctx, c, fmt.Sprintf(`INSERT INTO leads VALUES (%d, 'lead%d')`, i, i))
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("INSERT %d took %v: a sink held up the write", i, d)
+		}
+		if i%2 == 1 {
+			want = append(want, fmt.Sprintf("insert %d lead%d", i, i))
+		}
+	}
+	for name, rc := range map[string]*receiver{"good": good, "flaky": hanging} {
+		waitFor(t, 60*time.Second, name+" receiver", func() error {
+			if got := rc.delivered(); !slices.Equal(got, want) {
+				return fmt.Errorf("delivered %q, want %q", got, want)
+			}
+			return nil
+		})
+	}
+	waitInt(t, c, 20*time.Second, "refused_dead_letters", `SELECT count(*) FROM refused_dead_letters WHERE status = 400`, int64(len(want)))
+}
