@@ -9,12 +9,12 @@ import (
 	"github.com/weirdb/weir/executor"
 )
 
-// stuckConnector's sinks hold every Write until release is closed, and
-// say on cancelled when the Write's context ends: a system that takes its
-// time to give up (a Kafka transaction being aborted).
+// stuckConnector's sinks say on writing that a Write began, hold it until
+// release is closed, and say on cancelled when its context ends: a system
+// that takes its time to give up (a Kafka transaction being aborted).
 type stuckConnector struct {
 	fakeConnector
-	cancelled, release chan struct{}
+	writing, cancelled, release chan struct{}
 }
 
 type stuckSink struct {
@@ -31,18 +31,20 @@ func (c stuckConnector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (
 }
 
 func (s stuckSink) Write(ctx context.Context, seq uint64, changes []executor.Change) error {
+	close(s.conn.writing)
 	<-ctx.Done()
 	close(s.conn.cancelled)
 	<-s.conn.release
 	return ctx.Err()
 }
 
-// within waits for done, failing after a generous deadline.
-func within(t *testing.T, done <-chan error, what string) {
+// within waits for done (a value, or its closing), failing after a
+// generous deadline or on an error.
+func within[T any](t *testing.T, done <-chan T, what string) {
 	t.Helper()
 	select {
-	case err := <-done:
-		if err != nil {
+	case v := <-done:
+		if err, ok := any(v).(error); ok && err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	case <-time.After(10 * time.Second):
@@ -53,7 +55,7 @@ func within(t *testing.T, done <-chan error, what string) {
 // DROP SINK waits for the sink's goroutine to finish its write, but not
 // while holding the epoch lock: the other pipelines go on meanwhile.
 func TestDropSinkDoesNotHoldUpCommits(t *testing.T) {
-	conn := stuckConnector{fakeConnector{newFakeLog(), newFakeSystem()}, make(chan struct{}), make(chan struct{})}
+	conn := stuckConnector{fakeConnector{newFakeLog(), newFakeSystem()}, make(chan struct{}), make(chan struct{}), make(chan struct{})}
 	h := newHarnessWith(t, t.TempDir(), Options{Connectors: map[string]executor.Connector{"fake": conn}})
 	release := sync.OnceFunc(func() { close(conn.release) })
 	t.Cleanup(release) // before the harness closes, which waits for the write
@@ -61,13 +63,20 @@ func TestDropSinkDoesNotHoldUpCommits(t *testing.T) {
 	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY); CREATE TABLE other (x INT)")
 	mustRun(t, s, "CREATE SINK out FROM t WITH (connector = 'fake')")
 	mustRun(t, s, "INSERT INTO t VALUES (1)")
+	within(t, conn.writing, "the sink's write")
 
 	dropped := make(chan error, 1)
 	go func() {
 		_, err := run(t, h.session(), "DROP SINK out")
 		dropped <- err
 	}()
-	<-conn.cancelled // DROP has the sink's write cancelled; the write lingers
+	select { // DROP has the sink's write cancelled; the write lingers
+	case <-conn.cancelled:
+	case err := <-dropped:
+		t.Fatalf("DROP SINK returned (%v) before it cancelled the sink's write", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("DROP SINK did not cancel the sink's write")
+	}
 	inserted := make(chan error, 1)
 	go func() {
 		_, err := run(t, h.session(), "INSERT INTO other VALUES (1)")
