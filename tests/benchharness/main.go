@@ -41,7 +41,7 @@ var (
 	groupRep = flag.Int("group-reps", 3, "GROUP BY repetitions (the best is reported)")
 	only     = flag.String("only", "", "run against one side only: weir or postgres")
 	timeout  = flag.Duration("timeout", 20*time.Minute, "give up after")
-	which    = flag.String("figures", "base,views,kafka,http", "figures to run, comma-separated: base (INSERT, point SELECT, GROUP BY), views (issue 3), kafka (issue 4), http (issue 5: HTTP sink)")
+	which    = flag.String("figures", "base,views,kafka,http,sse", "figures to run, comma-separated: base (INSERT, point SELECT, GROUP BY), views (issue 3), kafka (issue 4), http (issue 5: HTTP sink), sse (issue 5: SSE fan-out)")
 )
 
 func mkTemp() (string, error) { return os.MkdirTemp("", "weirbench-") }
@@ -70,6 +70,8 @@ func main() {
 	base, views, kafka := strings.Contains(*which, "base"), strings.Contains(*which, "views"), strings.Contains(*which, "kafka")
 	httpSink := strings.Contains(*which, "http")
 	var httpFigs *httpFigures
+	sse := strings.Contains(*which, "sse")
+	var sseFigs *sseFigures
 	results := map[string]*figures{}
 	sides := map[string]*side{}
 	var kafkaFigs *kafkaFigures // Weir only: the baseline is a bare consumer
@@ -103,6 +105,13 @@ func main() {
 			}
 			httpFigs = &f
 		}
+		if sse {
+			f := sseFigures{err: err}
+			if err == nil {
+				f = runSSEFanoutFigure(ctx, bin)
+			}
+			sseFigs = &f
+		}
 	}
 	if *only == "" || *only == "postgres" {
 		pg, err := weirtest.StartPostgres(ctx, weirtest.PGOptions{Fsync: true})
@@ -134,6 +143,9 @@ func main() {
 	}
 	if httpFigs != nil {
 		failed = reportHTTPSink(*httpFigs) || failed
+	}
+	if sseFigs != nil {
+		failed = reportSSEFanout(*sseFigs) || failed
 	}
 	if failed {
 		os.Exit(1)
