@@ -1,6 +1,7 @@
 // Package server is Weir's front door: it speaks the PostgreSQL wire protocol
 // (version 3.0, through pgproto3) to clients and serves HTTP: the API
-// (/v1/sql, /v1/ingest: JSON and NDJSON, http*.go) and the operational
+// (/v1/sql, /v1/ingest: JSON and NDJSON; /v1/subscribe: push queries as
+// Server-Sent Events or NDJSON; http*.go) and the operational
 // endpoints (/healthz, /readyz, /metrics). It owns no SQL semantics: it decodes
 // messages, calls the Engine (engine.go), and encodes what comes back —
 // rows, command tags, COPY streams, and *sqlerr.Error values as

@@ -18,7 +18,7 @@ import (
 //	/debug/pprof/ the runtime's profiles, when Options.Pprof is set
 //	POST /v1/sql  statements, JSON in and out (httpsql.go)
 //	POST /v1/ingest/{relation}  NDJSON rows into a table (httpingest.go)
-//	GET|POST /v1/subscribe  a push query's changes as SSE or NDJSON (subscribe_http.go)
+//	GET|POST /v1/subscribe  a push query's changes as SSE or NDJSON (httpsubscribe.go)
 //
 // Anything else is 404. With Options.HTTPToken set, every endpoint but
 // /healthz and /readyz needs it as a bearer token (httpapi.go).
