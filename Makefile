@@ -24,7 +24,7 @@ BENCHTIME    ?= 200ms
 BENCH_FLAGS  ?=
 
 # Debian packages the tests use, and the file or command that shows each is present.
-APT_PKGS := postgresql postgresql-client kcat libpostgresql-jdbc-java default-jdk-headless python3-psycopg2 curl
+APT_PKGS := postgresql postgresql-client kcat libpostgresql-jdbc-java default-jdk-headless python3-psycopg2 curl chromium
 
 .PHONY: help build run test vet unit e2e soak deps bench fuzz clean
 
@@ -68,6 +68,7 @@ deps: ## install what the tests need (apt-get as root), quietly and idempotently
 		  postgresql-client) command -v psql >/dev/null || missing="$$missing $$p";; \
 		  kcat) command -v kcat >/dev/null || missing="$$missing $$p";; \
 		  curl) command -v curl >/dev/null || missing="$$missing $$p";; \
+		  chromium) command -v chromium >/dev/null || missing="$$missing $$p";; \
 		  libpostgresql-jdbc-java) test -f /usr/share/java/postgresql.jar || missing="$$missing $$p";; \
 		  *) have $$p || missing="$$missing $$p";; \
 		esac; \
