@@ -41,10 +41,11 @@ const (
 
 // sourceRunner drives one connector-fed relation.
 type sourceRunner struct {
-	c    *Coordinator
-	rel  *catalog.Relation
-	errs *catalog.Relation // the <source>_errors relation, nil unless on_error = 'dlq'
-	src  executor.Source
+	c       *Coordinator
+	rel     *catalog.Relation
+	errs    *catalog.Relation // the <source>_errors relation, nil unless on_error = 'dlq'
+	onError executor.OnError
+	src     executor.Source
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -224,7 +225,8 @@ func (c *Coordinator) openSource(ctx context.Context, rel *catalog.Relation) (ex
 // startSource starts the runner of rel with its opened connector.
 func (c *Coordinator) startSource(rel *catalog.Relation, src executor.Source) {
 	r := &sourceRunner{c: c, rel: rel, src: src, done: make(chan struct{}), state: sourceRunning}
-	if onError, _ := parseOnError(rel.Options); onError == executor.OnErrorDeadLetter {
+	r.onError, _ = parseOnError(rel.Options)
+	if r.onError == executor.OnErrorDeadLetter {
 		r.errs, _ = c.lookup("", errorsRelationName(rel.Name))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -379,9 +381,14 @@ func (r *sourceRunner) run(ctx context.Context) {
 		var progress batchProgress
 		for {
 			err = r.commitBatch(ctx, &b, &progress)
-			if err == nil || ctx.Err() != nil || !retry(err) {
+			if err == nil || ctx.Err() != nil || progress.stoppedAt != nil || !retry(err) {
 				break
 			}
+		}
+		if last := progress.stoppedAt; last != nil {
+			r.setState(sourceFailed, fmt.Errorf("record at %s[%d] offset %d: %s", last.Topic, last.Partition, last.Offset, last.Err))
+			log.Error("source: stopped at a change a view refused (on_error = 'fail')", "topic", last.Topic, "partition", last.Partition, "offset", last.Offset, "err", last.Err)
+			return
 		}
 		if err != nil {
 			return
@@ -406,6 +413,10 @@ type batchProgress struct {
 	deadLettered bool              // the decoder's rejects went to the dead-letter destination
 	rejectsDone  bool              // the decoder's rejects are committed
 	refused      []executor.Reject // changes refused so far
+	// stoppedAt is the refused change a source with on_error = 'fail'
+	// stopped at: what came before it is committed, it and what follows
+	// are not.
+	stoppedAt *executor.Reject
 }
 
 // commitBatch commits b as one epoch. A change that the relation or a
@@ -445,6 +456,10 @@ func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch,
 			}
 			o := offset[0]
 			rj := executor.Reject{Topic: o.Topic, Partition: o.Partition, Offset: o.Next - 1, Timestamp: time.Now(), Err: sqlerr.From(err).Error()}
+			if r.onError == executor.OnErrorFail {
+				p.stoppedAt = &rj
+				return err
+			}
 			if err := r.deadLetter(ctx, []executor.Reject{rj}); err != nil {
 				return err
 			}

@@ -637,3 +637,23 @@ func TestSinkDeadLettersAndSecrets(t *testing.T) {
 	wantCode(t, s, "DROP SECRET tok", sqlerr.UndefinedObject)
 	mustRun(t, s, "DROP SECRET IF EXISTS tok")
 }
+
+// With on_error = 'fail', a change a view refuses stops the source there:
+// what came before it is applied, it and what follows are not, and a
+// restart stops at it again.
+func TestSourceFailsAtRefusedChange(t *testing.T) {
+	dir := t.TempDir()
+	log := newFakeLog()
+	h := fakeHarness(t, dir, log)
+	s := h.session()
+	mustRun(t, s, "CREATE SOURCE s (id BIGINT NOT NULL, v INT) WITH (connector = 'fake', topic = 't', on_error = 'fail')")
+	mustRun(t, s, "CREATE MATERIALIZED VIEW inv AS SELECT id, 100 / v AS q FROM s")
+	log.append(ins("1", "4"), ins("2", "0"), ins("3", "5"))
+	eventually(t, s, "SELECT state, error FROM weir_catalog.sources", "failed|record at t[0] offset 1: division by zero\nSELECT 1\n")
+	eventually(t, s, "SELECT * FROM inv ORDER BY id", "1|25\nSELECT 1\n")
+	h.close()
+	h = fakeHarness(t, dir, log)
+	s = h.session()
+	eventually(t, s, "SELECT state FROM weir_catalog.sources", "failed\nSELECT 1\n")
+	eventually(t, s, "SELECT count(*) FROM s", "1\nSELECT 1\n")
+}
