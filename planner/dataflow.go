@@ -271,6 +271,11 @@ func (d *Dataflow) FinishRestore() error {
 }
 
 // String lists the dataflow's operators, for EXPLAIN.
+// Stateless reports whether the dataflow keeps no state between epochs
+// (filters and projections): its output for a change depends on that
+// change alone, so replaying past changes reproduces past output.
+func (d *Dataflow) Stateless() bool { return len(d.stOps) == 0 }
+
 func (d *Dataflow) String() string { return d.g.String() }
 
 // UniqueRows reports whether the query's result never holds the same row

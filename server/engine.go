@@ -278,3 +278,19 @@ type Ingest interface {
 	// Close abandons the rows not committed. Call it in every case.
 	Close()
 }
+
+// Positioned is optionally implemented by the Result of a push query whose
+// rows carry positions: Position is that of the row Next returned last
+// ("" when it has none), what a client that loses the stream gives to
+// Resumer.ExecuteFrom.
+type Positioned interface {
+	Position() string
+}
+
+// Resumer is optionally implemented by a Session that can start a push
+// query again after a position one of its Results gave. resumed reports
+// whether it did; if not, the Result starts from the current rows, as
+// Execute's does, and the client must drop what it held.
+type Resumer interface {
+	ExecuteFrom(ctx context.Context, st Statement, params []types.Datum, position string) (res Result, resumed bool, err error)
+}

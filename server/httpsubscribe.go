@@ -25,7 +25,7 @@ import (
 //
 //	retry: 2000
 //
-//	id: 1
+//	id: 5f3a9c01b2e4.17.1
 //	event: insert
 //	data: {"client_id":"c42","n":1}
 //
@@ -36,12 +36,13 @@ import (
 // application/x-ndjson, one object a line: {"op":"insert","row":{...}},
 // then {"end":{"tag":"SELECT n"}} or {"error":{...}}.
 //
-// Event ids count the events of one stream; they are not positions in
-// the relations' changelogs, because the engine keeps no history of
-// changes to resume from. A client that reconnects with Last-Event-ID
-// therefore gets "event: reset" first (drop every row you hold), then the
-// current rows as inserts again: it misses no state, but it does not get
-// the individual changes made while it was away.
+// Event ids are the rows' positions when the engine gives them
+// (Positioned), else a count. A client that reconnects with Last-Event-ID
+// resumes exactly after it when the engine can (Resumer: a query that
+// keeps no state, from a position still retained); otherwise it gets
+// "event: reset" first (drop every row you hold), then the current rows
+// as inserts again: it misses no state, but not the individual changes
+// made while it was away.
 //
 // Errors before the stream starts are answered as JSON, like the other
 // endpoints: 400 with the SQLSTATE for a statement that is not a push
@@ -111,7 +112,15 @@ func (s *Server) serveSubscribe(ctx context.Context, w http.ResponseWriter, r *h
 	}()
 
 	start := time.Now()
-	res, err := sess.Execute(ctx, st, nil)
+	lastID := r.Header.Get("Last-Event-ID")
+	var res Result
+	var err error
+	resumed := false
+	if rs, ok := sess.(Resumer); ok && lastID != "" {
+		res, resumed, err = rs.ExecuteFrom(ctx, st, nil, lastID)
+	} else {
+		res, err = sess.Execute(ctx, st, nil)
+	}
 	if err != nil {
 		e := statementError(ctx, err)
 		s.countStatement(st, start, e)
@@ -128,7 +137,7 @@ func (s *Server) serveSubscribe(ctx context.Context, w http.ResponseWriter, r *h
 	out := &changeStream{w: w, rc: http.NewResponseController(w), sse: format == mediaSSE}
 	defer out.rc.SetWriteDeadline(time.Time{}) // none for the connection's next request
 	if out.sse {
-		out.prelude(r.Header.Get("Last-Event-ID") != "")
+		out.prelude(lastID != "" && !resumed)
 		stop := out.heartbeat(sseHeartbeat)
 		defer stop()
 	} else {
@@ -258,9 +267,19 @@ type changeStream struct {
 	w    http.ResponseWriter
 	rc   *http.ResponseController
 	sse  bool
-	id   uint64 // the last event's id
+	id   uint64 // the last event's number
 	buf  []byte
 	werr error // the write that failed: the client is gone or stuck
+	// positioned gives each row's position, its event id (see Resumer).
+	positioned Positioned
+}
+
+// position is the position of the row being written, or "".
+func (c *changeStream) position() string {
+	if c.positioned == nil {
+		return ""
+	}
+	return c.positioned.Position()
 }
 
 // gone reports whether a write failed.
@@ -280,7 +299,7 @@ func (c *changeStream) prelude(resumed bool) {
 	c.buf = strconv.AppendInt(c.buf, sseRetry, 10)
 	c.buf = append(c.buf, "\n\n"...)
 	if resumed {
-		c.buf = append(c.buf, "event: reset\ndata: {\"reason\":\"resuming from Last-Event-ID is not supported: the current rows follow\"}\n\n"...)
+		c.buf = append(c.buf, "event: reset\ndata: {\"reason\":\"the stream cannot resume after Last-Event-ID (the query keeps state, or the position is too old or from before a restart): the current rows follow\"}\n\n"...)
 	}
 	c.write(true)
 }
@@ -315,6 +334,7 @@ func (c *changeStream) heartbeat(d time.Duration) (stop func()) {
 // ends or fails, flushing whenever no further row is ready.
 func (c *changeStream) copy(ctx context.Context, res Result, cols []Column, loc *time.Location) *sqlerr.Error {
 	live, _ := res.(Live)
+	c.positioned, _ = res.(Positioned)
 	for {
 		row, ok, err := res.Next(ctx)
 		if err != nil {
@@ -340,8 +360,15 @@ func (c *changeStream) change(row types.Row, cols []Column, loc *time.Location) 
 	op := row[0].Str()
 	if c.sse {
 		c.id++
-		c.buf = append(c.buf, "id: "...)
-		c.buf = strconv.AppendUint(c.buf, c.id, 10)
+		// The row's position, from which the query resumes; else a
+		// count, which only tells a reconnecting client to start over.
+		if pos := c.position(); pos != "" {
+			c.buf = append(c.buf, "id: "...)
+			c.buf = append(c.buf, pos...)
+		} else {
+			c.buf = append(c.buf, "id: "...)
+			c.buf = strconv.AppendUint(c.buf, c.id, 10)
+		}
 		c.buf = append(c.buf, "\nevent: "...)
 		c.buf = append(c.buf, op...)
 		c.buf = append(c.buf, "\ndata: "...)

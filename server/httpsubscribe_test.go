@@ -275,9 +275,10 @@ func TestSubscribeResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No exact resume: a reset, then the current rows, ids from 1 again.
+	// An engine that cannot resume: a reset, then the current rows, ids
+	// from 1 again.
 	want := "retry: 2000\n\n" +
-		"event: reset\ndata: {\"reason\":\"resuming from Last-Event-ID is not supported: the current rows follow\"}\n\n" +
+		"event: reset\ndata: {\"reason\":\"the stream cannot resume after Last-Event-ID (the query keeps state, or the position is too old or from before a restart): the current rows follow\"}\n\n" +
 		"id: 1\nevent: insert\ndata: {\"id\":1,\"name\":\"a\"}\n\n" +
 		"id: 2\nevent: insert\ndata: {\"id\":2,\"name\":\"b\"}\n\n" +
 		"event: end\ndata: {\"tag\":\"SELECT 2\"}\n\n"

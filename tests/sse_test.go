@@ -11,7 +11,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os/exec"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,7 +121,9 @@ func TestSubscribeSSE(t *testing.T) {
 	}
 	sc := bufio.NewScanner(resp.Body)
 	first := expectEvents(t, sc, `insert {"id":1,"client_id":"c42","payload":{"k": [1, "x"]},"amount":"12.50","at":"2024-07-01T12:00:00+00:00"}`)
-	if first[0].ID != "1" {
+	// The one current row ends the current rows: its id is a position
+	// to resume from (<run>.<epoch>.<row>).
+	if parts := strings.Split(first[0].ID, "."); len(parts) != 3 {
 		t.Fatalf("first id %q", first[0].ID)
 	}
 
@@ -152,9 +153,12 @@ func TestSubscribeSSE(t *testing.T) {
 		`delete {"id":3,"client_id":"c42","payload":[],"amount":"3.00","at":null}`,
 	}
 	got := expectEvents(t, sc, live...)
-	for i, ev := range got {
-		if want := fmt.Sprint(i + 2); ev.ID != want {
-			t.Errorf("event %q has id %q, want %s", ev.Data, ev.ID, want)
+	// Each event's id is its position: the epoch (one per statement
+	// here) and its number in the epoch.
+	run := strings.Split(first[0].ID, ".")[0]
+	for i, want := range []string{".2.1", ".3.1", ".3.2", ".4.1"} {
+		if got[i].ID != run+want {
+			t.Errorf("event %q has id %q, want %s", got[i].Data, got[i].ID, run+want)
 		}
 	}
 	expectEvents(t, csc, live...)
@@ -226,8 +230,9 @@ func TestSubscribeErrors(t *testing.T) {
 	}
 }
 
-// TestSubscribeResume: a reconnect with Last-Event-ID gets a reset, then
-// the current rows again (exact resume is not implemented).
+// TestSubscribeResume: a reconnect with Last-Event-ID resumes a query
+// that keeps no state exactly after the last event it saw; a stateful
+// query, or an id Weir did not give, gets a reset, then the current rows.
 func TestSubscribeResume(t *testing.T) {
 	w := startWeir(t)
 	ctx := testCtx(t, 2*time.Minute)
@@ -235,19 +240,60 @@ func TestSubscribeResume(t *testing.T) {
 	c := connect(t, w.DSN(), pgx.QueryExecModeCacheStatement)
 	mustExec(t, ctx, c, `CREATE TABLE events (id BIGINT PRIMARY KEY, client_id TEXT)`)
 	mustExec(t, ctx, c, `INSERT INTO events VALUES (1, 'c42'), (2, 'c42')`)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, subscribeURL(base, `SELECT id FROM events EMIT CHANGES LIMIT 2`), nil)
-	req.Header.Set("Last-Event-ID", "5")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	open := func(query, lastID string) (*http.Response, *bufio.Scanner) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, subscribeURL(base, query), nil)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, bufio.NewScanner(resp.Body)
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	evs := expectEvents(t, sc, `reset {"reason":"resuming from Last-Event-ID is not supported: the current rows follow"}`,
-		`insert {"id":1}`, `insert {"id":2}`, `end {"tag":"SELECT 2"}`)
-	if evs[1].ID != "1" {
-		t.Fatalf("ids restart at 1: %q", evs[1].ID)
+	const feed = `SELECT id FROM events WHERE client_id = 'c42' EMIT CHANGES`
+	resp, sc := open(feed, "")
+	evs := expectEventsPrefix(t, sc, `insert {"id":`, `insert {"id":`)
+	mustExec(t, ctx, c, `INSERT INTO events VALUES (3, 'c42')`)
+	evs = append(evs, expectEventsPrefix(t, sc, `insert {"id":3}`)...)
+	resp.Body.Close()
+	last := evs[len(evs)-1].ID
+	// Changes while the client is away, then the reconnect.
+	mustExec(t, ctx, c, `INSERT INTO events VALUES (4, 'c42'), (5, 'c7')`)
+	mustExec(t, ctx, c, `UPDATE events SET client_id = 'c7' WHERE id = 2`)
+	resp, sc = open(feed, last)
+	expectEventsPrefix(t, sc, `insert {"id":4}`, `delete {"id":2}`)
+	mustExec(t, ctx, c, `INSERT INTO events VALUES (6, 'c42')`)
+	expectEventsPrefix(t, sc, `insert {"id":6}`)
+	resp.Body.Close()
+
+	// An id Weir did not give: a reset, then the current rows.
+	resp, sc = open(`SELECT id FROM events WHERE client_id = 'c42' EMIT CHANGES LIMIT 4`, "5")
+	expectEventsPrefix(t, sc, `reset {"reason":"the stream cannot resume`, `insert {"id":`, `insert {"id":`, `insert {"id":`, `insert {"id":`, `end {"tag":"SELECT 4"}`)
+	resp.Body.Close()
+	// A query that keeps state (a count) starts over too.
+	resp, sc = open(`SELECT count(*) AS n FROM events EMIT CHANGES LIMIT 1`, last)
+	expectEventsPrefix(t, sc, `reset {"reason":"the stream cannot resume`, `insert {"n":6}`, `end {"tag":"SELECT 1"}`)
+	resp.Body.Close()
+}
+
+// expectEventsPrefix is expectEvents where each want is a prefix of the
+// event's "kind data".
+func expectEventsPrefix(t *testing.T, sc *bufio.Scanner, want ...string) []sseEvent {
+	t.Helper()
+	var got []sseEvent
+	for _, w := range want {
+		ev, ok := readEvent(t, sc)
+		if !ok {
+			t.Fatalf("stream ended after %v, want %q: %v", got, w, sc.Err())
+		}
+		got = append(got, ev)
+		if !strings.HasPrefix(ev.Event+" "+ev.Data, w) {
+			t.Fatalf("event %d: got %q, want %q... (so far %v)", len(got), ev.Event+" "+ev.Data, w, got)
+		}
 	}
+	return got
 }
 
 // TestSubscribeEventSource subscribes from a page in headless Chromium
@@ -314,45 +360,41 @@ for (const kind of ['insert', 'delete', 'reset', 'error']) {
 		browser.Wait()
 	}()
 
-	expect := func(want string) {
+	// expect waits for the page's next report, "kind id data", and
+	// compares its kind and data; it returns the event's id.
+	expect := func(want string) string {
 		t.Helper()
 		select {
 		case got := <-reports:
-			if got != want {
+			parts := strings.SplitN(got, " ", 3)
+			if len(parts) != 3 || parts[0]+" "+parts[2] != want {
 				t.Fatalf("the page got %q, want %q", got, want)
 			}
+			return parts[1]
 		case <-ctx.Done():
 			t.Fatalf("the page got nothing, want %q", want)
 		}
+		return ""
 	}
-	expect(`insert 1 {"id":1,"client_id":"c42"}`)
+	expect(`insert {"id":1,"client_id":"c42"}`)
 	mustExec(t, ctx, c, `INSERT INTO events VALUES (3, 'c42'), (4, 'c7')`)
-	expect(`insert 2 {"id":3,"client_id":"c42"}`)
+	at := expect(`insert {"id":3,"client_id":"c42"}`)
 
 	mu.Lock()
 	cutFirst()
 	mu.Unlock()
-	// lastEventId stays at 2 through the reset, which carries no id.
-	expect(`reset 2 {"reason":"resuming from Last-Event-ID is not supported: the current rows follow"}`)
-	// The snapshot's order is the engine's: compare without the ids.
-	var rows []string
-	for _, id := range []string{"1", "2"} {
-		r := <-reports
-		rest, ok := strings.CutPrefix(r, "insert "+id+" ")
-		if !ok {
-			t.Fatalf("after the reset: %q, want insert %s ...", r, id)
-		}
-		rows = append(rows, rest)
-	}
-	slices.Sort(rows)
-	if rows[0] != `{"id":1,"client_id":"c42"}` || rows[1] != `{"id":3,"client_id":"c42"}` {
-		t.Fatalf("after the reset: %q", rows)
-	}
+	// Written while the page reconnects: EventSource resumes with
+	// Last-Event-ID, and the query (a filter) resumes exactly after the
+	// row it saw last: no reset, nothing again, nothing missed.
+	mustExec(t, ctx, c, `INSERT INTO events VALUES (5, 'c42'), (6, 'c7')`)
+	expect(`insert {"id":5,"client_id":"c42"}`)
+	mustExec(t, ctx, c, `DELETE FROM events WHERE id = 1`)
+	expect(`delete {"id":1,"client_id":"c42"}`)
 	mu.Lock()
 	ids := lastEventIDs
 	mu.Unlock()
-	if len(ids) != 2 || ids[0] != "" || ids[1] != "2" {
-		t.Fatalf("Last-Event-IDs sent: %q", ids)
+	if len(ids) != 2 || ids[0] != "" || ids[1] != at {
+		t.Fatalf("Last-Event-IDs sent: %q, want \"\" then %q", ids, at)
 	}
 	stopChromium()
 	waitSubscribers(t, w, 0)

@@ -110,6 +110,14 @@ func (r *cancelResult) Buffered() int {
 	return 1
 }
 
+// Position implements server.Positioned for push queries.
+func (r *cancelResult) Position() string {
+	if p, ok := r.Result.(server.Positioned); ok {
+		return p.Position()
+	}
+	return ""
+}
+
 func (r *cancelResult) Close() {
 	r.Result.Close()
 	r.cancel()

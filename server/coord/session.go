@@ -359,29 +359,42 @@ func (s *session) Relation(schema, name string) (*catalog.Relation, error) {
 
 // Execute implements server.Session.
 func (s *session) Execute(ctx context.Context, st server.Statement, params []types.Datum) (server.Result, error) {
+	res, _, err := s.executeFrom(ctx, st, params, "")
+	return res, err
+}
+
+// executeFrom is Execute of a push query resuming after pos (resume.go),
+// or of any statement when pos is "".
+func (s *session) executeFrom(ctx context.Context, st server.Statement, params []types.Datum, pos string) (server.Result, bool, error) {
 	stmt, ok := st.(*statement)
 	if !ok || stmt.s != s {
-		return nil, sqlerr.New(sqlerr.InvalidSQLStatementName, "prepared statement does not belong to this session")
+		return nil, false, sqlerr.New(sqlerr.InvalidSQLStatementName, "prepared statement does not belong to this session")
 	}
 	if s.txState == txFailed {
 		if tx, ok := stmt.parsed.AST.(*ast.Transaction); !ok || tx.Kind == ast.TxBegin {
-			return nil, sqlerr.New(sqlerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+			return nil, false, sqlerr.New(sqlerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 		}
 	}
 	ctx, cancel, err := s.statementContext(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	res, err := s.execute(ctx, stmt, params)
+	var res server.Result
+	resumed := false
+	if q, ok := stmt.parsed.AST.(*ast.Query); ok && q.EmitChanges && pos != "" {
+		res, resumed, err = s.subscribeFrom(ctx, stmt, params, pos)
+	} else {
+		res, err = s.execute(ctx, stmt, params)
+	}
 	if err != nil {
 		cancel()
 		err = contextError(ctx, err)
 		if s.txState == txOpen {
 			s.txState = txFailed
 		}
-		return nil, err
+		return nil, false, err
 	}
-	return withCancel(res, cancel, s), nil
+	return withCancel(res, cancel, s), resumed, nil
 }
 
 // statementContext applies statement_timeout. Without one the statement

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/planner"
@@ -31,6 +32,7 @@ type subscription struct {
 
 	mu     sync.Mutex
 	queue  []types.Row // rows with the leading op column
+	qpos   []position  // each queued row's position (resume.go); zero: none
 	err    error       // set when the subscription ended abnormally
 	notify chan struct{}
 }
@@ -43,7 +45,13 @@ var (
 	opDelete = types.NewText("delete")
 )
 
-func (sub *subscription) enqueue(b *executor.Batch) {
+func (sub *subscription) enqueue(b *executor.Batch) { sub.enqueueFrom(b, 0, 0) }
+
+// enqueueFrom queues b's rows as the output of epoch (0: rows that are no
+// epoch's output, like the current rows a query starts with), numbering
+// them from 1 in the order queued and leaving out the first skip (a
+// client resuming has them).
+func (sub *subscription) enqueueFrom(b *executor.Batch, epoch uint64, skip int) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.err != nil {
@@ -53,14 +61,15 @@ func (sub *subscription) enqueue(b *executor.Batch) {
 	for _, w := range b.Weights {
 		n += int(max(w, -w))
 	}
-	if len(sub.queue)+n > subscriberBuffer {
+	if len(sub.queue)+n-skip > subscriberBuffer {
 		sub.err = sqlerr.New(sqlerr.Code("53000"), "push query dropped: the client fell more than %d changes behind", subscriberBuffer).
 			WithHint("Read changes faster, or narrow the query with WHERE.")
-		sub.queue = nil
+		sub.queue, sub.qpos = nil, nil
 		sub.wake()
 		return
 	}
 	// Deletes first, so that an update reads as delete-then-insert.
+	seq := 0
 	for pass := 0; pass < 2; pass++ {
 		for i, r := range b.Rows {
 			w := b.Weights[i]
@@ -71,15 +80,38 @@ func (sub *subscription) enqueue(b *executor.Batch) {
 			if w < 0 {
 				op, w = opDelete, -w
 			}
-			row := make(types.Row, len(r)+1)
-			row[0] = op
-			copy(row[1:], r)
+			var row types.Row
 			for ; w > 0; w-- {
+				seq++
+				if seq <= skip {
+					continue
+				}
+				if row == nil {
+					row = make(types.Row, len(r)+1)
+					row[0] = op
+					copy(row[1:], r)
+				}
 				sub.queue = append(sub.queue, row)
+				var p position
+				if epoch != 0 {
+					p = position{epoch, seq}
+				}
+				sub.qpos = append(sub.qpos, p)
 			}
 		}
 	}
 	sub.wake()
+}
+
+// markCurrent gives the last queued row (of the current rows a query
+// starts with) the position after epoch: a client holding it holds the
+// result as of epoch. Called before the subscription is published.
+func (sub *subscription) markCurrent(epoch uint64) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if n := len(sub.qpos); n > 0 {
+		sub.qpos[n-1] = position{epoch + 1, 0}
+	}
 }
 
 func (sub *subscription) wake() {
@@ -100,7 +132,7 @@ func (sub *subscription) fail(err error) {
 
 // publishLocked feeds the epoch's deltas to the push queries reading the
 // changed relations. Called with viewSet.mu held, after the commit.
-func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch) {
+func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch, epoch uint64) {
 	ctx := context.Background()
 	done := map[*subscription]bool{}
 	for id, b := range deltas {
@@ -119,7 +151,7 @@ func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch) {
 			continue
 		}
 		if out.Len() > 0 {
-			sub.enqueue(out)
+			sub.enqueueFrom(out, epoch, 0)
 		}
 	}
 }
@@ -139,18 +171,26 @@ func (st *statement) PushQuery() bool {
 // change. ORDER BY is refused (a stream of changes has no order but
 // time); LIMIT n ends the query after n rows.
 func (s *session) subscribe(ctx context.Context, st *statement, params []types.Datum) (server.Result, error) {
+	res, _, err := s.subscribeFrom(ctx, st, params, "")
+	return res, err
+}
+
+// subscribeFrom is subscribe after a position a push query's row gave
+// (resume.go): when it can, it resumes there (resumed true); else, and
+// when pos is "", it starts from the current rows.
+func (s *session) subscribeFrom(ctx context.Context, st *statement, params []types.Datum, pos string) (server.Result, bool, error) {
 	q := *st.parsed.AST.(*ast.Query)
 	if len(q.OrderBy) > 0 {
-		return nil, sqlerr.Unsupported("ORDER BY is not supported in a push query (EMIT CHANGES)")
+		return nil, false, sqlerr.Unsupported("ORDER BY is not supported in a push query (EMIT CHANGES)")
 	}
 	if q.Offset != nil {
-		return nil, sqlerr.Unsupported("OFFSET is not supported in a push query (EMIT CHANGES)")
+		return nil, false, sqlerr.Unsupported("OFFSET is not supported in a push query (EMIT CHANGES)")
 	}
 	limit := int64(-1)
 	if q.Limit != nil {
 		lit, ok := q.Limit.(*ast.Literal)
 		if !ok || lit.Value.IsNull() || !(types.Type{Kind: lit.Value.Kind()}).IsInteger() || lit.Value.Int() < 0 {
-			return nil, sqlerr.Unsupported("LIMIT of a push query must be an integer constant")
+			return nil, false, sqlerr.Unsupported("LIMIT of a push query must be an integer constant")
 		}
 		limit = lit.Value.Int()
 	}
@@ -162,35 +202,47 @@ func (s *session) subscribe(ctx context.Context, st *statement, params []types.D
 	rt := &executor.Runtime{Params: params, Env: s.env(), Workers: c.workers}
 	plan, err := planner.PlanStatement(&planner.Context{Catalog: s, ParamTypes: st.paramTypes}, &q)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	df, err := plan.Dataflow(ctx, rt)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := df.Start(ctx); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var store = &viewStore{}
-	if s.tx != nil {
-		store.base = s.tx
-	} else {
-		snap := c.db.Snapshot()
-		defer snap.Close()
-		store.base = snap
-	}
+	sub := &subscription{df: df, inputs: df.Inputs(), notify: make(chan struct{}, 1)}
 	prog := c.progress.start(ctx, "push query", progressName(st.parsed.SQL), phaseBackfill, nil)
-	first, err := backfill(ctx, df, store, prog)
-	if err != nil {
-		prog.done()
-		return nil, err
+	resumed := false
+	if from, ok := vs.parsePosition(pos); ok && df.Stateless() && s.tx == nil {
+		if resumed, err = c.replayLocked(ctx, sub, from); err != nil {
+			prog.done()
+			return nil, false, err
+		}
+	}
+	if !resumed {
+		var store = &viewStore{}
+		if s.tx != nil {
+			store.base = s.tx
+		} else {
+			snap := c.db.Snapshot()
+			defer snap.Close()
+			store.base = snap
+		}
+		first, err := backfill(ctx, df, store, prog)
+		if err != nil {
+			prog.done()
+			return nil, false, err
+		}
+		sub.enqueue(first)
+		if s.tx == nil {
+			sub.markCurrent(vs.epoch)
+		}
 	}
 	// From here on the entry counts the rows sent to the client.
 	prog.report = nil
 	prog.rows.Store(0)
 	prog.setPhase(phaseStreaming)
-	sub := &subscription{df: df, inputs: df.Inputs(), notify: make(chan struct{}, 1)}
-	sub.enqueue(first)
 	for _, rel := range sub.inputs {
 		m := vs.subs[rel.ID]
 		if m == nil {
@@ -199,7 +251,7 @@ func (s *session) subscribe(ctx context.Context, st *statement, params []types.D
 		}
 		m[sub] = struct{}{}
 	}
-	return &pushResult{c: c, sub: sub, limit: limit, prog: prog}, nil
+	return &pushResult{c: c, sub: sub, limit: limit, prog: prog}, resumed, nil
 }
 
 // pushResult streams a subscription's rows to the client until the limit,
@@ -211,7 +263,9 @@ type pushResult struct {
 	limit int64
 	n     int64
 	head  []types.Row
-	prog  *progress // its weir_catalog.progress entry
+	hpos  []position // head's positions
+	last  position   // of the row Next returned last
+	prog  *progress  // its weir_catalog.progress entry
 }
 
 func (r *pushResult) Next(ctx context.Context) (types.Row, bool, error) {
@@ -221,6 +275,7 @@ func (r *pushResult) Next(ctx context.Context) (types.Row, bool, error) {
 	for len(r.head) == 0 {
 		r.sub.mu.Lock()
 		r.head, r.sub.queue = r.sub.queue, nil
+		r.hpos, r.sub.qpos = r.sub.qpos, nil
 		err := r.sub.err
 		r.sub.mu.Unlock()
 		if len(r.head) > 0 {
@@ -237,6 +292,9 @@ func (r *pushResult) Next(ctx context.Context) (types.Row, bool, error) {
 	}
 	row := r.head[0]
 	r.head = r.head[1:]
+	if len(r.hpos) > 0 {
+		r.last, r.hpos = r.hpos[0], r.hpos[1:]
+	}
 	r.n++
 	r.prog.rows.Add(1)
 	return row, true, nil
@@ -263,11 +321,13 @@ func (r *pushResult) Close() {
 	vs := r.c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
+	now := time.Now()
 	for _, rel := range r.sub.inputs {
 		delete(vs.subs[rel.ID], r.sub)
 		if len(vs.subs[rel.ID]) == 0 {
 			delete(vs.subs, rel.ID)
 		}
+		vs.retaining[rel.ID] = now
 	}
 }
 

@@ -52,6 +52,16 @@ type viewSet struct {
 	pending map[*pendingView]struct{}
 	// sinks are the running sinks by id; maintain appends to their logs.
 	sinks map[catalog.ID]*sinkRunner
+	// epoch numbers the committed epochs that changed relations, recent
+	// keeps their deltas, and incarnation names this run of the server:
+	// what push queries resume from (resume.go).
+	epoch       uint64
+	recent      map[catalog.ID]*deltaLog
+	incarnation string
+	unretained  uint64 // the last epoch whose deltas were not kept
+	// retaining holds when the last push query reading each relation
+	// ended: its deltas are kept for a while, for the client to resume.
+	retaining map[catalog.ID]time.Time
 	// commitDuration times each epoch's commit (commit).
 	commitDuration *server.Histogram
 }
@@ -163,7 +173,8 @@ type liveView struct {
 }
 
 func newViewSet(stateBudget int64) *viewSet {
-	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget, pending: map[*pendingView]struct{}{}, sinks: map[catalog.ID]*sinkRunner{}, commitDuration: newCommitHistogram()}
+	return &viewSet{byID: map[catalog.ID]*liveView{}, subs: map[catalog.ID]map[*subscription]struct{}{}, stateBudget: stateBudget, pending: map[*pendingView]struct{}{}, sinks: map[catalog.ID]*sinkRunner{}, commitDuration: newCommitHistogram(),
+		recent: map[catalog.ID]*deltaLog{}, incarnation: newIncarnation(), retaining: map[catalog.ID]time.Time{}}
 }
 
 // attachState lets df's operators read their saved state back from
@@ -202,10 +213,14 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	defer vs.mu.Unlock()
 	start := time.Now()
 	ran := false // an empty transaction commits nothing: no epoch
-	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 {
+	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 && !vs.retainingLocked(start) {
 		err := txn.CommitWith(ctx, func() error { ran = true; return nil })
 		if err == nil && ran {
 			vs.commitDuration.Observe(time.Since(start).Seconds())
+			// Nobody needs this epoch's deltas, so they are not computed:
+			// no push query resumes from before it (resume.go).
+			vs.epoch++
+			vs.unretained = vs.epoch
 		}
 		return err
 	}
@@ -234,7 +249,7 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	}
 	vs.trimState()
 	vs.recordPending(deltas, truncated)
-	c.publishLocked(deltas)
+	c.publishLocked(deltas, vs.retainLocked(deltas, len(truncated) > 0))
 	return nil
 }
 
@@ -799,6 +814,7 @@ func (vs *viewSet) forgetView(id catalog.ID) *sinkRunner {
 		delete(vs.sinks, id)
 	}
 	delete(vs.byID, id)
+	vs.forgetRetainedLocked(id)
 	for i, v := range vs.order {
 		if v.rel.ID == id {
 			vs.order = append(vs.order[:i:i], vs.order[i+1:]...)
