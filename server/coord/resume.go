@@ -37,11 +37,14 @@ var retainChanges = 1 << 16 // a variable for tests
 const retainFor = 10 * time.Minute
 
 // retainingLocked reports whether some relation's deltas are kept for a
-// push query that ended lately; it forgets those that ended long ago.
+// push query that ended lately; it forgets those that ended long ago,
+// and their deltas.
 // Called with viewSet.mu held.
 func (vs *viewSet) retainingLocked(now time.Time) bool {
 	for id, ended := range vs.retaining {
-		if now.Sub(ended) > retainFor {
+		if len(vs.subs[id]) > 0 {
+			delete(vs.retaining, id) // read again: kept while it is
+		} else if now.Sub(ended) > retainFor {
 			delete(vs.retaining, id)
 			delete(vs.recent, id)
 		}
@@ -85,8 +88,7 @@ func (vs *viewSet) retainLocked(deltas map[catalog.ID]*executor.Batch, truncated
 		}
 		l := vs.recent[id]
 		if l == nil {
-			l = &deltaLog{}
-			vs.recent[id] = l
+			continue // no push query reads it, nor did lately
 		}
 		l.entries = append(l.entries, retained{vs.epoch, b})
 		l.changes += b.Len()
@@ -98,6 +100,14 @@ func (vs *viewSet) retainLocked(deltas map[catalog.ID]*executor.Batch, truncated
 		}
 	}
 	return vs.epoch
+}
+
+// retainFromLocked starts keeping the deltas of relation id, read by a
+// push query starting now, from the next epoch on.
+func (vs *viewSet) retainFromLocked(id catalog.ID) {
+	if vs.recent[id] == nil {
+		vs.recent[id] = &deltaLog{trimmed: vs.epoch}
+	}
 }
 
 // forgetRetainedLocked drops a dropped relation's deltas.
@@ -145,10 +155,9 @@ func (c *Coordinator) replayLocked(ctx context.Context, sub *subscription, from 
 	byEpoch := map[uint64][]catalog.ID{}
 	for _, rel := range sub.inputs {
 		l := vs.recent[rel.ID]
-		if l == nil {
-			continue
-		}
-		if l.trimmed >= from.epoch {
+		if l == nil || l.trimmed >= from.epoch {
+			// Not kept since from (no push query read it lately), or
+			// no longer.
 			return false, nil
 		}
 		for _, r := range l.entries {

@@ -244,6 +244,7 @@ func (s *session) subscribeFrom(ctx context.Context, st *statement, params []typ
 	prog.rows.Store(0)
 	prog.setPhase(phaseStreaming)
 	for _, rel := range sub.inputs {
+		vs.retainFromLocked(rel.ID)
 		m := vs.subs[rel.ID]
 		if m == nil {
 			m = map[*subscription]struct{}{}
@@ -326,8 +327,8 @@ func (r *pushResult) Close() {
 		delete(vs.subs[rel.ID], r.sub)
 		if len(vs.subs[rel.ID]) == 0 {
 			delete(vs.subs, rel.ID)
+			vs.retaining[rel.ID] = now
 		}
-		vs.retaining[rel.ID] = now
 	}
 }
 
