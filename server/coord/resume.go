@@ -38,8 +38,7 @@ const retainFor = 10 * time.Minute
 
 // retainingLocked reports whether some relation's deltas are kept for a
 // push query that ended lately; it forgets those that ended long ago,
-// and their deltas.
-// Called with viewSet.mu held.
+// and their deltas. Called with viewSet.mu held, at every commit.
 func (vs *viewSet) retainingLocked(now time.Time) bool {
 	for id, ended := range vs.retaining {
 		if len(vs.subs[id]) > 0 {

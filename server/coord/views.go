@@ -213,7 +213,8 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	defer vs.mu.Unlock()
 	start := time.Now()
 	ran := false // an empty transaction commits nothing: no epoch
-	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 && !vs.retainingLocked(start) {
+	retaining := vs.retainingLocked(start) // first: it also forgets what expired
+	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 && !retaining {
 		err := txn.CommitWith(ctx, func() error { ran = true; return nil })
 		if err == nil && ran {
 			vs.commitDuration.Observe(time.Since(start).Seconds())
