@@ -212,8 +212,10 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
 	start := time.Now()
-	ran := false                           // an empty transaction commits nothing: no epoch
-	retaining := vs.retainingLocked(start) // first: it also forgets what expired
+	// An empty transaction commits nothing: no epoch.
+	ran := false
+	// First: it also forgets the retained deltas that expired.
+	retaining := vs.retainingLocked(start)
 	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 && !retaining {
 		err := txn.CommitWith(ctx, func() error { ran = true; return nil })
 		if err == nil && ran {
