@@ -79,10 +79,86 @@ func (s *Server) serveIngest(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	if err := in.Commit(ctx); err != nil {
 		e := statementError(ctx, err)
-		writeAPIError(w, apiStatus(e), e)
-		return
+		if ctx.Err() != nil || !dataError(e) {
+			writeAPIError(w, apiStatus(e), e)
+			return
+		}
+		// A row a view over the relation refuses (a division by zero)
+		// fails the commit: find it, committing the rows in halves, so
+		// that it alone is rejected.
+		in.Close()
+		res.accepted = 0
+		if serr := res.commitHalves(ctx, ing, name, res.kept); serr != nil {
+			writeAPIError(w, apiStatus(serr), serr)
+			return
+		}
+		if res.accepted == 0 {
+			writeJSON(w, http.StatusBadRequest, res.answer(res.noneInserted()))
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, res.answer(nil))
+}
+
+// dataError reports whether e is the data's fault (SQLSTATE class 22 or
+// 23): a row to reject, not a request to fail.
+func dataError(e *sqlerr.Error) bool {
+	class := string(e.Code[:min(2, len(e.Code))])
+	return class == "22" || class == "23"
+}
+
+// keptRow is a row inserted, kept until the commit in case it must be
+// inserted again on its own.
+type keptRow struct {
+	cols []int
+	row  types.Row
+	line int
+}
+
+// commitHalves inserts rows and commits them; when the commit fails for a
+// row's fault, it does so for each half in turn, down to the row alone,
+// which it rejects. A few bad rows among n cost about log n commits each.
+func (res *ingestResult) commitHalves(ctx context.Context, ing Ingester, name string, rows []keptRow) *sqlerr.Error {
+	if len(rows) == 0 {
+		return nil
+	}
+	in, err := ing.Ingest(ctx, name)
+	if err != nil {
+		return statementError(ctx, err)
+	}
+	defer in.Close()
+	for lo := 0; lo < len(rows); {
+		hi := lo + 1
+		for hi < len(rows) && slices.Equal(rows[hi].cols, rows[lo].cols) {
+			hi++
+		}
+		batch := make([]types.Row, hi-lo)
+		for i := range batch {
+			batch[i] = rows[lo+i].row
+		}
+		if _, err := in.Insert(ctx, rows[lo].cols, batch); err != nil {
+			return statementError(ctx, err)
+		}
+		lo = hi
+	}
+	err = in.Commit(ctx)
+	if err == nil {
+		res.accepted += len(rows)
+		return nil
+	}
+	e := statementError(ctx, err)
+	if ctx.Err() != nil || !dataError(e) {
+		return e
+	}
+	if len(rows) == 1 {
+		res.reject(rows[0].line, e)
+		return nil
+	}
+	mid := len(rows) / 2
+	if e := res.commitHalves(ctx, ing, name, rows[:mid]); e != nil {
+		return e
+	}
+	return res.commitHalves(ctx, ing, name, rows[mid:])
 }
 
 // ingestResult reads the rows of a request and inserts them in batches of
@@ -97,6 +173,8 @@ type ingestResult struct {
 	accepted int
 	rejected int
 	rejects  []reject // the first maxReportedRejects rejected
+	// kept are the rows inserted, until the commit (see commitHalves).
+	kept []keptRow
 }
 
 // reject is a row refused, by its line.
@@ -138,14 +216,18 @@ func (res *ingestResult) run(ctx context.Context, in Ingest, body io.Reader) (in
 // flush inserts the batch, rejecting the rows the relation refuses.
 func (res *ingestResult) flush(ctx context.Context, in Ingest) (int, *sqlerr.Error) {
 	rows, lines := res.batch, res.lines
+	cols := slices.Clone(res.cols)
 	for len(rows) > 0 {
 		n, err := in.Insert(ctx, res.cols, rows)
 		res.accepted += n
+		for i := range n {
+			res.kept = append(res.kept, keptRow{cols: cols, row: rows[i], line: lines[i]})
+		}
 		if err == nil {
 			break
 		}
 		e := statementError(ctx, err)
-		if class := string(e.Code[:min(2, len(e.Code))]); ctx.Err() != nil || class != "22" && class != "23" {
+		if ctx.Err() != nil || !dataError(e) {
 			return apiStatus(e), e
 		}
 		res.reject(lines[n], e)

@@ -261,3 +261,50 @@ func TestHTTPAPIToken(t *testing.T) {
 		t.Errorf("/metrics with the token: %d %.200s", status, body)
 	}
 }
+
+// TestHTTPIngestRowAViewRefuses: a row that a view over the table refuses
+// (a division by zero) is rejected alone; the other rows of the request
+// go in.
+func TestHTTPIngestRowAViewRefuses(t *testing.T) {
+	w := startWeir(t)
+	base := "http://" + w.HTTPAddr()
+	status, a := postSQL(t, base, sqlBody(`CREATE TABLE m (id INT PRIMARY KEY, d INT); CREATE MATERIALIZED VIEW inv AS SELECT id, 100 / d AS q FROM m`))
+	if status != 200 {
+		t.Fatalf("setup: %d %+v", status, a)
+	}
+	var rows strings.Builder
+	for i := 1; i <= 40; i++ {
+		d := i
+		if i == 7 || i == 31 {
+			d = 0
+		}
+		fmt.Fprintf(&rows, `{"id": %d, "d": %d}`+"\n", i, d)
+	}
+	resp, err := http.Post(base+"/v1/ingest/m", "application/x-ndjson", strings.NewReader(rows.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var ing struct {
+		Accepted int
+		Rejected []struct {
+			Line  int
+			Error apiError
+		}
+	}
+	if err := json.Unmarshal(raw, &ing); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("ingest: %d %s", resp.StatusCode, raw)
+	}
+	var rejected []string
+	for _, r := range ing.Rejected {
+		rejected = append(rejected, fmt.Sprintf("%d:%s", r.Line, r.Error.Code))
+	}
+	if ing.Accepted != 38 || strings.Join(rejected, " ") != "7:22012 31:22012" {
+		t.Fatalf("accepted %d, rejected %v: %s", ing.Accepted, rejected, raw)
+	}
+	status, a = postSQL(t, base, sqlBody(`SELECT count(*) FROM m; SELECT count(*) FROM inv`))
+	if status != 200 || fmt.Sprint(a.Results[0].Rows) != "[[38]]" || fmt.Sprint(a.Results[1].Rows) != "[[38]]" {
+		t.Fatalf("after: %d %+v", status, a)
+	}
+}
