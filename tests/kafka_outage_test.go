@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -226,15 +225,6 @@ func TestKafkaClusterOutage(t *testing.T) {
 		if len(epochs) != len(msgs) {
 			t.Errorf("%s: %d records in %d epochs; want one epoch per INSERT", sink.name, len(msgs), len(epochs))
 		}
-	}
-}
-
-// knownBug skips a test that shows an engine bug not fixed yet, so that
-// it does not fail `make test`; WEIR_KNOWN_BUGS=1 runs it.
-func knownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("WEIR_KNOWN_BUGS") == "" {
-		t.Skip("engine bug: " + bug + " (WEIR_KNOWN_BUGS=1 runs the test)")
 	}
 }
 

@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zone below, whatever the machine has
 )
 
 func TestAppendJSON(t *testing.T) {
 	amsterdam, err := time.LoadLocation("Europe/Amsterdam")
 	if err != nil {
-		t.Skip("no tz database:", err)
+		t.Fatal(err)
 	}
 	for _, c := range []struct {
 		typ, text string
