@@ -212,6 +212,14 @@ func i8(v int64) types.Datum   { return types.NewInt64(v) }
 func i4(v int32) types.Datum   { return types.NewInt32(v) }
 func i2(v int16) types.Datum   { return types.NewInt16(v) }
 func txt(s string) types.Datum { return types.NewText(s) }
+
+// txtOrNull is s as text, NULL when empty (a status's error).
+func txtOrNull(s string) types.Datum {
+	if s == "" {
+		return types.Null
+	}
+	return types.NewText(s)
+}
 func bl(b bool) types.Datum    { return types.NewBool(b) }
 
 // ---- the per-statement view of the catalog ----

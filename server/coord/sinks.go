@@ -607,14 +607,10 @@ func (c *Coordinator) SinkStats() []server.SinkStats {
 func (c *Coordinator) sinkRows() []types.Row {
 	var out []types.Row
 	for _, st := range c.sinkStatuses() {
-		errDatum := types.Null
-		if st.lastErr != "" {
-			errDatum = types.NewText(st.lastErr)
-		}
 		r := st.r
 		out = append(out, types.Row{
 			txt(r.rel.Name), txt(r.from.Name), txt(r.rel.Options["connector"]), txt(r.rel.Options["topic"]),
-			txt(st.state), errDatum, i8(int64(st.delivered)), i8(st.pending), i8(r.changes.Load()),
+			txt(st.state), txtOrNull(st.lastErr), i8(int64(st.delivered)), i8(st.pending), i8(r.changes.Load()),
 		})
 	}
 	return out

@@ -656,17 +656,13 @@ func (c *Coordinator) sourceRows() []types.Row {
 	out := make([]types.Row, 0, len(runners))
 	for _, r := range runners {
 		state, lastErr := r.status()
-		errDatum := types.Null
-		if lastErr != "" {
-			errDatum = types.NewText(lastErr)
-		}
 		last := types.Null
 		if ns := r.lastPoll.Load(); ns != 0 {
 			last = types.NewTimestampTZ(types.TimeToTimestamp(time.Unix(0, ns)))
 		}
 		out = append(out, types.Row{
 			txt(r.rel.Name), txt(r.rel.Options["connector"]), txt(cmp.Or(r.rel.Options["topic"], r.rel.Options["topic.pattern"])),
-			txt(state), errDatum, i8(r.records.Load()), i8(r.rejected.Load()), i8(r.bytes.Load()), last,
+			txt(state), txtOrNull(lastErr), i8(r.records.Load()), i8(r.rejected.Load()), i8(r.bytes.Load()), last,
 		})
 	}
 	return out
