@@ -220,7 +220,7 @@ func txtOrNull(s string) types.Datum {
 	}
 	return types.NewText(s)
 }
-func bl(b bool) types.Datum    { return types.NewBool(b) }
+func bl(b bool) types.Datum { return types.NewBool(b) }
 
 // ---- the per-statement view of the catalog ----
 
