@@ -35,6 +35,15 @@ type SchemaInferrer interface {
 	InferColumns(ctx context.Context, options map[string]string) ([]catalog.Column, map[string]string, error)
 }
 
+// EventTimeSource is a Connector whose records carry an event time of
+// their own (a generator's timestamps): a source declared without
+// WATERMARK FOR gets the watermark it returns, as if the statement had
+// said WATERMARK FOR column AS expr (expr is SQL over the row, e.g.
+// "date_time - INTERVAL '4' SECOND"). ok is false for none.
+type EventTimeSource interface {
+	DefaultWatermark(options map[string]string) (column, expr string, ok bool)
+}
+
 // OnError is what a source does with a record it cannot decode.
 type OnError uint8
 
