@@ -88,9 +88,10 @@ func Connect(from Operator, to Operator, port int) { from.SetOutput(Output{To: t
 // what insertions need (MIN/MAX the current extreme instead of the ordered
 // multiset that retractions need). The property is derived along the
 // edges: an outer or anti join retracts null-padded rows even over
-// insertions, so what it feeds stays in the retractable mode, while an
-// operator that emits only at Flush (aggregate, DISTINCT, top-N, set
-// operations) emits only insertions at the single Flush. Call it after the
+// insertions (a temporal one never does), so what it feeds stays in the
+// retractable mode, while an operator that emits only at Flush (aggregate,
+// DISTINCT, top-N, set operations) emits only insertions at the single
+// Flush. Call it after the
 // graph is built and connected, before the first Push; a live dataflow
 // never calls it.
 func (g *Graph) SetAppendOnly() {
@@ -107,7 +108,7 @@ func (g *Graph) SetAppendOnly() {
 		out := in
 		switch x := innerKind(op).(type) {
 		case *HashJoin:
-			out = in || (x.kind != JoinInner && x.kind != JoinSemi)
+			out = in || (x.kind != JoinInner && x.kind != JoinSemi && !x.temporal)
 		case *Aggregate, *Distinct, *TopN, *SetOp:
 			out = false
 		}

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 
 	"github.com/weirdb/weir/sql/types"
 )
@@ -37,6 +38,17 @@ func (k JoinKind) String() string { return joinNames[k] }
 // null-padded row (or the semi/anti output) is emitted or retracted when
 // that count crosses zero. Rows with a NULL key column never match.
 // With no key columns every pair is tested (a nested-loop join).
+//
+// A temporal join (NewTemporalJoin) is the processing-time join of an
+// append-only stream (left) with a table (right), FOR SYSTEM_TIME AS OF
+// PROCTIME(): only the right side is indexed, and a change of it emits
+// nothing; each left row is joined with the right rows of the epoch it
+// arrives in and then forgotten, so a later change of the table neither
+// updates nor retracts what was emitted. The left rows of an epoch are held
+// until Flush and probed then, against the right side with all of the
+// epoch's changes applied: the result does not depend on the order the
+// epoch's inputs were pushed in, and a pull query (all inputs pushed, then
+// one Flush) is the ordinary join of the current rows.
 type HashJoin struct {
 	emitter
 	kind     JoinKind
@@ -52,6 +64,10 @@ type HashJoin struct {
 	saveBuf  []byte
 	saveKey  []byte
 	track    bool
+	// temporal: see NewTemporalJoin; held are the left changes of the
+	// epoch, probed at Flush.
+	temporal bool
+	held     Batch
 	stateCache
 }
 
@@ -110,6 +126,19 @@ func NewHashJoin(kind JoinKind, leftKeys, rightKeys []EvalFunc, leftWidth, right
 		sides:   [2]map[string]*joinBucket{{}, {}},
 		scratch: make(types.Row, leftWidth+rightWidth),
 	}
+}
+
+// NewTemporalJoin returns a temporal join (see HashJoin) of an append-only
+// left input with a right input; kind is JoinInner or JoinLeft (a left row
+// with no match at its epoch is emitted null-padded, and never retracted).
+// The arguments are NewHashJoin's; at least one key is needed.
+func NewTemporalJoin(kind JoinKind, leftKeys, rightKeys []EvalFunc, leftWidth, rightWidth int, residual EvalFunc, desc string) *HashJoin {
+	if (kind != JoinInner && kind != JoinLeft) || len(leftKeys) == 0 {
+		panic("executor: a temporal join is an inner or left join with keys")
+	}
+	j := NewHashJoin(kind, leftKeys, rightKeys, leftWidth, rightWidth, residual, desc)
+	j.temporal = true
+	return j
 }
 
 // preserved reports whether side's unmatched rows appear null-padded.
@@ -175,7 +204,41 @@ func (j *HashJoin) key(side int, r types.Row) (null bool, err error) {
 
 // Push implements Operator.
 func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
-	side, other := port, 1-port
+	switch {
+	case !j.temporal:
+		return j.probe(ctx, port, b)
+	case port == 0:
+		for _, w := range b.Weights {
+			if w < 0 {
+				// The planner admits only append-only left inputs: what a
+				// retraction retracts was joined with rows that may be gone.
+				return errTemporalRetraction
+			}
+		}
+		j.held.Rows = append(j.held.Rows, b.Rows...)
+		j.held.Weights = append(j.held.Weights, b.Weights...)
+		return nil
+	}
+	for i, r := range b.Rows {
+		null, err := j.key(1, r)
+		if err != nil {
+			return err
+		}
+		if !null {
+			if err := j.index(1, j.keyBuf, r, b.Weights[i], 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var errTemporalRetraction = errors.New("temporal join: a retraction on the stream side")
+
+// probe joins b's changes of side with the other side's index and, unless
+// the join is temporal, adds them to side's index.
+func (j *HashJoin) probe(ctx context.Context, side int, b *Batch) error {
+	other := 1 - side
 	semiAnti := j.kind == JoinSemi || j.kind == JoinAnti
 	for i, r := range b.Rows {
 		w := b.Weights[i]
@@ -225,6 +288,9 @@ func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
 					return err
 				}
 			}
+			if j.temporal {
+				continue
+			}
 			// The other side's entry gains w matches.
 			old := e.matches
 			e.matches += w
@@ -264,6 +330,9 @@ func (j *HashJoin) Push(ctx context.Context, port int, b *Batch) error {
 			if err := j.emitMatched(ctx, r, w); err != nil {
 				return err
 			}
+		}
+		if j.temporal {
+			continue
 		}
 		if err := j.index(side, j.keyBuf, r, w, m); err != nil {
 			return err
@@ -467,7 +536,19 @@ func (j *HashJoin) Evict(target int64) {
 	sweep(&j.stateCache, j.sides[1], target, size)
 }
 
-// Flush implements Operator.
-func (j *HashJoin) Flush(context.Context) error { return nil }
+// Flush implements Operator: a temporal join probes the epoch's left rows.
+func (j *HashJoin) Flush(ctx context.Context) error {
+	if !j.temporal || j.held.Len() == 0 {
+		return nil
+	}
+	err := j.probe(ctx, 0, &j.held)
+	j.held.Reset()
+	return err
+}
 
-func (j *HashJoin) String() string { return "HashJoin " + j.kind.String() + " " + j.desc }
+func (j *HashJoin) String() string {
+	if j.temporal {
+		return "TemporalJoin " + j.kind.String() + " " + j.desc
+	}
+	return "HashJoin " + j.kind.String() + " " + j.desc
+}

@@ -117,6 +117,9 @@ func newTestOperator(t *testing.T, kind string, args map[string]string) Operator
 		kinds := map[string]JoinKind{"inner": JoinInner, "left": JoinLeft, "right": JoinRight, "full": JoinFull, "semi": JoinSemi, "anti": JoinAnti}
 		lw, _ := strconv.Atoi(args["lw"])
 		rw, _ := strconv.Atoi(args["rw"])
+		if args["temporal"] == "true" {
+			return NewTemporalJoin(kinds[args["kind"]], colEvals(parseInts(args["lkey"])), colEvals(parseInts(args["rkey"])), lw, rw, nil, "")
+		}
 		return NewHashJoin(kinds[args["kind"]], colEvals(parseInts(args["lkey"])), colEvals(parseInts(args["rkey"])), lw, rw, nil, "")
 	case "distinct":
 		return NewDistinct()

@@ -70,18 +70,25 @@ func (r *partitionRun) save(t *testing.T) {
 // every epoch, so that every entry used is read back through the shards.
 func checkPartitioned(t *testing.T, ports, width int, mk func() Operator) {
 	t.Helper()
+	checkPartitionedStreams(t, ports, 0, width, mk)
+}
+
+// checkPartitionedStreams is checkPartitioned where the first streams
+// ports only insert.
+func checkPartitionedStreams(t *testing.T, ports, streams, width int, mk func() Operator) {
+	t.Helper()
 	modes := []string{"restore"}
 	if _, ok := mk().(CachedState); ok {
 		modes = append(modes, "attach", "evict")
 	}
 	for _, mode := range modes {
 		for seed := range uint64(6) {
-			checkPartitionedSeed(t, ports, width, mk, mode, seed)
+			checkPartitionedSeed(t, ports, streams, width, mk, mode, seed)
 		}
 	}
 }
 
-func checkPartitionedSeed(t *testing.T, ports, width int, mk func() Operator, mode string, seed uint64) {
+func checkPartitionedSeed(t *testing.T, ports, streams, width int, mk func() Operator, mode string, seed uint64) {
 	t.Helper()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 11))
@@ -94,7 +101,7 @@ func checkPartitionedSeed(t *testing.T, ports, width int, mk func() Operator, mo
 			if rng.IntN(5) == 0 {
 				n = parallelMin + rng.IntN(parallelMin/4)
 			}
-			batches[p] = stateChanges(rng, &live[p], n, width)
+			batches[p] = stateChanges(rng, &live[p], n, width, p >= streams)
 		}
 		for _, r := range runs {
 			r.sink.lines = nil
@@ -195,6 +202,13 @@ func TestPartitionedHashJoin(t *testing.T) {
 		t.Run(kind.String(), func(t *testing.T) {
 			checkPartitioned(t, 2, 3, func() Operator {
 				return NewHashJoin(kind, keys(), keys(), 3, 3, residual, "")
+			})
+		})
+	}
+	for _, kind := range []JoinKind{JoinInner, JoinLeft} {
+		t.Run("temporal "+kind.String(), func(t *testing.T) {
+			checkPartitionedStreams(t, 2, 1, 3, func() Operator {
+				return NewTemporalJoin(kind, keys(), keys(), 3, 3, residual, "")
 			})
 		})
 	}

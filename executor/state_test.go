@@ -35,10 +35,10 @@ func stateRow(rng *rand.Rand, width int) types.Row {
 // stateChanges returns n random changes over live (the rows currently
 // inserted on this input, updated): insertions, and retractions of live
 // rows.
-func stateChanges(rng *rand.Rand, live *[]types.Row, n, width int) *Batch {
+func stateChanges(rng *rand.Rand, live *[]types.Row, n, width int, retract bool) *Batch {
 	b := &Batch{}
 	for range n {
-		if len(*live) > 0 && rng.IntN(3) == 0 {
+		if retract && len(*live) > 0 && rng.IntN(3) == 0 {
 			i := rng.IntN(len(*live))
 			b.Append((*live)[i], -1)
 			*live = slices.Delete(*live, i, i+1)
@@ -104,18 +104,24 @@ func (m mapState) ScanState(prefix []byte, fn func(key, value []byte) error) err
 // part) after every epoch, so that every entry used is read back.
 func roundTrip(t *testing.T, ports, width int, mk func() Operator) {
 	t.Helper()
+	roundTripStreams(t, ports, 0, width, mk)
+}
+
+// roundTripStreams is roundTrip where the first streams ports only insert.
+func roundTripStreams(t *testing.T, ports, streams, width int, mk func() Operator) {
+	t.Helper()
 	modes := []string{"restore"}
 	if _, ok := mk().(CachedState); ok {
 		modes = append(modes, "attach", "evict")
 	}
 	for _, mode := range modes {
 		for seed := range uint64(20) {
-			roundTripSeed(t, ports, width, mk, mode, seed)
+			roundTripSeed(t, ports, streams, width, mk, mode, seed)
 		}
 	}
 }
 
-func roundTripSeed(t *testing.T, ports, width int, mk func() Operator, mode string, seed uint64) {
+func roundTripSeed(t *testing.T, ports, streams, width int, mk func() Operator, mode string, seed uint64) {
 	t.Helper()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -141,7 +147,7 @@ func roundTripSeed(t *testing.T, ports, width int, mk func() Operator, mode stri
 		t.Helper()
 		batches := make([]*Batch, ports)
 		for p := range batches {
-			batches[p] = stateChanges(rng, &live[p], rng.IntN(12), width)
+			batches[p] = stateChanges(rng, &live[p], rng.IntN(12), width, p >= streams)
 		}
 		for i, op := range ops {
 			sinks[i].lines = nil
@@ -237,6 +243,13 @@ func TestStateRoundTripHashJoin(t *testing.T) {
 	t.Run("nested-loop", func(t *testing.T) {
 		roundTrip(t, 2, 7, func() Operator { return NewHashJoin(JoinFull, nil, nil, 7, 7, residual, "") })
 	})
+	for _, kind := range []JoinKind{JoinInner, JoinLeft} {
+		t.Run("temporal "+kind.String(), func(t *testing.T) {
+			roundTripStreams(t, 2, 1, 7, func() Operator {
+				return NewTemporalJoin(kind, []EvalFunc{key}, []EvalFunc{key}, 7, 7, residual, "")
+			})
+		})
+	}
 }
 
 func TestStateRoundTripDistinct(t *testing.T) {
