@@ -108,7 +108,7 @@ type partitioner struct {
 	// savedKey returns the partition key within a key written by SaveDirty.
 	savedKey func(key []byte) ([]byte, error)
 	// flushes: the operator emits at Flush (a join emits during Push
-	// only, so its Flush need not fork).
+	// only, so its Flush need not fork; a temporal join probes at Flush).
 	flushes bool
 }
 
@@ -186,6 +186,7 @@ func partitionerOf(op Operator) (partitioner, bool) {
 				return append(buf, j.keyBuf...), true, nil
 			},
 			savedKey: joinSavedKey,
+			flushes:  x.temporal,
 		}, true
 	case *Distinct, *SetOp:
 		return partitioner{
