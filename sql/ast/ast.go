@@ -115,6 +115,9 @@ type TableName struct {
 	Name       string
 	Alias      string
 	ColAliases []string
+	// AsOfProcTime: FOR SYSTEM_TIME AS OF PROCTIME(), the table side of a
+	// temporal join (the table's rows as each joined row is processed).
+	AsOfProcTime bool
 }
 
 // DerivedTable is a subquery in FROM.

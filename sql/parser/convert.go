@@ -486,7 +486,15 @@ func (c *converter) tableExpr(n tast.ResultSetNode) (ast.TableExpr, error) {
 		}
 		switch s := n.Source.(type) {
 		case *tast.TableName:
-			return &ast.TableName{Schema: s.Schema.O, Name: s.Name.O, Alias: alias, ColAliases: cols}, nil
+			tn := &ast.TableName{Schema: s.Schema.O, Name: s.Name.O, Alias: alias, ColAliases: cols}
+			if s.AsOf != nil {
+				f, ok := s.AsOf.TsExpr.(*tast.FuncCallExpr)
+				if !ok || f.FnName.L != mkProcTime {
+					return nil, c.unsupported("AS OF TIMESTAMP")
+				}
+				tn.AsOfProcTime = true
+			}
+			return tn, nil
 		case *tast.SelectStmt:
 			if tf := tableFuncMarker(s); tf != nil {
 				args, err := c.exprs(tf.Args[1:])

@@ -132,6 +132,10 @@ func TestErrors(t *testing.T) {
 		{"INSERT INTO t VALUES (1) RETURNING", sqlerr.SyntaxError, 35, `syntax error at end of input`},
 		{"FOO BAR", sqlerr.SyntaxError, 1, `syntax error at or near "FOO"`},
 		{"SELECT 123abc", sqlerr.SyntaxError, 8, `trailing junk after numeric literal at or near "123abc"`},
+		{"SELECT * FROM s JOIN t FOR SYSTEM_TIME AS OF now() ON a = b", sqlerr.FeatureNotSupported, 46, `FOR SYSTEM_TIME AS OF supports only PROCTIME()`},
+		{"SELECT * FROM (SELECT 1) x FOR SYSTEM_TIME AS OF PROCTIME()", sqlerr.FeatureNotSupported, 28, `FOR SYSTEM_TIME AS OF applies only to a table name`},
+		{"SELECT * FROM t FOR SYSTEM_TIME OF PROCTIME()", sqlerr.SyntaxError, 33, `syntax error at or near "OF"`},
+		{"SELECT * FROM t FOR SYSTEM_TIME AS OF PROCTIME() AS", sqlerr.SyntaxError, 52, `syntax error at end of input`},
 	}
 	for _, tc := range tests {
 		_, err := Parse(tc.sql)

@@ -36,6 +36,7 @@ import (
 //	__weir_star()                the * of count(*)
 //	f(__weir_agg_distinct(), x)  f(DISTINCT x) for an aggregate TiDB's grammar takes no DISTINCT for
 //	max(__weir_over(f(x))) OVER w   any window call f(x) OVER w (TiDB's grammar takes OVER after few functions)
+//	t AS x AS OF TIMESTAMP __weir_proctime()   t FOR SYSTEM_TIME AS OF PROCTIME() [AS] x (TiDB's stale-read clause follows the alias)
 const (
 	mkCast      = "__weir_cast"
 	mkOp        = "__weir_op"
@@ -57,6 +58,7 @@ const (
 	mkAtTZ      = "__weir_at_tz"
 	mkAggDist   = "__weir_agg_distinct"
 	mkOver      = "__weir_over"
+	mkProcTime  = "__weir_proctime"
 	// aliasSep separates a FROM alias from its column aliases inside one
 	// quoted TiDB identifier: AS x(a, b) becomes AS "x\x1fa\x1fb".
 	aliasSep = "\x1f"
@@ -698,6 +700,61 @@ func (rw *rewriter) rewriteNested(lo, hi int) error {
 	return err
 }
 
+// forSystemTime rewrites `FOR SYSTEM_TIME AS OF PROCTIME() [AS] alias[(cols)]`
+// after a table name in FROM (toks[i] is FOR) into TiDB's `AS alias AS OF
+// TIMESTAMP __weir_proctime()`, which must follow the alias. Only
+// processing time is supported: Weir keeps no history of a table's rows.
+func (rw *rewriter) forSystemTime(i int) (int, error) {
+	n := len(rw.out)
+	if n == 0 || !isNameTok(rw.out[n-1]) || !(prevIsTableStart(rw.out, n-1) || (n >= 2 && rw.out[n-2].text == ".")) {
+		return 0, sqlerr.Unsupported("FOR SYSTEM_TIME AS OF applies only to a table name").WithPosition(charPos(rw.src, rw.toks[i].pos))
+	}
+	if !rw.at(i+2).is("as") || !rw.at(i+3).is("of") {
+		return 0, rw.syntaxErr(i + 2)
+	}
+	if !rw.at(i+4).is("proctime") || !rw.at(i+5).isP("(") || !rw.at(i+6).isP(")") {
+		return 0, sqlerr.Unsupported("FOR SYSTEM_TIME AS OF supports only PROCTIME()").
+			WithDetail("Weir keeps no history of a table's rows: a stream can be joined only with a table's rows as they are when each row is processed.").
+			WithPosition(charPos(rw.src, rw.at(i+4).pos))
+	}
+	pos := rw.toks[i].pos
+	j := i + 7
+	if rw.at(j).is("as") {
+		j++
+	}
+	a := rw.at(j)
+	if j > i+7 && a.kind != tIdent && a.kind != tQIdent {
+		return 0, rw.syntaxErr(j)
+	}
+	if a.kind == tQIdent || (a.kind == tIdent && (j > i+7 || !clauseWords[a.val] && !joinWords[a.val] && a.val != "using")) {
+		parts := []string{a.val}
+		j++
+		if rw.at(j).isP("(") {
+			close := rw.matching(j)
+			if close < 0 {
+				return 0, rw.syntaxErr(j)
+			}
+			for _, p := range rw.splitTop(j+1, close) {
+				if p[1] != p[0]+1 || (rw.toks[p[0]].kind != tIdent && rw.toks[p[0]].kind != tQIdent) {
+					return 0, rw.syntaxErr(p[0])
+				}
+				parts = append(parts, rw.toks[p[0]].val)
+			}
+			j = close + 1
+		}
+		rw.emit("as", a.pos, tIdent)
+		rw.emit(quoteIdent(strings.Join(parts, aliasSep)), a.pos, tQIdent)
+	}
+	for _, w := range []string{"as", "of", "timestamp", mkProcTime, "(", ")"} {
+		k := tIdent
+		if w == "(" || w == ")" {
+			k = tPunct
+		}
+		rw.emit(w, pos, k)
+	}
+	return j, nil
+}
+
 func prevIsTableStart(out []otok, j int) bool {
 	if j < 1 {
 		return false
@@ -851,6 +908,10 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 		}
 	}
 	switch t.val {
+	case "for":
+		if f.inFrom && nx(1).is("system_time") {
+			return rw.forSystemTime(i)
+		}
 	case "pg_catalog":
 		if nx(1).isP(".") && nx(2).kind == tIdent && nx(3).isP("(") {
 			return i + 2, nil
