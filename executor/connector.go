@@ -215,6 +215,23 @@ type Sink interface {
 	Close()
 }
 
+// MergingSink is a Sink that can deliver consecutive epochs as one (an
+// HTTP sink with batch.linger): many small epochs then cost one request
+// rather than one each. The engine decides which epochs a delivery
+// covers, records it durably before the first attempt, and after a
+// restart delivers exactly those epochs again first, so that a delivery
+// is the same on every attempt.
+type MergingSink interface {
+	Sink
+	// MergeLimits returns the most changes a merged delivery holds and how
+	// long the engine may wait for more epochs while it holds fewer. A
+	// zero linger means never merge. Constant over the sink's life.
+	MergeLimits() (maxChanges int, linger time.Duration)
+	// WriteEpochs is Write for epochs first through last (first < last),
+	// their changes in order.
+	WriteEpochs(ctx context.Context, first, last uint64, changes []Change) error
+}
+
 // DeadLetter is a part of an epoch that a sink gave up delivering: a
 // request its system refused for good, or kept failing past the sink's
 // retries.

@@ -64,7 +64,9 @@ func (db *DB) ScanSourceOffsets(src catalog.ID, fn func(topic string, partition 
 }
 
 // A sink's log holds its entries under seq 1, 2, ...; under seq 0 a
-// marker holds the last seq delivered (entries up to it are removed).
+// marker holds the last seq delivered (entries up to it are removed) and,
+// while a delivery of several entries is planned, the last seq it covers
+// (PlanSinkDelivery): 8 or 16 bytes.
 
 func sinkLogKey(sink catalog.ID, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(appendObjectPrefix(nil, ksSinkLog, uint64(sink)), seq)
@@ -109,17 +111,55 @@ func (db *DB) SinkLogPosition(sink catalog.ID) (delivered, last uint64, err erro
 		return 0, 0, err
 	}
 	if it.First() && binary.BigEndian.Uint64(it.Key()[len(prefix):]) == 0 {
-		if len(it.Value()) != 8 {
+		var err error
+		if delivered, _, err = decodeSinkLogMarker(it.Value()); err != nil {
 			_ = it.Close()
-			return 0, 0, fmt.Errorf("storage: malformed sink log marker %x", it.Value())
+			return 0, 0, err
 		}
-		delivered = binary.BigEndian.Uint64(it.Value())
 	}
 	last = delivered
 	if it.Last() {
 		last = max(last, binary.BigEndian.Uint64(it.Key()[len(prefix):]))
 	}
 	return delivered, last, errors.Join(it.Error(), it.Close())
+}
+
+func decodeSinkLogMarker(v []byte) (delivered, planned uint64, err error) {
+	switch len(v) {
+	case 16:
+		planned = binary.BigEndian.Uint64(v[8:])
+		fallthrough
+	case 8:
+		return binary.BigEndian.Uint64(v), planned, nil
+	}
+	return 0, 0, fmt.Errorf("storage: malformed sink log marker %x", v)
+}
+
+// PlanSinkDelivery records, durably (it waits for the write-ahead log),
+// that sink's next delivery covers the entries after delivered through
+// through, before the sink sends any of it: a sink that merges entries
+// into one request re-forms exactly that request after a crash, so that
+// its content and its idempotency key stay paired. The next trim drops
+// the plan.
+func (db *DB) PlanSinkDelivery(sink catalog.ID, delivered, through uint64) error {
+	v := binary.BigEndian.AppendUint64(nil, delivered)
+	return db.pdb.Set(sinkLogKey(sink, 0), binary.BigEndian.AppendUint64(v, through), pebble.Sync)
+}
+
+// PlannedSinkDelivery returns the last entry of the delivery
+// PlanSinkDelivery recorded for sink and not trimmed since (0 when there
+// is none).
+func (db *DB) PlannedSinkDelivery(sink catalog.ID) (through uint64, err error) {
+	v, closer, err := db.pdb.Get(sinkLogKey(sink, 0))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	_, through, err = decodeSinkLogMarker(v)
+	return through, err
 }
 
 // TrimSinkLog records that sink delivered every entry up to through and

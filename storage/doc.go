@@ -15,6 +15,7 @@
 //	0x03 <source id:8> <topic> 0x00 <partition:4>  source offset (next to read)
 //	0x04                             last committed epoch       (reserved)
 //	0x05 <sink id:8> <seq:8>         a sink's undelivered changes of one epoch
+//	0x05 <sink id:8> <0:8>           last seq delivered [, last seq of the planned delivery]
 //	0x10 <op id:8> <group key>       operator state             (reserved)
 //	0x20 <table id:8> <pk>           table row
 //	0x30 <view id:8> <pk>            materialized view row      (reserved)

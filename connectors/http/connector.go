@@ -104,6 +104,15 @@ func (o options) duration(k string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// lingerDuration reads a duration that may be zero (the default).
+func (o options) lingerDuration(k string) (time.Duration, error) {
+	if v := strings.TrimSpace(o[k]); v == "0" || v == "0s" || v == "0ms" {
+		o.take(k)
+		return 0, nil
+	}
+	return o.duration(k, 0)
+}
+
 func (o options) bool(k string) (bool, error) {
 	switch v := strings.ToLower(strings.TrimSpace(o.take(k))); v {
 	case "", "false":
@@ -246,7 +255,7 @@ func (c *Connector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (exec
 	if s.maxRows, err = o.int("batch.max_rows", defaultMaxRows, 1); err != nil {
 		return nil, err
 	}
-	if _, err = o.duration("batch.linger", 0); err != nil { // see doc.go
+	if s.linger, err = o.lingerDuration("batch.linger"); err != nil {
 		return nil, err
 	}
 	if s.timeout, err = o.duration("timeout", defaultTimeout); err != nil {

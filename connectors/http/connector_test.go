@@ -55,6 +55,8 @@ func TestOptions(t *testing.T) {
 		{map[string]string{"url": u, "batch.max_rows": "0"}, `option batch.max_rows: "0"`},
 		{map[string]string{"url": u, "batch.max_rows": "many"}, `option batch.max_rows`},
 		{map[string]string{"url": u, "batch.linger": "soon"}, `option batch.linger: "soon"`},
+		{map[string]string{"url": u, "batch.linger": "-5ms"}, `option batch.linger: "-5ms"`},
+		{map[string]string{"url": u, "batch.linger": "0"}, ""},
 		{map[string]string{"url": u, "timeout": "0s"}, `option timeout: "0s"`},
 		{map[string]string{"url": u, "timeout": "-1"}, `option timeout`},
 		{map[string]string{"url": u, "timeout": "99999999999999999"}, `option timeout`},

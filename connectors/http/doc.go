@@ -11,7 +11,7 @@
 //	format                     json (the only one)
 //	batch.max_rows             changes per request (default 500)
 //	batch.format               array (a JSON array, default) or ndjson
-//	batch.linger               accepted, and does nothing (see Batching)
+//	batch.linger               how long an epoch may wait to share a request with the next ones (default 0: never)
 //	timeout                    per request, response body included (default 10s)
 //	retry.max                  retries of a request after its first attempt (default 8)
 //	retry.backoff              first backoff (default 200ms), doubling, capped at 30s
@@ -28,33 +28,44 @@
 //
 // # Batching
 //
-// The unit of delivery is the engine's epoch: Write gets one epoch's
-// changes and sends them as requests of at most batch.max_rows changes,
-// one after another, in order, so a key's changes arrive in the order the
-// epochs made them. Each change is one JSON object
+// The unit of delivery is the engine's epoch, or with batch.linger a run
+// of consecutive epochs. Write gets one epoch's changes and sends them as
+// requests of at most batch.max_rows changes, one after another, in
+// order, so a key's changes arrive in the order the epochs made them.
+// Each change is one JSON object
 //
 //	{"op":"insert"|"update"|"delete","before":{...}|null,"after":{...}|null}
 //
 // with the rows' columns by name, encoded as the Kafka sink's JSON is
 // (format.JSONEncoder: PostgreSQL's to_json). A request body is a JSON
 // array of them (Content-Type application/json) or one per line
-// (application/x-ndjson). Epochs are never merged into one request, and
-// an epoch's changes are sent as soon as the epoch is durable: batch.linger
-// is accepted, for statements written for other systems, but holds
-// nothing back. Merging epochs would tie a request to several sequence
-// numbers, and a restart could merge them differently, so the same change
-// would come again under another idempotency key.
+// (application/x-ndjson).
+//
+// With batch.linger 0 (the default) an epoch's changes are sent as soon
+// as the epoch is durable, in requests of their own. A workload that
+// commits many small epochs (one per INSERT) then pays one round trip
+// per epoch, and a slow receiver caps the epochs delivered per second.
+// With batch.linger > 0 the sink is an executor.MergingSink: the engine
+// merges consecutive epochs into one request while their changes fit in
+// batch.max_rows, waiting at most batch.linger after the first for more
+// (an epoch larger than batch.max_rows goes alone, split as above). The
+// engine records which epochs a request covers, durably, before its first
+// attempt, and after a restart sends exactly that request again first:
+// the same changes never come under two idempotency keys, and a key never
+// names two different bodies. That record costs one fsync per request.
 //
 // # Delivery
 //
-// Every request carries Idempotency-Key: weir-<sink id>-<epoch>-<batch>,
+// Every request carries Idempotency-Key: weir-<sink id>-<epochs>-<batch>,
 // from the sink's object id, the epoch's sequence number (which survives
-// restarts) and the batch's index in the epoch: the same changes get the
-// same key on every retry, Write retried by the engine, and after a
-// restart. X-Weir-Sink (the sink's name), X-Weir-Epoch and X-Weir-Batch
-// carry the same facts. Delivered reports nothing: the engine resumes
-// after the last epoch its own log records as acknowledged, so an epoch
-// whose delivery a crash interrupted is sent again, whole.
+// restarts), or first..last for merged epochs, and the batch's index in
+// the epoch: the same changes get the same key on every retry, Write
+// retried by the engine, and after a restart. X-Weir-Sink (the sink's
+// name), X-Weir-Epoch (the epoch, or first..last) and X-Weir-Batch carry
+// the same facts. Delivered reports nothing: the engine resumes after the
+// last epoch its own log records as acknowledged, so an epoch whose
+// delivery a crash interrupted is sent again, whole (with batch.linger,
+// the same epochs as before).
 //
 // A 2xx answer delivers a request. 5xx, 408, 429 (after Retry-After, in
 // seconds or as a date, when given, capped at 30s), timeouts and network

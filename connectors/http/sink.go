@@ -44,6 +44,7 @@ type sink struct {
 	header                   nethttp.Header // headers.<name> options
 	ndjson                   bool
 	maxRows                  int
+	linger                   time.Duration // batch.linger: how long epochs may wait to be merged
 	timeout                  time.Duration
 	retries                  int
 	backoff, maxBackoff      time.Duration
@@ -60,7 +61,7 @@ type sink struct {
 }
 
 var (
-	_ executor.Sink           = (*sink)(nil)
+	_ executor.MergingSink    = (*sink)(nil)
 	_ executor.Resender       = (*sink)(nil)
 	_ executor.HealthReporter = (*sink)(nil)
 )
@@ -75,8 +76,23 @@ func (s *sink) Delivered(context.Context) (uint64, bool, error) { return 0, fals
 // *executor.DeadLettersError holding those that could not be, or ctx's
 // error (the engine then retries the epoch whole).
 func (s *sink) Write(ctx context.Context, seq uint64, changes []executor.Change) error {
+	return s.write(ctx, strconv.FormatUint(seq, 10), changes)
+}
+
+// MergeLimits implements executor.MergingSink: a merged delivery is one
+// request.
+func (s *sink) MergeLimits() (int, time.Duration) { return s.maxRows, s.linger }
+
+// WriteEpochs implements executor.MergingSink: Write, for the epochs
+// first through last, whose requests are named "<first>..<last>".
+func (s *sink) WriteEpochs(ctx context.Context, first, last uint64, changes []executor.Change) error {
+	return s.write(ctx, strconv.FormatUint(first, 10)+".."+strconv.FormatUint(last, 10), changes)
+}
+
+// write sends the changes of epochs, an epoch's number or a range of
+// them, as Write says.
+func (s *sink) write(ctx context.Context, epochs string, changes []executor.Change) error {
 	var letters []executor.DeadLetter
-	epoch := strconv.FormatUint(seq, 10)
 	for i := 0; len(changes) > 0; i++ {
 		n := min(len(changes), s.maxRows)
 		// A new body per request: the transport may still read the last
@@ -88,8 +104,8 @@ func (s *sink) Write(ctx context.Context, seq uint64, changes []executor.Change)
 		s.lastSize = len(body)
 		changes = changes[n:]
 		batch := strconv.Itoa(i)
-		l := executor.DeadLetter{Payload: body, Key: idempotencyKey(s.id, epoch, batch)}
-		delivered, err := s.send(ctx, &l, epoch, batch)
+		l := executor.DeadLetter{Payload: body, Key: idempotencyKey(s.id, epochs, batch)}
+		delivered, err := s.send(ctx, &l, epochs, batch)
 		if err != nil {
 			return err
 		}
@@ -136,12 +152,13 @@ func (s *sink) setHealth(err error) {
 func (s *sink) Close() { s.client.CloseIdleConnections() }
 
 // idempotencyKey names a request by what it holds, so that it is the
-// same on every retry and after a restart.
-func idempotencyKey(sinkID uint64, epoch, batch string) string {
-	return "weir-" + strconv.FormatUint(sinkID, 10) + "-" + epoch + "-" + batch
+// same on every retry and after a restart, and two requests of different
+// content never share it: epochs is one epoch's number or first..last.
+func idempotencyKey(sinkID uint64, epochs, batch string) string {
+	return "weir-" + strconv.FormatUint(sinkID, 10) + "-" + epochs + "-" + batch
 }
 
-// keyParts returns the epoch and batch an idempotency key names ("" for
+// keyParts returns the epochs and batch an idempotency key names ("" for
 // a key of another form).
 func keyParts(key string) (epoch, batch string) {
 	parts := strings.Split(key, "-")

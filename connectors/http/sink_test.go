@@ -546,3 +546,56 @@ func TestJitter(t *testing.T) {
 		}
 	}
 }
+
+// With batch.linger the sink merges epochs: MergeLimits says how far, and
+// WriteEpochs names the requests by the epochs they cover, the same on
+// every attempt and distinct from any one epoch's.
+func TestWriteEpochs(t *testing.T) {
+	rc := newReceiver(t, statuses(503))
+	if max, linger := openSink(t, rc.URL, nil, nil).MergeLimits(); max != defaultMaxRows || linger != 0 {
+		t.Errorf("default limits %d, %s: want %d, no merging", max, linger, defaultMaxRows)
+	}
+	s := openSink(t, rc.URL, map[string]string{"batch.max_rows": "4", "batch.linger": "20ms"}, nil)
+	if max, linger := s.MergeLimits(); max != 4 || linger != 20*time.Millisecond {
+		t.Errorf("limits %d, %s", max, linger)
+	}
+	if err := s.WriteEpochs(context.Background(), 7, 10, inserts(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(context.Background(), 7, inserts(1)); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rc.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3 (one retried)", len(reqs))
+	}
+	for i, want := range []string{"weir-42-7..10-0", "weir-42-7..10-0", "weir-42-7-0"} {
+		if k := reqs[i].header.Get("Idempotency-Key"); k != want {
+			t.Errorf("request %d: key %q, want %q", i, k, want)
+		}
+	}
+	if e := reqs[0].header.Get("X-Weir-Epoch"); e != "7..10" {
+		t.Errorf("X-Weir-Epoch %q", e)
+	}
+	if reqs[0].body != reqs[1].body || !strings.Contains(reqs[0].body, `"id":3`) {
+		t.Errorf("bodies %q, %q", reqs[0].body, reqs[1].body)
+	}
+}
+
+// A merged request that cannot be delivered is a dead letter that Resend
+// sends again under its key.
+func TestResendMerged(t *testing.T) {
+	rc := newReceiver(t, statuses(400))
+	s := openSink(t, rc.URL, map[string]string{"batch.linger": "1s"}, nil)
+	letters := deadLetters(t, s.WriteEpochs(context.Background(), 3, 5, inserts(3)))
+	if len(letters) != 1 || letters[0].Key != "weir-42-3..5-0" {
+		t.Fatalf("letters %+v", letters)
+	}
+	if err := s.Resend(context.Background(), &letters[0]); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rc.requests()
+	if len(reqs) != 2 || reqs[1].header.Get("X-Weir-Epoch") != "3..5" || reqs[1].header.Get("X-Weir-Batch") != "0" || reqs[1].body != reqs[0].body {
+		t.Fatalf("resent %+v", reqs)
+	}
+}

@@ -441,7 +441,7 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 		backoff = min(2*backoff, maxBackoff)
 		return true
 	}
-	var pos uint64
+	var pos, planned uint64 // planned: the last entry of a recorded plan
 	for {
 		var err error
 		if sink == nil {
@@ -454,6 +454,9 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 		if err == nil && pos > acked {
 			// Delivered before a crash that lost the trim.
 			err = r.c.db.TrimSinkLog(r.rel.ID, acked, pos)
+		}
+		if err == nil {
+			planned, err = r.c.db.PlannedSinkDelivery(r.rel.ID)
 		}
 		if err == nil {
 			break
@@ -472,52 +475,53 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 	r.delivered.Store(pos)
 	backoff = minBackoff
 	r.setState(sinkRunning, nil)
-	type entry struct {
-		seq  uint64
-		data []byte
+	merger, _ := sink.(executor.MergingSink)
+	var lim mergeLimits
+	if merger != nil {
+		lim.maxChanges, lim.linger = merger.MergeLimits()
 	}
-	var pending []entry
-	var b executor.Batch
-	var changes []executor.Change
+	if planned <= pos {
+		planned = 0 // a plan the sink's system reports delivered
+	}
+	var d delivery
 	for ctx.Err() == nil {
-		pending = pending[:0]
-		err := r.c.db.ScanSinkLog(r.rel.ID, pos+1, func(seq uint64, data []byte) (bool, error) {
-			pending = append(pending, entry{seq, append([]byte(nil), data...)})
-			return len(pending) < 16, nil
-		})
-		if err == nil && len(pending) > 0 {
+		err := r.gather(ctx, pos, planned, lim, &d)
+		if err == nil && d.last < d.first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.wake:
+			case req := <-r.resend:
+				req.done <- r.resendDeadLetters(ctx, sink)
+			}
+			continue
+		}
+		if err == nil {
 			// Nothing leaves before the epochs it holds are durable.
 			err = r.c.db.SyncCommitted()
 		}
-		for i := 0; err == nil && i < len(pending); i++ {
-			e := pending[i]
-			b.Rows, b.Weights = b.Rows[:0], b.Weights[:0]
-			if err = decodeSinkEntry(e.data, r.from.Columns, r.vis, &b); err != nil {
-				err = fmt.Errorf("entry %d: %w", e.seq, err)
-				break
+		if err == nil && lim.linger > 0 && planned == 0 {
+			// Which entries this delivery covers must outlive a crash:
+			// else a restart could merge them otherwise and send the
+			// same changes again under another idempotency key.
+			if err = r.c.db.PlanSinkDelivery(r.rel.ID, pos, d.last); err == nil {
+				planned = d.last
 			}
-			clear(changes)
-			changes = executor.PairChanges(&b, r.key, changes[:0])
-			err = sink.Write(ctx, e.seq, changes)
+		}
+		if err == nil {
+			if d.last > d.first {
+				err = merger.WriteEpochs(ctx, d.first, d.last, d.changes)
+			} else {
+				err = sink.Write(ctx, d.first, d.changes)
+			}
 			var dl *executor.DeadLettersError
 			switch {
 			case errors.As(err, &dl) && r.dead != nil:
 				// Delivered but for these: recorded with the trim, in
 				// one write, and the sink goes on.
-				err = r.recordDeadLetters(ctx, dl.Letters, pos, e.seq)
+				err = r.recordDeadLetters(ctx, dl.Letters, pos, d.last)
 			case err == nil:
-				err = r.c.db.TrimSinkLog(r.rel.ID, pos, e.seq)
-			}
-			if err != nil {
-				break
-			}
-			pos = e.seq
-			r.delivered.Store(pos)
-			r.stats.deliveredThrough(pos)
-			r.changes.Add(int64(len(changes)))
-			if backoff != minBackoff {
-				backoff = minBackoff
-				r.setState(sinkRunning, nil)
+				err = r.c.db.TrimSinkLog(r.rel.ID, pos, d.last)
 			}
 		}
 		if err != nil {
@@ -526,15 +530,92 @@ func (r *sinkRunner) run(ctx context.Context, sink executor.Sink) {
 			}
 			continue
 		}
-		if len(pending) == 16 {
-			continue
+		planned = 0
+		pos = d.last
+		r.delivered.Store(pos)
+		r.stats.deliveredThrough(pos)
+		r.changes.Add(int64(len(d.changes)))
+		if backoff != minBackoff {
+			backoff = minBackoff
+			r.setState(sinkRunning, nil)
+		}
+	}
+}
+
+// mergeLimits are a MergingSink's: the zero value merges nothing.
+type mergeLimits struct {
+	maxChanges int
+	linger     time.Duration
+}
+
+// delivery is what a sink's goroutine sends next: the log's entries first
+// through last (none when last < first), their changes paired entry by
+// entry.
+type delivery struct {
+	first, last uint64
+	changes     []executor.Change
+	b           executor.Batch
+	paired      []executor.Change
+}
+
+// gather reads into d the entries after pos that the next delivery
+// covers: those through planned when a delivery is planned; else the
+// next entry and, when lim allows merging, the entries after it while
+// their changes fit in lim.maxChanges, waiting up to lim.linger for more
+// while they do not fill it.
+func (r *sinkRunner) gather(ctx context.Context, pos, planned uint64, lim mergeLimits, d *delivery) error {
+	clear(d.changes)
+	d.first, d.last, d.changes = pos+1, pos, d.changes[:0]
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		full := false
+		err := r.c.db.ScanSinkLog(r.rel.ID, d.last+1, func(seq uint64, data []byte) (bool, error) {
+			if planned != 0 && seq > planned {
+				return false, nil
+			}
+			d.b.Rows, d.b.Weights = d.b.Rows[:0], d.b.Weights[:0]
+			if err := decodeSinkEntry(data, r.from.Columns, r.vis, &d.b); err != nil {
+				return false, fmt.Errorf("entry %d: %w", seq, err)
+			}
+			clear(d.paired)
+			d.paired = executor.PairChanges(&d.b, r.key, d.paired[:0])
+			if planned == 0 && d.last >= d.first && len(d.changes)+len(d.paired) > lim.maxChanges {
+				full = true
+				return false, nil
+			}
+			d.changes = append(d.changes, d.paired...)
+			d.last = seq
+			if planned != 0 {
+				return seq < planned, nil
+			}
+			full = len(d.changes) >= lim.maxChanges
+			return lim.linger > 0 && !full, nil
+		})
+		switch {
+		case err != nil:
+			return err
+		case planned != 0:
+			if d.last != planned {
+				return fmt.Errorf("the planned delivery of entries %d to %d finds the log ending at %d", d.first, planned, d.last)
+			}
+			return nil
+		case d.last < d.first || full || lim.linger == 0:
+			return nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(lim.linger)
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return ctx.Err()
+		case <-timer.C:
+			return nil
 		case <-r.wake:
-		case req := <-r.resend:
-			req.done <- r.resendDeadLetters(ctx, sink)
 		}
 	}
 }

@@ -2,6 +2,10 @@ package coord
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -148,4 +152,123 @@ func TestSinkTrimsEntriesDeliveredBeforeACrash(t *testing.T) {
 	if seqs := logEntries(t, h, "out"); len(seqs) != 0 {
 		t.Fatalf("the log still holds entries %v", seqs)
 	}
+}
+
+// mergingConnector's sinks merge epochs (executor.MergingSink) up to
+// option max changes, lingering option linger, and record each delivery
+// as "first-last: changes". While fail is set, every Write fails; limits,
+// when set, overrides the options.
+type mergingConnector struct {
+	fakeConnector
+	mu         sync.Mutex
+	deliveries []string
+	fail       bool
+	limits     string
+}
+
+type mergingSink struct {
+	conn   *mergingConnector
+	max    int
+	linger time.Duration
+}
+
+func (c *mergingConnector) OpenSink(ctx context.Context, cfg executor.SinkConfig) (executor.Sink, error) {
+	s := &mergingSink{conn: c}
+	s.max, _ = strconv.Atoi(cfg.Options["max"])
+	s.linger, _ = time.ParseDuration(cfg.Options["linger"])
+	if max, linger, ok := strings.Cut(c.limits, " "); ok {
+		s.max, _ = strconv.Atoi(max)
+		s.linger, _ = time.ParseDuration(linger)
+	}
+	return s, nil
+}
+
+func (s *mergingSink) Delivered(context.Context) (uint64, bool, error) { return 0, false, nil }
+func (s *mergingSink) Close()                                          {}
+func (s *mergingSink) MergeLimits() (int, time.Duration)               { return s.max, s.linger }
+
+func (s *mergingSink) Write(ctx context.Context, seq uint64, changes []executor.Change) error {
+	return s.WriteEpochs(ctx, seq, seq, changes)
+}
+
+func (s *mergingSink) WriteEpochs(ctx context.Context, first, last uint64, changes []executor.Change) error {
+	c := s.conn
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail {
+		return errors.New("system unavailable")
+	}
+	var out []string
+	for _, ch := range changes {
+		out = append(out, textRow(ch.After))
+	}
+	c.deliveries = append(c.deliveries, fmt.Sprintf("%d-%d: %s", first, last, strings.Join(out, " ")))
+	return nil
+}
+
+func (c *mergingConnector) setFail(fail bool) {
+	c.mu.Lock()
+	c.fail = fail
+	c.mu.Unlock()
+}
+
+func waitDeliveries(t *testing.T, c *mergingConnector, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		got := strings.Join(c.deliveries, "\n")
+		c.mu.Unlock()
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries\n%s\nwant\n%s", got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A merging sink gets consecutive epochs in one delivery while they fit,
+// waiting (here: an hour) for more while they do not fill it; an epoch
+// larger than the limit goes alone.
+func TestSinkMergesEpochs(t *testing.T) {
+	conn := &mergingConnector{fakeConnector: fakeConnector{newFakeLog(), newFakeSystem()}}
+	h := newHarnessWith(t, t.TempDir(), Options{Connectors: map[string]executor.Connector{"merge": conn}})
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY); CREATE SINK out FROM t WITH (connector = 'merge', max = '3', linger = '1h')")
+	for k := 1; k <= 7; k++ {
+		mustRun(t, s, fmt.Sprintf("INSERT INTO t VALUES (%d)", k))
+	}
+	mustRun(t, s, "INSERT INTO t VALUES (8), (9), (10), (11)")
+	waitDeliveries(t, conn, "1-3: (1) (2) (3)\n4-6: (4) (5) (6)\n7-7: (7)\n8-8: (8) (9) (10) (11)")
+	eventually(t, s, "SELECT delivered_epoch, pending_epochs FROM weir_catalog.sinks", "8|0\nSELECT 1\n")
+}
+
+// A delivery is planned durably before it is sent: after a crash the
+// sink sends exactly the same epochs again first, even where it would
+// now merge more (here its limits change), so that a receiver
+// deduplicating by idempotency key (which names the epochs) sees every
+// change once.
+func TestSinkResendsPlannedDeliveryAfterACrash(t *testing.T) {
+	dir := t.TempDir()
+	conn := &mergingConnector{fakeConnector: fakeConnector{newFakeLog(), newFakeSystem()}}
+	h := newHarnessWith(t, dir, Options{Connectors: map[string]executor.Connector{"merge": conn}})
+	s := h.session()
+	mustRun(t, s, "CREATE TABLE t (k INT PRIMARY KEY); CREATE SINK out FROM t WITH (connector = 'merge', max = '2', linger = '1h')")
+	conn.setFail(true)
+	for k := 1; k <= 2; k++ {
+		mustRun(t, s, fmt.Sprintf("INSERT INTO t VALUES (%d)", k))
+	}
+	eventually(t, s, "SELECT state FROM weir_catalog.sinks", "retrying\nSELECT 1\n")
+	for k := 3; k <= 5; k++ {
+		mustRun(t, s, fmt.Sprintf("INSERT INTO t VALUES (%d)", k))
+	}
+	h.close()
+
+	conn.setFail(false)
+	conn.limits = "10 1ms"
+	h = newHarnessWith(t, dir, Options{Connectors: map[string]executor.Connector{"merge": conn}})
+	waitDeliveries(t, conn, "1-2: (1) (2)\n3-5: (3) (4) (5)")
+	eventually(t, h.session(), "SELECT delivered_epoch, pending_epochs FROM weir_catalog.sinks", "5|0\nSELECT 1\n")
 }
