@@ -23,6 +23,7 @@ import (
 
 	"github.com/weirdb/weir/connectors/http"
 	"github.com/weirdb/weir/connectors/kafka"
+	"github.com/weirdb/weir/connectors/nexmark"
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/server/coord"
@@ -199,8 +200,9 @@ func serve(cfg config, logger *slog.Logger) error {
 		}
 	}()
 	connectors := map[string]executor.Connector{
-		"kafka": &kafka.Connector{Brokers: kafka.SplitList(cfg.kafkaBrokers), SchemaRegistry: cfg.schemaRegistry, Logger: logger},
-		"http":  &http.Connector{Logger: logger},
+		"kafka":   &kafka.Connector{Brokers: kafka.SplitList(cfg.kafkaBrokers), SchemaRegistry: cfg.schemaRegistry, Logger: logger},
+		"http":    &http.Connector{Logger: logger},
+		"nexmark": &nexmark.Connector{},
 	}
 	eng, err := coord.New(coord.Options{DB: db, Logger: logger, StateCacheSize: int64(cfg.stateCacheSize), Workers: cfg.workers, Connectors: connectors})
 	if err != nil {
