@@ -339,6 +339,9 @@ func renameCols(cols []scopeCol, aliases []string, what string) error {
 func (b *binder) bindTableExpr(t ast.TableExpr, outer *scope) (node, []scopeCol, error) {
 	switch n := t.(type) {
 	case *ast.TableName:
+		if n.AsOfProcTime {
+			return nil, nil, sqlerr.Unsupported("FOR SYSTEM_TIME AS OF PROCTIME() is supported only on the right side of a JOIN with an ON condition")
+		}
 		alias := n.Alias
 		if alias == "" {
 			alias = n.Name
@@ -421,7 +424,14 @@ func (b *binder) bindJoin(j *ast.Join, outer *scope) (node, []scopeCol, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rn, rcols, err := b.bindTableExpr(j.Right, outer)
+	right := j.Right
+	temporal := false
+	if tn, ok := right.(*ast.TableName); ok && tn.AsOfProcTime {
+		t := *tn
+		t.AsOfProcTime = false
+		right, temporal = &t, true
+	}
+	rn, rcols, err := b.bindTableExpr(right, outer)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -536,15 +546,26 @@ func (b *binder) bindJoin(j *ast.Join, outer *scope) (node, []scopeCol, error) {
 		}
 		conds = append(conds, splitAnd(e)...)
 	}
-	jn := &joinNode{kind: kind, left: ln, right: rn}
+	jn := &joinNode{kind: kind, left: ln, right: rn, temporal: temporal}
 	if kind == executor.JoinInner {
-		return pushFilter(jn, conds), cols, nil
+		n := pushFilter(jn, conds)
+		if temporal {
+			if err := b.checkTemporalJoin(kind, jn.left, jn.rkeys); err != nil {
+				return nil, nil, err
+			}
+		}
+		return n, cols, nil
 	}
 	for _, c := range conds {
 		if lk, rk, ok := equiKey(c, L); ok {
 			jn.lkeys, jn.rkeys = append(jn.lkeys, lk), append(jn.rkeys, rk)
 		} else {
 			jn.residual = andExpr(jn.residual, c)
+		}
+	}
+	if temporal {
+		if err := b.checkTemporalJoin(kind, jn.left, jn.rkeys); err != nil {
+			return nil, nil, err
 		}
 	}
 	if len(coalesce) > 0 {

@@ -357,6 +357,9 @@ type joinNode struct {
 	lkeys       []executor.Expr
 	rkeys       []executor.Expr
 	residual    executor.Expr
+	// temporal: the right side is FOR SYSTEM_TIME AS OF PROCTIME() (see
+	// temporal.go).
+	temporal bool
 }
 
 func (n *joinNode) colTypes() []types.Type {
@@ -386,7 +389,10 @@ func (n *joinNode) desc() string {
 
 func (n *joinNode) explain(sb *strings.Builder, depth int) {
 	name := "HashJoin"
-	if len(n.lkeys) == 0 {
+	switch {
+	case n.temporal:
+		name = "TemporalJoin"
+	case len(n.lkeys) == 0:
 		name = "NestedLoopJoin"
 	}
 	indent(sb, depth, "%s %s %s", name, n.kind, n.desc())
@@ -418,6 +424,9 @@ func (n *joinNode) build(r *runState) (executor.Operator, error) {
 			if res, err = r.comp.Compile(n.residual); err != nil {
 				return nil, err
 			}
+		}
+		if n.temporal {
+			return executor.NewTemporalJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc()), nil
 		}
 		return executor.NewHashJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc()), nil
 	})

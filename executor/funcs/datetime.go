@@ -292,9 +292,13 @@ func addDatetimeFuncs(t table) {
 	for _, n := range []string{"now", "current_timestamp", "transaction_timestamp", "statement_timestamp"} {
 		t.fn(n, nil, types.TimestampTZ, nowFn)
 	}
-	t.add("clock_timestamp", &Overload{Ret: retConst(types.TimestampTZ), Volatile: true, Eval: func(*Env, []types.Datum) (types.Datum, error) {
-		return types.NewTimestampTZ(fromTime(time.Now())), nil
-	}})
+	// proctime() is Flink's and RisingWave's name for the wall-clock time
+	// a row is processed at; unlike now() it is evaluated per row.
+	for _, n := range []string{"clock_timestamp", "proctime"} {
+		t.add(n, &Overload{Ret: retConst(types.TimestampTZ), Volatile: true, Eval: func(*Env, []types.Datum) (types.Datum, error) {
+			return types.NewTimestampTZ(fromTime(time.Now())), nil
+		}})
+	}
 	local := func(env *Env) int64 {
 		us := fromTime(env.StatementTime)
 		return tmFromTSTZ(us, envLoc(env)).toTS()

@@ -9,11 +9,13 @@ import (
 // evaluated. A view using them would hold values from whichever epoch last
 // touched each row — neither the current answer nor a stable one — so
 // views refuse them (RisingWave allows now() only in temporal filters,
-// which arrive with event-time processing).
+// which arrive with event-time processing). PROCTIME() is refused too: a
+// view joins a table as of processing time with FOR SYSTEM_TIME AS OF
+// PROCTIME(), which is not a call.
 var timeDependent = map[string]bool{
 	"now": true, "current_timestamp": true, "current_date": true, "current_time": true,
 	"localtime": true, "localtimestamp": true, "clock_timestamp": true, "statement_timestamp": true,
-	"transaction_timestamp": true, "timeofday": true, "random": true, "age": true,
+	"transaction_timestamp": true, "timeofday": true, "random": true, "age": true, "proctime": true,
 }
 
 // checkMaintainable refuses, at CREATE, what a view cannot maintain
