@@ -21,7 +21,8 @@ import (
 //	GET|POST /v1/subscribe  a push query's changes as SSE or NDJSON (httpsubscribe.go)
 //
 // Anything else is 404. With Options.HTTPToken set, every endpoint but
-// /healthz and /readyz needs it as a bearer token (httpapi.go).
+// /healthz and /readyz needs it as a bearer token (httpapi.go); with
+// Options.HTTPAllowOrigins, pages of those origins may call /v1 (CORS).
 func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/sql", s.apiHandler(s.serveSQL))
@@ -54,10 +55,16 @@ func (s *Server) httpHandler() http.Handler {
 		writeAPIError(w, http.StatusNotFound, sqlerr.New(errRequest, "not found: %s %s", r.Method, r.URL.Path).
 			WithHint("The endpoints are POST /v1/sql, POST /v1/ingest/<table>, GET /v1/subscribe?q=..., GET /healthz, /readyz and /metrics."))
 	})
+	var h http.Handler = mux
 	if s.opts.HTTPToken != "" {
-		return requireToken(s.opts.HTTPToken, mux)
+		h = requireToken(s.opts.HTTPToken, h)
 	}
-	return mux
+	if len(s.opts.HTTPAllowOrigins) > 0 {
+		// Outside the token check: a preflight carries no credentials,
+		// and a page must be able to read a 401.
+		h = allowOrigins(s.opts.HTTPAllowOrigins, h)
+	}
+	return h
 }
 
 // httpErrorLog adapts the server's logger to promhttp's Logger.

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -156,9 +157,13 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 // requireToken lets through only requests that carry "Authorization:
 // Bearer <token>", but for the health endpoints, which probes reach
-// without credentials. The comparison takes the same time whatever the
-// token given (SHA-256 digests compared in constant time, so that not
-// even the length leaks).
+// without credentials. GET /v1/subscribe also takes the token as
+// ?access_token=<token> (RFC 6750's URI query parameter): a browser's
+// EventSource cannot set a header. A URL is more exposed than a header
+// (proxies' access logs, the browser's history), which is why no other
+// endpoint takes it; the parameter is removed once checked. The
+// comparison takes the same time whatever the token given (SHA-256
+// digests compared in constant time, so that not even the length leaks).
 func requireToken(token string, next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -168,12 +173,20 @@ func requireToken(token string, next http.Handler) http.Handler {
 		}
 		auth := r.Header.Get("Authorization")
 		scheme, given, _ := strings.Cut(auth, " ")
-		got := sha256.Sum256([]byte(strings.TrimSpace(given)))
+		given, bearer, presented := strings.TrimSpace(given), strings.EqualFold(scheme, "Bearer"), auth != ""
+		if q := r.URL.Query(); r.Method == http.MethodGet && r.URL.Path == "/v1/subscribe" && q.Has("access_token") {
+			if !presented {
+				given, bearer, presented = q.Get("access_token"), true, true
+			}
+			q.Del("access_token")
+			r.URL.RawQuery = q.Encode()
+		}
+		got := sha256.Sum256([]byte(given))
 		ok := subtle.ConstantTimeCompare(got[:], want[:]) == 1
-		if !strings.EqualFold(scheme, "Bearer") || !ok {
+		if !bearer || !ok {
 			challenge := `Bearer realm="weir"`
 			msg := "this endpoint needs a bearer token: send Authorization: Bearer <token>"
-			if auth != "" {
+			if presented {
 				challenge += `, error="invalid_token"`
 				msg = "invalid bearer token"
 			}
@@ -183,4 +196,60 @@ func requireToken(token string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// What a page of an allowed origin may use of the /v1 API.
+const (
+	corsMethods = "GET, POST"
+	corsHeaders = "Authorization, Content-Type, Accept, Last-Event-ID"
+	corsMaxAge  = "600" // seconds a browser may keep a preflight's answer
+)
+
+// allowOrigins answers CORS for the /v1 API: a preflight (OPTIONS with
+// Access-Control-Request-Method) from an allowed origin gets 204 with the
+// methods and headers the API takes, from another origin 403; any other
+// request from an allowed origin gets Access-Control-Allow-Origin, so
+// that the page may read the answer. origins holds scheme://host[:port]
+// values, or "*" for any (then sent as "*": the API uses no cookies).
+func allowOrigins(origins []string, next http.Handler) http.Handler {
+	anyOrigin := slices.Contains(origins, "*")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if !strings.HasPrefix(r.URL.Path, "/v1/") || origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Add("Vary", "Origin")
+		allowed := anyOrigin || slices.Contains(origins, origin)
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if allowed {
+			if anyOrigin {
+				h.Set("Access-Control-Allow-Origin", "*")
+			} else {
+				h.Set("Access-Control-Allow-Origin", origin)
+			}
+		}
+		if !preflight {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !allowed {
+			writeAPIError(w, http.StatusForbidden, sqlerr.New(sqlerr.InvalidAuthorization, "origin %s may not call this API", origin).
+				WithHint("Start the server with --http-allow-origin listing it."))
+			return
+		}
+		h.Set("Access-Control-Allow-Methods", corsMethods)
+		h.Set("Access-Control-Allow-Headers", corsHeaders)
+		h.Set("Access-Control-Max-Age", corsMaxAge)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// validOrigin reports whether s is an origin as browsers send it:
+// scheme://host[:port], nothing after.
+func validOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && u.Host != "" && u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil &&
+		s == u.Scheme+"://"+u.Host
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -421,5 +422,96 @@ func TestJSONValues(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s from %s: got %s, want %s", c.t, c.in, got, c.want)
 		}
+	}
+}
+
+// requireToken takes ?access_token on GET /v1/subscribe only, and the
+// handler behind it never sees the token.
+func TestAccessTokenParameter(t *testing.T) {
+	var seen string
+	h := requireToken("s3cret", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.URL.RawQuery }))
+	for _, tc := range []struct {
+		method, target string
+		status         int
+		query          string // what the handler sees
+	}{
+		{http.MethodGet, "/v1/subscribe?q=x&access_token=s3cret", 200, "q=x"},
+		{http.MethodGet, "/v1/subscribe?access_token=s3cret&q=a%26b", 200, "q=a%26b"},
+		{http.MethodGet, "/v1/subscribe?q=x&access_token=wrong", 401, ""},
+		{http.MethodPost, "/v1/subscribe?access_token=s3cret", 401, ""},
+		{http.MethodGet, "/v1/sql?access_token=s3cret", 401, ""},
+		{http.MethodGet, "/metrics?access_token=s3cret", 401, ""},
+	} {
+		seen = ""
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.target, nil))
+		if rec.Code != tc.status || seen != tc.query {
+			t.Errorf("%s %s: %d, handler saw %q; want %d, %q", tc.method, tc.target, rec.Code, seen, tc.status, tc.query)
+		}
+	}
+}
+
+func TestCORS(t *testing.T) {
+	_, _, base := apiServer(t, Options{HTTPToken: "s3cret", HTTPAllowOrigins: []string{"http://app.example:8080", "https://b.example"}})
+	do := func(method, path string, header ...string) (int, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader("rows 1"))
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header
+	}
+	// A preflight needs no token.
+	status, h := do(http.MethodOptions, "/v1/sql", "Origin", "http://app.example:8080", "Access-Control-Request-Method", "POST",
+		"Access-Control-Request-Headers", "authorization,content-type")
+	if status != 204 || h.Get("Access-Control-Allow-Origin") != "http://app.example:8080" ||
+		!strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+		h.Get("Vary") != "Origin" {
+		t.Errorf("preflight: %d %v", status, h)
+	}
+	if status, h := do(http.MethodOptions, "/v1/subscribe", "Origin", "http://evil.example", "Access-Control-Request-Method", "GET"); status != 403 || h.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight from another origin: %d %v", status, h)
+	}
+	// The answers, 401 included, tell an allowed page it may read them.
+	for _, auth := range []string{"Bearer s3cret", ""} {
+		status, h := do(http.MethodPost, "/v1/sql", "Origin", "https://b.example", "Authorization", auth)
+		if want := map[string]int{"": 401}[auth]; (want != 0 && status != want) || (want == 0 && status != 200) || h.Get("Access-Control-Allow-Origin") != "https://b.example" {
+			t.Errorf("POST with Authorization %q: %d %v", auth, status, h)
+		}
+	}
+	if _, h := do(http.MethodPost, "/v1/sql", "Origin", "http://evil.example", "Authorization", "Bearer s3cret"); h.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("another origin: %v", h)
+	}
+	if _, h := do(http.MethodGet, "/metrics", "Origin", "https://b.example", "Authorization", "Bearer s3cret"); h.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("/metrics is not the API: %v", h)
+	}
+
+	_, _, base = apiServer(t, Options{HTTPAllowOrigins: []string{"*"}})
+	if status, h := do(http.MethodOptions, "/v1/subscribe", "Origin", "null", "Access-Control-Request-Method", "GET"); status != 204 || h.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("any origin: %d %v", status, h)
+	}
+	if _, h := do(http.MethodPost, "/v1/sql", "Origin", "http://x.example"); h.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("any origin: %v", h)
+	}
+	if _, h := do(http.MethodPost, "/v1/sql"); h.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("no Origin: %v", h)
+	}
+}
+
+func TestAllowOriginsValidated(t *testing.T) {
+	for _, origin := range []string{"example.com", "http://a.example/", "http://a.example/path", "http://u@a.example", ""} {
+		o := (&Options{HTTPAllowOrigins: []string{origin}}).EnsureDefaults()
+		if err := o.Validate(); err == nil {
+			t.Errorf("origin %q accepted", origin)
+		}
+	}
+	o := (&Options{HTTPAllowOrigins: []string{"*", "https://a.example", "http://127.0.0.1:8080"}}).EnsureDefaults()
+	if err := o.Validate(); err != nil {
+		t.Error(err)
 	}
 }

@@ -359,12 +359,31 @@ func TestSubscribeToken(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("without the token: %d", resp.StatusCode)
 	}
-	resp = subscribe(t, context.Background(), http.MethodGet, base+"/v1/subscribe?q=changes+1", "", "Authorization", "Bearer s3cret")
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("with the token: %d", resp.StatusCode)
+	for _, target := range []string{"/v1/subscribe?q=changes+1&access_token=s3cre", "/v1/subscribe?access_token=&q=changes+1"} {
+		resp = subscribe(t, context.Background(), http.MethodGet, base+target, "")
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer realm="weir", error="invalid_token"` {
+			t.Fatalf("%s: %d %q", target, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
 	}
-	<-eng.closed
+	// POST takes no token in the URL: it can send a header.
+	resp = subscribe(t, context.Background(), http.MethodPost, base+"/v1/subscribe?access_token=s3cret", `{"sql": "changes 1"}`)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST with ?access_token: %d", resp.StatusCode)
+	}
+	for _, h := range [][]string{{"Authorization", "Bearer s3cret"}, nil} {
+		target := base + "/v1/subscribe?q=changes+1"
+		if h == nil { // what an EventSource sends
+			target += "&access_token=s3cret"
+		}
+		resp = subscribe(t, context.Background(), http.MethodGet, target, "", h...)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s %v: %d", target, h, resp.StatusCode)
+		}
+		resp.Body.Close()
+		<-eng.closed
+	}
 }
 
 // A shutdown ends the streams (with 57P01, so that clients reconnect

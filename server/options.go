@@ -38,8 +38,14 @@ type Options struct {
 	// Default DefaultMaxMessageSize; at most 1 GiB.
 	MaxMessageSize int
 	// HTTPToken, when set, is the bearer token every HTTP endpoint but
-	// /healthz and /readyz requires (Authorization: Bearer <token>).
+	// /healthz and /readyz requires (Authorization: Bearer <token>; on
+	// GET /v1/subscribe also ?access_token=<token>, which is all a
+	// browser's EventSource can send).
 	HTTPToken string
+	// HTTPAllowOrigins are the origins (scheme://host[:port]) whose pages
+	// may call the /v1 API from a browser (CORS); "*" allows any. Default:
+	// none, and no CORS headers are sent.
+	HTTPAllowOrigins []string
 	// Ready reports readiness for /readyz. Default: always ready.
 	Ready func() bool
 	// Pprof serves the Go runtime's profiles under /debug/pprof/ on the
@@ -75,6 +81,11 @@ func (o *Options) EnsureDefaults() *Options {
 func (o *Options) Validate() error {
 	if o.MaxMessageSize < 1024 || o.MaxMessageSize > maxMessageSizeLimit {
 		return fmt.Errorf("server: MaxMessageSize %d out of range [1024, %d]", o.MaxMessageSize, maxMessageSizeLimit)
+	}
+	for _, origin := range o.HTTPAllowOrigins {
+		if origin != "*" && !validOrigin(origin) {
+			return fmt.Errorf("server: allowed origin %q: want scheme://host[:port] or *", origin)
+		}
 	}
 	if o.Logger == nil || o.Registry == nil || o.Ready == nil {
 		return fmt.Errorf("server: options not defaulted (call EnsureDefaults)")

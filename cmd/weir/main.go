@@ -41,6 +41,7 @@ type config struct {
 	pgAddr          string
 	httpAddr        string
 	httpToken       string
+	httpAllowOrigin string
 	logLevel        string
 	shutdownTimeout time.Duration
 	workers         int
@@ -59,6 +60,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5434", "PostgreSQL wire protocol listen address (env WEIR_PG_ADDR)")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8034", "HTTP listen address of the API (/v1/sql, /v1/ingest, /v1/subscribe) and /healthz, /readyz and /metrics (env WEIR_HTTP_ADDR)")
 	fs.StringVar(&c.httpToken, "http-token", "", "bearer token every HTTP endpoint but /healthz and /readyz then requires; prefer the environment, which other users cannot read from the process list (env WEIR_HTTP_TOKEN)")
+	fs.StringVar(&c.httpAllowOrigin, "http-allow-origin", "", "origins (scheme://host[:port], comma-separated) whose web pages may call the /v1 API from a browser (CORS), or * for any (env WEIR_HTTP_ALLOW_ORIGIN)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error (env WEIR_LOG_LEVEL)")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the HTTP address (env WEIR_PPROF)")
 	c.stateCacheSize = 1 << 30
@@ -96,6 +98,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, fmt.Errorf("--workers %d: want 0 (the default) or more", c.workers)
 	}
 	return c, nil
+}
+
+// splitOrigins reads --http-allow-origin: origins separated by commas or
+// spaces.
+func splitOrigins(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 // byteSize is a flag holding a number of bytes, written as an integer with
@@ -213,13 +221,14 @@ func serve(cfg config, logger *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newStoreCollector(db))
 	srv, err := server.New(server.Options{
-		PGAddr:    cfg.pgAddr,
-		HTTPAddr:  cfg.httpAddr,
-		HTTPToken: cfg.httpToken,
-		Logger:    logger,
-		Registry:  reg,
-		Ready:     func() bool { return true },
-		Pprof:     cfg.pprof,
+		PGAddr:           cfg.pgAddr,
+		HTTPAddr:         cfg.httpAddr,
+		HTTPToken:        cfg.httpToken,
+		HTTPAllowOrigins: splitOrigins(cfg.httpAllowOrigin),
+		Logger:           logger,
+		Registry:         reg,
+		Ready:            func() bool { return true },
+		Pprof:            cfg.pprof,
 	}, eng)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"slices"
 	"testing"
 )
 
@@ -58,5 +59,20 @@ func TestHTTPTokenConfig(t *testing.T) {
 	c, err = parseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil || c.httpToken != "" {
 		t.Fatalf("default: %q, %v", c.httpToken, err)
+	}
+}
+
+func TestHTTPAllowOriginConfig(t *testing.T) {
+	env := map[string]string{"WEIR_HTTP_ALLOW_ORIGIN": "https://a.example, http://b.example:8080"}
+	c, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || !slices.Equal(splitOrigins(c.httpAllowOrigin), []string{"https://a.example", "http://b.example:8080"}) {
+		t.Fatalf("from the environment: %q, %v", c.httpAllowOrigin, err)
+	}
+	c, err = parseConfig([]string{"--http-allow-origin", "*"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || !slices.Equal(splitOrigins(c.httpAllowOrigin), []string{"*"}) {
+		t.Fatalf("flag over environment: %q, %v", c.httpAllowOrigin, err)
+	}
+	if got := splitOrigins(""); len(got) != 0 {
+		t.Fatalf("default: %q", got)
 	}
 }
