@@ -67,8 +67,8 @@ func TestTemporalJoinRefusals(t *testing.T) {
 		"CREATE STREAM x AS SELECT * FROM per_auction p JOIN auctions FOR SYSTEM_TIME AS OF PROCTIME() a ON p.auction = a.id": sqlerr.FeatureNotSupported,
 		"CREATE STREAM x AS SELECT * FROM auctions FOR SYSTEM_TIME AS OF PROCTIME() a JOIN bids b ON b.auction = a.id":        sqlerr.FeatureNotSupported,
 		"CREATE STREAM x AS SELECT * FROM bids b JOIN auctions FOR SYSTEM_TIME AS OF now() a ON b.auction = a.id":             sqlerr.FeatureNotSupported,
-		"CREATE STREAM x AS SELECT *, proctime() FROM bids":                                                                     sqlerr.FeatureNotSupported,
-		"SELECT * FROM bids b JOIN auctions FOR SYSTEM_TIME AS OF PROCTIME() a ON b.price < a.id":                               sqlerr.FeatureNotSupported,
+		"CREATE STREAM x AS SELECT *, proctime() FROM bids":                                                                   sqlerr.FeatureNotSupported,
+		"SELECT * FROM bids b JOIN auctions FOR SYSTEM_TIME AS OF PROCTIME() a ON b.price < a.id":                             sqlerr.FeatureNotSupported,
 	} {
 		wantCode(t, s, q, code)
 	}
