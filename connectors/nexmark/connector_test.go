@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/sql/catalog"
@@ -214,5 +215,32 @@ func checkError(t *testing.T, err error, code sqlerr.Code, msg string) {
 	}
 	if e.Code != code || len(e.Message) < len(msg) || e.Message[:len(msg)] != msg {
 		t.Fatalf("want %s %q..., got %s %q", code, msg, e.Code, e.Message)
+	}
+}
+
+// TestPacedSourceBehind: a paced source the engine fell behind catches
+// up in full batches, at once.
+func TestPacedSourceBehind(t *testing.T) {
+	opts := map[string]string{"connector": "nexmark", "nexmark.table": "bid", "nexmark.rate": "1000", "poll.max_records": "300"}
+	src := open(t, stream(t, opts)).(*source)
+	src.paced, src.paceStart, src.paceFrom = true, time.Now().Add(-time.Second), 0
+	var b executor.SourceBatch
+	for _, want := range []int{300, 300, 300} {
+		b.Reset()
+		if err := src.Poll(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Changes) != want {
+			t.Fatalf("%d rows, want %d", len(b.Changes), want)
+		}
+	}
+	// A second's worth is 1000 events, 920 bids; what comes next is due
+	// only as the clock goes on: no full batch.
+	b.Reset()
+	if err := src.Poll(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(b.Changes); n == 0 || n >= 300 {
+		t.Fatalf("%d rows after 900, want the few due since", n)
 	}
 }

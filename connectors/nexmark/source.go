@@ -71,7 +71,7 @@ func newSource(o sourceOptions, cols []int, width int, start int64) *source {
 func (s *source) Poll(ctx context.Context, b *executor.SourceBatch) error {
 	n := nextOfKind(s.table, s.next)
 	if n >= s.end {
-		return s.sleep(ctx, -1)
+		return s.wait(ctx, nil)
 	}
 	limit := s.end
 	if s.rate > 0 {
@@ -118,18 +118,19 @@ func (s *source) dueBefore(t time.Time) int64 {
 	return s.paceFrom + int64(q) + 1
 }
 
-// sleep waits d (forever if d < 0), or until ctx is done or the source
-// closed.
+// sleep waits d, or until ctx is done or the source closed.
 func (s *source) sleep(ctx context.Context, d time.Duration) error {
-	var wake <-chan time.Time
-	switch {
-	case d == 0 || (d > 0 && d < time.Microsecond):
-		return nil
-	case d > 0:
-		t := time.NewTimer(d)
-		defer t.Stop()
-		wake = t.C
+	if d <= 0 {
+		return ctx.Err()
 	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	return s.wait(ctx, t.C)
+}
+
+// wait waits for wake (forever if nil), or until ctx is done or the
+// source closed.
+func (s *source) wait(ctx context.Context, wake <-chan time.Time) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
