@@ -727,23 +727,13 @@ func (rw *rewriter) forSystemTime(i int) (int, error) {
 		return 0, rw.syntaxErr(j)
 	}
 	if a.kind == tQIdent || (a.kind == tIdent && (j > i+7 || !clauseWords[a.val] && !joinWords[a.val] && a.val != "using")) {
-		parts := []string{a.val}
-		j++
-		if rw.at(j).isP("(") {
-			close := rw.matching(j)
-			if close < 0 {
-				return 0, rw.syntaxErr(j)
-			}
-			for _, p := range rw.splitTop(j+1, close) {
-				if p[1] != p[0]+1 || (rw.toks[p[0]].kind != tIdent && rw.toks[p[0]].kind != tQIdent) {
-					return 0, rw.syntaxErr(p[0])
-				}
-				parts = append(parts, rw.toks[p[0]].val)
-			}
-			j = close + 1
+		alias, next, err := rw.aliasWithColumns(j)
+		if err != nil {
+			return 0, err
 		}
 		rw.emit("as", a.pos, tIdent)
-		rw.emit(quoteIdent(strings.Join(parts, aliasSep)), a.pos, tQIdent)
+		rw.emit(alias, a.pos, tQIdent)
+		j = next
 	}
 	for _, w := range []string{"as", "of", "timestamp", mkProcTime, "(", ")"} {
 		k := tIdent
@@ -753,6 +743,28 @@ func (rw *rewriter) forSystemTime(i int) (int, error) {
 		rw.emit(w, pos, k)
 	}
 	return j, nil
+}
+
+// aliasWithColumns encodes the FROM alias toks[i] and its column list, if
+// one follows, as one quoted TiDB identifier (see aliasSep); next is the
+// token after them.
+func (rw *rewriter) aliasWithColumns(i int) (alias string, next int, err error) {
+	parts := []string{rw.toks[i].val}
+	next = i + 1
+	if rw.at(next).isP("(") {
+		close := rw.matching(next)
+		if close < 0 {
+			return "", 0, rw.syntaxErr(next)
+		}
+		for _, p := range rw.splitTop(next+1, close) {
+			if p[1] != p[0]+1 || (rw.toks[p[0]].kind != tIdent && rw.toks[p[0]].kind != tQIdent) {
+				return "", 0, rw.syntaxErr(p[0])
+			}
+			parts = append(parts, rw.toks[p[0]].val)
+		}
+		next = close + 1
+	}
+	return quoteIdent(strings.Join(parts, aliasSep)), next, nil
 }
 
 func prevIsTableStart(out []otok, j int) bool {
@@ -822,19 +834,12 @@ func (rw *rewriter) name(i, hi int) (int, error) {
 			(isNameTok(prev) && !notFuncWords[prev.text] && !clauseWords[prev.text] && !joinWords[prev.text] &&
 				len(rw.out) >= 2 && (prevIsTableStart(rw.out, len(rw.out)-1) || rw.out[len(rw.out)-2].text == "."))
 		if isAlias {
-			close := rw.matching(i + 1)
-			if close < 0 {
-				return 0, rw.syntaxErr(i + 1)
+			alias, next, err := rw.aliasWithColumns(i)
+			if err != nil {
+				return 0, err
 			}
-			parts := []string{t.val}
-			for _, p := range rw.splitTop(i+2, close) {
-				if p[1] != p[0]+1 || (rw.toks[p[0]].kind != tIdent && rw.toks[p[0]].kind != tQIdent) {
-					return 0, rw.syntaxErr(p[0])
-				}
-				parts = append(parts, rw.toks[p[0]].val)
-			}
-			rw.emit(quoteIdent(strings.Join(parts, aliasSep)), t.pos, tQIdent)
-			return close + 1, nil
+			rw.emit(alias, t.pos, tQIdent)
+			return next, nil
 		}
 		// table function in FROM
 		if prevIsTableStart(rw.out, len(rw.out)) && t.kind == tIdent {
