@@ -66,4 +66,15 @@ func TestAppendOnlyModes(t *testing.T) {
 	if agg.appendOnly {
 		t.Fatal("aggregate behind a left join must stay retractable")
 	}
+
+	// A temporal left join never retracts its null-padded rows.
+	g = Graph{}
+	j = g.Add(NewTemporalJoin(JoinLeft, []EvalFunc{key}, []EvalFunc{key}, 2, 2, nil, ""))
+	agg = g.Add(NewAggregate([]int{0}, specs, false)).(*Aggregate)
+	Connect(j, agg, 0)
+	Connect(agg, &collector{}, 0)
+	g.SetAppendOnly()
+	if !agg.appendOnly {
+		t.Fatal("aggregate behind a temporal left join can be append-only")
+	}
 }
