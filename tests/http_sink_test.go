@@ -213,3 +213,139 @@ func TestHTTPSinkBadEndpointDoesNotBlockOthers(t *testing.T) {
 	}
 	waitInt(t, c, 20*time.Second, "refused_dead_letters", `SELECT count(*) FROM refused_dead_letters WHERE status = 400`, int64(len(want)))
 }
+
+// lingerReceiver answers every request after latency, remembering each
+// body by Idempotency-Key: it counts requests and keys that came with two
+// different bodies, and keeps the rows of each key's first body.
+type lingerReceiver struct {
+	latency  time.Duration
+	mu       sync.Mutex
+	requests int
+	bodies   map[string]string // key -> first body
+	order    []string          // keys in order of first delivery
+	conflict []string          // keys seen with another body
+}
+
+func (rc *lingerReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	key := r.Header.Get("Idempotency-Key")
+	rc.mu.Lock()
+	rc.requests++
+	if first, seen := rc.bodies[key]; !seen {
+		rc.bodies[key] = string(body)
+		rc.order = append(rc.order, key)
+	} else if first != string(body) {
+		rc.conflict = append(rc.conflict, key)
+	}
+	rc.mu.Unlock()
+	time.Sleep(rc.latency)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ids returns the ids of the inserted rows, deduplicated by key, in order
+// of first delivery, and the number of distinct keys.
+func (rc *lingerReceiver) ids(t *testing.T) ([]int64, int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var ids []int64
+	for _, k := range rc.order {
+		var changes []struct {
+			Op    string `json:"op"`
+			After struct {
+				ID int64 `json:"id"`
+			} `json:"after"`
+		}
+		if err := json.Unmarshal([]byte(rc.bodies[k]), &changes); err != nil {
+			t.Fatalf("key %s: %v", k, err)
+		}
+		for _, ch := range changes {
+			ids = append(ids, ch.After.ID)
+		}
+	}
+	return ids, len(rc.order)
+}
+
+// TestHTTPSinkLingerMergesEpochs: with batch.linger, many one-row
+// transactions reach a slow receiver in few requests; a kill -9 in the
+// middle of delivery, then a restart, leave the receiver (deduplicating by
+// Idempotency-Key) with every row exactly once and in order, and no key
+// ever named two different bodies.
+func TestHTTPSinkLingerMergesEpochs(t *testing.T) {
+	rc := &lingerReceiver{latency: 30 * time.Millisecond, bodies: map[string]string{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	w := startWeir(t)
+	ctx := testCtx(t, 2*time.Minute)
+	c := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	mustExec(t, ctx, c, `CREATE TABLE events (id BIGINT PRIMARY KEY, v TEXT)`)
+	mustExec(t, ctx, c, fmt.Sprintf(`CREATE SINK feed FROM events WITH (connector='http', url='%s', batch.max_rows=1000, batch.linger='100ms', retry.backoff='10ms')`, srv.URL))
+	want := func(n int64) []int64 {
+		var ids []int64
+		for id := int64(1); id <= n; id++ {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	const first = 100
+	for id := 1; id <= first; id++ {
+		mustExec(t, ctx, c, fmt.Sprintf(`INSERT INTO events VALUES (%d, 'e%d')`, id, id))
+	}
+	waitFor(t, 30*time.Second, "the first rows delivered", func() error {
+		if got, _ := rc.ids(t); !slices.Equal(got, want(first)) {
+			return fmt.Errorf("delivered %v", got)
+		}
+		return nil
+	})
+	if _, keys := rc.ids(t); keys > first/4 {
+		t.Errorf("%d one-row transactions took %d requests: epochs were not merged", first, keys)
+	}
+
+	// Rows keep coming while the server is killed in the middle of
+	// delivering them.
+	rc.mu.Lock()
+	before := rc.requests
+	rc.mu.Unlock()
+	inserted := make(chan int64, 1) // the last id whose INSERT returned
+	go func(c *pgx.Conn) {
+		for id := int64(first + 1); ; id++ {
+			if _, err := c.Exec(ctx, fmt.Sprintf(`INSERT INTO events VALUES (%d, 'e%d')`, id, id)); err != nil {
+				inserted <- id - 1
+				return
+			}
+		}
+	}(c)
+	waitFor(t, 30*time.Second, "more requests", func() error {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if rc.requests < before+5 {
+			return fmt.Errorf("%d requests", rc.requests-before)
+		}
+		return nil
+	})
+	w.Kill()
+	last := <-inserted
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c = connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	// The INSERT the kill interrupted may have committed.
+	var n int64
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil || n < last {
+		t.Fatalf("%d rows after the restart, %d inserted: %v", n, last, err)
+	}
+	for id := n + 1; id <= n+20; id++ {
+		mustExec(t, ctx, c, fmt.Sprintf(`INSERT INTO events VALUES (%d, 'e%d')`, id, id))
+	}
+	waitFor(t, 60*time.Second, "every row delivered once", func() error {
+		if got, _ := rc.ids(t); !slices.Equal(got, want(n+20)) {
+			return fmt.Errorf("delivered (after deduplication) %d rows, want %d: %v", len(got), n+20, got)
+		}
+		return nil
+	})
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.conflict) > 0 {
+		t.Errorf("keys sent with two different bodies: %v", rc.conflict)
+	}
+	t.Logf("%d rows in %d requests (%d keys)", n+20, rc.requests, len(rc.order))
+}
