@@ -42,6 +42,23 @@ type Aggregate struct {
 	saveKey []byte
 	track   bool
 	stateCache
+	window
+}
+
+// window is what an aggregate grouped by a window column (window_start or
+// window_end of TUMBLE/HOP, or any column watermarks reach) keeps to close
+// its groups: once the watermark on that column passes a group's value, no
+// later change can reach the group, so its state goes. With emitOnClose
+// (EMIT ON WINDOW CLOSE) a group emits nothing until then, and then its
+// final row, once: the output only inserts.
+type window struct {
+	key         int // index in groupBy of the window column; -1: none
+	emitOnClose bool
+	wm          types.Datum // the watermark on the column (NULL: none yet)
+	closeDue    bool        // wm advanced since the last Flush
+	// late counts the changes that came for closed groups, and were
+	// dropped.
+	late int64
 }
 
 type aggGroup struct {
@@ -67,7 +84,57 @@ func (g *aggGroup) takeHot() bool {
 // NewAggregate returns an aggregate operator. scalar is true for an
 // aggregate query without GROUP BY (groupBy must then be empty).
 func NewAggregate(groupBy []int, specs []AggSpec, scalar bool) *Aggregate {
-	return &Aggregate{groupBy: groupBy, specs: specs, scalar: scalar, groups: map[string]*aggGroup{}}
+	return &Aggregate{groupBy: groupBy, specs: specs, scalar: scalar, groups: map[string]*aggGroup{}, window: window{key: -1}}
+}
+
+// SetWindow makes group column key (an index into groupBy) the window
+// column that watermarks close (see window).
+func (a *Aggregate) SetWindow(key int, emitOnClose bool) {
+	a.window = window{key: key, emitOnClose: emitOnClose}
+}
+
+// Windowed reports whether SetWindow was called.
+func (a *Aggregate) Windowed() bool { return a.key >= 0 }
+
+// Late counts the changes dropped because their group had closed.
+func (a *Aggregate) Late() int64 { return a.late }
+
+// loadsWhole: a windowed aggregate's state is bounded by its watermark,
+// and closing groups needs them all in memory.
+func (a *Aggregate) loadsWhole() bool { return a.key >= 0 }
+
+// Watermark implements WatermarkTaker. It acts at Flush.
+func (a *Aggregate) Watermark(_ context.Context, _, col int, v types.Datum) error {
+	if a.key >= 0 && col == a.groupBy[a.key] && advances(a.wm, v) {
+		a.wm, a.closeDue = v, true
+	}
+	return nil
+}
+
+// closeWindows drops the groups the watermark closed, emitting their final
+// rows under EMIT ON WINDOW CLOSE.
+func (a *Aggregate) closeWindows(ctx context.Context) error {
+	for k, g := range a.groups {
+		if !below(g.keyRow[a.key], a.wm) {
+			continue
+		}
+		if a.emitOnClose && g.count > 0 {
+			row, err := a.resultRow(g)
+			if err != nil {
+				return err
+			}
+			if err := a.send(ctx, row, 1); err != nil {
+				return err
+			}
+		}
+		a.cached -= int64(g.size)
+		delete(a.groups, k)
+		if a.track && !g.unsaved {
+			g.unsaved = true
+			a.unsaved = append(a.unsaved, g)
+		}
+	}
+	return nil
 }
 
 func (a *Aggregate) newGroup(key string, r types.Row) *aggGroup {
@@ -146,6 +213,10 @@ func (a *Aggregate) Push(ctx context.Context, _ int, b *Batch) error {
 	}
 	for i, r := range b.Rows {
 		w := b.Weights[i]
+		if a.key >= 0 && below(r[a.groupBy[a.key]], a.wm) {
+			a.late++
+			continue
+		}
 		a.keyBuf = appendColsKey(a.keyBuf[:0], r, a.groupBy)
 		g, err := a.group(a.keyBuf, r)
 		if err != nil {
@@ -293,6 +364,13 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 			g.unsaved = true
 			a.unsaved = append(a.unsaved, g)
 		}
+		if g.count == 0 && !a.scalar {
+			a.cached -= int64(g.size)
+			delete(a.groups, g.key)
+		}
+		if a.emitOnClose {
+			continue // closeWindows emits it
+		}
 		var row types.Row
 		if g.count > 0 || a.scalar {
 			var err error
@@ -301,10 +379,6 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 			}
 		}
 		g.emitted = row != nil
-		if g.count == 0 && !a.scalar {
-			a.cached -= int64(g.size)
-			delete(a.groups, g.key)
-		}
 		old := a.old[i]
 		if old != nil && row != nil && rowsEqual(old, row) {
 			continue
@@ -324,7 +398,16 @@ func (a *Aggregate) Flush(ctx context.Context) error {
 	a.dirty = a.dirty[:0]
 	clear(a.old)
 	a.old = a.old[:0]
-	return a.drain(ctx)
+	if a.closeDue {
+		if err := a.closeWindows(ctx); err != nil {
+			return err
+		}
+	}
+	if err := a.drain(ctx); err != nil || !a.closeDue {
+		return err
+	}
+	a.closeDue = false
+	return a.out.Watermark(ctx, a.key, a.wm)
 }
 
 // SaveDirty implements Stateful. Key: the group key bytes. Value: a flag,
@@ -388,6 +471,9 @@ func (a *Aggregate) AttachState(r StateReader, complete bool) {
 
 // Evict implements CachedState.
 func (a *Aggregate) Evict(target int64) {
+	if a.key >= 0 {
+		return // see loadsWhole
+	}
 	sweep(&a.stateCache, a.groups, target, func(g *aggGroup) int64 { return int64(g.size) })
 }
 

@@ -79,6 +79,8 @@ type Partitioned struct {
 	// dispatched counts the changes dispatched since the last Flush: Flush
 	// forks only when the epoch was large enough to leave much to flush.
 	dispatched int
+	// wms are the watermarks of the epoch, for the shards at Flush.
+	wms []pendingWatermark
 }
 
 // shardWorker is the working space of the goroutine that routes a share of
@@ -352,6 +354,16 @@ func (p *Partitioned) Flush(ctx context.Context) error {
 	if err := p.wait(ctx); err != nil {
 		return err
 	}
+	if err := p.deliverWatermarks(ctx); err != nil {
+		return err
+	}
+	if err := p.flushShards(ctx); err != nil {
+		return err
+	}
+	return p.passWatermarks(ctx)
+}
+
+func (p *Partitioned) flushShards(ctx context.Context) error {
 	flush := func(s int) error { return p.shards[s].Flush(ctx) }
 	defer func() { p.dispatched = 0 }()
 	if p.part.flushes && p.dispatched >= parallelMin {
@@ -671,7 +683,10 @@ func (r *shardReader) ScanState(prefix []byte, fn func(key, value []byte) error)
 
 // shardOutput holds what one shard emits during a parallel step, until the
 // Partitioned sends it downstream.
-type shardOutput struct{ b Batch }
+type shardOutput struct {
+	b   Batch
+	wms []pendingWatermark
+}
 
 func (o *shardOutput) Push(_ context.Context, _ int, b *Batch) error {
 	o.b.Rows = append(o.b.Rows, b.Rows...)

@@ -13,7 +13,10 @@ type Project struct {
 	exprs []EvalFunc
 	// cols is set when every expression is a plain column reference.
 	cols []int
-	desc string
+	// passCols[j] is the input column output j copies, or -1 (see
+	// SetPassThrough).
+	passCols []int
+	desc     string
 }
 
 // NewProject returns a projection computing exprs; desc is for String.

@@ -53,6 +53,14 @@ func (g *Graph) TrackState() {
 	}
 }
 
+// LoadsWhole reports whether op must have its state loaded whole at a
+// restart (RestoreState) rather than read back on demand, although it is a
+// CachedState: a windowed aggregate closes its groups by scanning them.
+func LoadsWhole(op Stateful) bool {
+	l, ok := innerKind(op).(interface{ loadsWhole() bool })
+	return ok && l.loadsWhole()
+}
+
 // RestoreFinisher is implemented by stateful operators that derive part of
 // their state from all restored entries together (a top-N's emitted rows).
 type RestoreFinisher interface {

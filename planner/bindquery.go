@@ -2,6 +2,7 @@ package planner
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/sql/ast"
@@ -414,6 +415,10 @@ func (b *binder) bindTableExpr(t ast.TableExpr, outer *scope) (node, []scopeCol,
 	case *ast.Join:
 		return b.bindJoin(n, outer)
 	case *ast.TableFunc:
+		switch strings.ToLower(n.Name) {
+		case "tumble", "hop":
+			return b.bindWindowTVF(n, outer)
+		}
 		return nil, nil, sqlerr.Unsupported("table function %s in FROM is not supported yet", n.Name)
 	}
 	return nil, nil, sqlerr.Unsupported("FROM item %T is not supported", t)

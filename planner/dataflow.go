@@ -148,6 +148,24 @@ func (d *Dataflow) Push(ctx context.Context, id catalog.ID, b *executor.Batch) e
 	return nil
 }
 
+// Watermark hands the dataflow a watermark of relation id: no later
+// change of it has a value below v in column col. Call it after the
+// epoch's Push of that relation, before Flush.
+func (d *Dataflow) Watermark(ctx context.Context, id catalog.ID, col int, v types.Datum) error {
+	for i := range d.inputs {
+		in := &d.inputs[i]
+		if in.rel.ID != id || in.empty {
+			continue
+		}
+		if w, ok := in.to.(executor.WatermarkTaker); ok {
+			if err := w.Watermark(ctx, 0, col, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func matchesPrefix(rel *catalog.Relation, row []types.Datum, prefix []types.Datum) bool {
 	for i, v := range prefix {
 		d := row[rel.PrimaryKey[i]]
@@ -213,7 +231,7 @@ func (d *Dataflow) RestoreState(op uint32, key, value []byte) error {
 func (d *Dataflow) AttachState(readerFor func(op uint32) executor.StateReader, complete bool) (eager []uint32) {
 	for i, s := range d.stOps {
 		id := uint32(d.stIDs[i])
-		if c, ok := s.(executor.CachedState); ok {
+		if c, ok := s.(executor.CachedState); ok && (complete || !executor.LoadsWhole(s)) {
 			c.AttachState(readerFor(id), complete)
 		} else {
 			eager = append(eager, id)

@@ -103,7 +103,7 @@ func (n *scanNode) explain(sb *strings.Builder, depth int) {
 }
 
 func (n *scanNode) build(r *runState) (executor.Operator, error) {
-	op := r.g.Add(executor.NewUnion())
+	op := r.g.Add(executor.NewInput())
 	r.feeds = append(r.feeds, feed{scan: n, to: op})
 	return op, nil
 }
@@ -339,7 +339,16 @@ func (n *projectNode) build(r *runState) (executor.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		op = executor.NewProject(fs, exprList(n.exprs))
+		p := executor.NewProject(fs, exprList(n.exprs))
+		pass := make([]int, len(n.exprs))
+		for i, e := range n.exprs {
+			pass[i] = -1
+			if c, ok := e.(*executor.ColRef); ok {
+				pass[i] = c.Idx
+			}
+		}
+		p.SetPassThrough(pass)
+		op = p
 	}
 	r.g.Add(op)
 	executor.Connect(in, op, 0)
@@ -447,6 +456,8 @@ type aggNode struct {
 	scalar  bool
 	// names are the aggregates as written, for EXPLAIN.
 	names []string
+	// emitOnClose: EMIT ON WINDOW CLOSE (see emitOnWindowClose).
+	emitOnClose bool
 }
 
 func (n *aggNode) colTypes() []types.Type {
@@ -473,6 +484,13 @@ func (n *aggNode) explain(sb *strings.Builder, depth int) {
 	if len(n.names) > 0 {
 		s += ": " + strings.Join(n.names, ", ")
 	}
+	if w := n.windowKey(); w >= 0 {
+		s += fmt.Sprintf(" (window #%d closed by watermark", n.groupBy[w])
+		if n.emitOnClose {
+			s += ", emit on close"
+		}
+		s += ")"
+	}
 	indent(sb, depth, "%s", s)
 	n.in.explain(sb, depth+1)
 }
@@ -482,8 +500,13 @@ func (n *aggNode) build(r *runState) (executor.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
+	window := n.windowKey()
 	op, err := r.partitioned(func() (executor.Operator, error) {
-		return executor.NewAggregate(n.groupBy, n.specs, n.scalar), nil
+		a := executor.NewAggregate(n.groupBy, n.specs, n.scalar)
+		if window >= 0 {
+			a.SetWindow(window, n.emitOnClose)
+		}
+		return a, nil
 	})
 	if err != nil {
 		return nil, err

@@ -93,6 +93,11 @@ func (b *binder) planStatement(stmt ast.Statement) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
+		if n.EmitOnWindowClose {
+			if err := emitOnWindowClose(q.root); err != nil {
+				return nil, err
+			}
+		}
 		return &Plan{kind: kindQuery, query: q, Columns: q.columns()}, nil
 	case *ast.Insert:
 		return b.planInsert(n)

@@ -129,6 +129,9 @@ func New(opts Options) (*Coordinator, error) {
 			continue
 		}
 		c.byName[rel.Name] = &rel
+		if rel.Watermark != nil {
+			c.views.hasClocks.Store(true)
+		}
 	}
 	c.logger.Info("catalog loaded", "relations", len(c.byName))
 	live := map[catalog.ID]bool{}
@@ -273,6 +276,9 @@ func (c *Coordinator) createRelations(ctx context.Context, rels []*catalog.Relat
 	c.mu.Lock()
 	for _, rel := range rels {
 		c.byName[rel.Name] = rel
+		if rel.Watermark != nil {
+			c.views.hasClocks.Store(true)
+		}
 	}
 	c.version++
 	c.mu.Unlock()

@@ -16,18 +16,21 @@ import (
 // createTable runs CREATE TABLE. DDL takes effect at once, also inside a
 // transaction block (it is not part of the block's atomic unit).
 func (s *session) createTable(ctx context.Context, n *ast.CreateTable, sql string) (server.Result, error) {
-	if n.Watermark != nil {
-		return nil, sqlerr.Unsupported("WATERMARK on a table is not supported yet")
-	}
 	rel, err := relationOf(n.Name, catalog.Table, n.Columns, n.PrimaryKey)
 	if err != nil {
 		return nil, err
 	}
 	rel.SQL = sql
-	if len(n.Options) > 0 {
+	opts := n.Options
+	if n.Watermark != nil {
+		if opts, err = s.eventTime(rel, n.Watermark.Column, n.Watermark.Text, opts); err != nil {
+			return nil, err
+		}
+	}
+	if len(opts) > 0 {
 		// KAFKA_TOPIC marks ksqlDB's CREATE TABLE of a topic.
-		_, ksql := ast.OptionValue(n.Options, "kafka_topic")
-		return s.createFedRelation(ctx, rel, n.Options, ksql, n.IfNotExists)
+		_, ksql := ast.OptionValue(opts, "kafka_topic")
+		return s.createFedRelation(ctx, rel, opts, ksql, n.IfNotExists)
 	}
 	created, err := s.c.createRelation(ctx, rel, n.IfNotExists, nil)
 	if err != nil {

@@ -18,9 +18,6 @@ import (
 // primary key it is a stream (each record appends a row); with one, each
 // record upserts or deletes the row of its key.
 func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql string) (server.Result, error) {
-	if n.Watermark != nil {
-		return nil, sqlerr.Unsupported("WATERMARK is not supported yet")
-	}
 	pk := n.PrimaryKey
 	var keyColumns []string
 	if n.Ksql {
@@ -59,7 +56,23 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 		}
 		rel.Options["weir.key_columns"] = strings.Join(keyColumns, ",")
 	}
-	return s.createFedRelation(ctx, rel, n.Options, n.Ksql, n.IfNotExists)
+	opts := n.Options
+	wmCol, wmText := "", ""
+	if n.Watermark != nil {
+		wmCol, wmText = n.Watermark.Column, n.Watermark.Text
+	} else if m, err := connectorOptions(opts, n.Ksql); err == nil {
+		if conn, err := s.c.connectorOf(m); err == nil {
+			if et, ok := conn.(executor.EventTimeSource); ok {
+				wmCol, wmText, _ = et.DefaultWatermark(m)
+			}
+		}
+	}
+	if wmCol != "" {
+		if opts, err = s.eventTime(rel, wmCol, wmText, opts); err != nil {
+			return nil, err
+		}
+	}
+	return s.createFedRelation(ctx, rel, opts, n.Ksql, n.IfNotExists)
 }
 
 // inferColumns asks the source's connector for its columns.

@@ -437,7 +437,7 @@ func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch,
 	if p.rejectsDone {
 		rejects = nil
 	}
-	err := r.commitChanges(ctx, b.Changes, rejects, b.Offsets)
+	err := r.commitChanges(ctx, b.Changes, b.ChangeOffsets, rejects, b.Offsets)
 	if err == nil {
 		r.count(b, len(b.Changes), len(rejects))
 		b.Rejects = append(b.Rejects, p.refused...)
@@ -448,7 +448,7 @@ func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch,
 	}
 	for len(b.Changes) > 0 {
 		offset := b.ChangeOffsets[:1]
-		err := r.commitChanges(ctx, b.Changes[:1], rejects, offset)
+		err := r.commitChanges(ctx, b.Changes[:1], offset, rejects, offset)
 		applied := 1
 		if err != nil {
 			if !dataError(err) {
@@ -463,7 +463,7 @@ func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch,
 			if err := r.deadLetter(ctx, []executor.Reject{rj}); err != nil {
 				return err
 			}
-			if err := r.commitChanges(ctx, nil, append(rejects[:len(rejects):len(rejects)], rj), offset); err != nil {
+			if err := r.commitChanges(ctx, nil, nil, append(rejects[:len(rejects):len(rejects)], rj), offset); err != nil {
 				return err
 			}
 			applied = 0
@@ -474,7 +474,7 @@ func (r *sourceRunner) commitBatch(ctx context.Context, b *executor.SourceBatch,
 		p.rejectsDone, rejects = true, nil
 		b.Changes, b.ChangeOffsets = b.Changes[1:], b.ChangeOffsets[1:]
 	}
-	if err := r.commitChanges(ctx, nil, rejects, b.Offsets); err != nil {
+	if err := r.commitChanges(ctx, nil, nil, rejects, b.Offsets); err != nil {
 		return err
 	}
 	r.count(b, 0, len(rejects))
@@ -516,7 +516,9 @@ func dataError(err error) bool {
 
 // commitChanges applies changes, records rejects and saves offsets in one
 // transaction committed as an epoch.
-func (r *sourceRunner) commitChanges(ctx context.Context, changes []executor.Change, rejects []executor.Reject, offsets []executor.SourceOffset) error {
+// changeOffsets, when it has one per change, tells the partition of each
+// (for event time).
+func (r *sourceRunner) commitChanges(ctx context.Context, changes []executor.Change, changeOffsets []executor.SourceOffset, rejects []executor.Reject, offsets []executor.SourceOffset) error {
 	txn := r.c.db.Begin()
 	defer txn.Rollback()
 	for i := range changes {
@@ -536,7 +538,15 @@ func (r *sourceRunner) commitChanges(ctx context.Context, changes []executor.Cha
 			return err
 		}
 	}
-	return r.c.commit(ctx, txn)
+	var parts map[catalog.ID][]int32
+	if r.rel.Watermark != nil && len(changeOffsets) == len(changes) {
+		ps := make([]int32, len(changes))
+		for i, o := range changeOffsets {
+			ps[i] = o.Partition
+		}
+		parts = map[catalog.ID][]int32{r.rel.ID: ps}
+	}
+	return r.c.commitEpoch(ctx, txn, parts)
 }
 
 func rejectRow(rj *executor.Reject) types.Row {

@@ -229,7 +229,7 @@ func (s *session) subscribeFrom(ctx context.Context, st *statement, params []typ
 			defer snap.Close()
 			store.base = snap
 		}
-		first, err := backfill(ctx, df, store, prog)
+		first, err := backfill(ctx, df, store, prog, c.passWatermarks)
 		if err != nil {
 			prog.done()
 			return nil, false, err

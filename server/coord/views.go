@@ -64,6 +64,12 @@ type viewSet struct {
 	retaining map[catalog.ID]time.Time
 	// commitDuration times each epoch's commit (commit).
 	commitDuration *server.Histogram
+	// clocks are the event-time clocks of relations with a watermark
+	// (eventtime.go), by relation.
+	clocks map[catalog.ID]*eventClock
+	// hasClocks: some relation has a watermark, so every epoch runs
+	// maintain (which drops late rows) even without views.
+	hasClocks atomic.Bool
 }
 
 // pendingView records, for a view being backfilled from a snapshot, the
@@ -208,6 +214,12 @@ func (vs *viewSet) trimState() {
 // after the commit hands every changed relation's delta to its push-query
 // subscribers.
 func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
+	return c.commitEpoch(ctx, txn, nil)
+}
+
+// commitEpoch is commit, told the source partition of each change of a
+// relation with event time (parts, by relation; see eventClock.admit).
+func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts map[catalog.ID][]int32) error {
 	vs := c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
@@ -216,7 +228,7 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	ran := false
 	// First: it also forgets the retained deltas that expired.
 	retaining := vs.retainingLocked(start)
-	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 && !retaining {
+	if len(vs.order) == 0 && len(vs.subs) == 0 && len(vs.pending) == 0 && len(vs.sinks) == 0 && !retaining && !vs.hasClocks.Load() {
 		err := txn.CommitWith(ctx, func() error { ran = true; return nil })
 		if err == nil && ran {
 			vs.commitDuration.Observe(time.Since(start).Seconds())
@@ -232,7 +244,7 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	err := txn.CommitWith(ctx, func() error {
 		ran = true
 		var err error
-		deltas, truncated, err = c.maintain(ctx, txn)
+		deltas, truncated, err = c.maintain(ctx, txn, parts)
 		return err
 	})
 	if err == nil && ran {
@@ -261,8 +273,12 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 // txn. It returns the delta of every changed relation (tables and views),
 // as full relation rows, and the tables truncated without a record of
 // their rows.
-func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catalog.ID]*executor.Batch, []*catalog.Relation, error) {
+func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, parts map[catalog.ID][]int32) (map[catalog.ID]*executor.Batch, []*catalog.Relation, error) {
 	changes, err := txn.Changes()
+	if err != nil {
+		return nil, nil, err
+	}
+	ticked, err := c.tickClocks(ctx, txn, changes, parts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -301,9 +317,13 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn) (map[catal
 					return nil, nil, viewError(v, err)
 				}
 			}
+			touched = touched || ticked[in.ID]
 		}
 		if !touched {
 			continue
+		}
+		if err := c.passWatermarks(ctx, v.df); err != nil {
+			return nil, nil, viewError(v, err)
 		}
 		out, err := v.df.Flush(ctx)
 		if err != nil {
@@ -405,7 +425,7 @@ func (c *Coordinator) newDataflow(ctx context.Context, cat planner.Catalog, q *a
 // store, and returns the dataflow's first output: the view's contents. df
 // must be started. The rows read are counted in p (nil: not counted),
 // which reports them every noticeInterval.
-func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableStore, p *progress) (*executor.Batch, error) {
+func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableStore, p *progress, wms func(context.Context, *planner.Dataflow) error) (*executor.Batch, error) {
 	for _, rel := range df.Inputs() {
 		err := store.Scan(ctx, rel, nil, func(rows []types.Row) error {
 			b := &executor.Batch{Rows: make([]types.Row, len(rows)), Weights: make([]int64, len(rows))}
@@ -422,6 +442,10 @@ func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableSto
 		if err != nil {
 			return nil, err
 		}
+	}
+	// The watermarks as of the snapshot come after its rows.
+	if err := wms(ctx, df); err != nil {
+		return nil, err
 	}
 	p.setPhase(phaseStoring)
 	return df.Flush(ctx)
@@ -493,6 +517,12 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 	vs := c.views
 	vs.mu.Lock()
 	snap := c.db.Snapshot()
+	wms, err := c.watermarksLocked(df)
+	if err != nil {
+		vs.mu.Unlock()
+		_ = snap.Close()
+		return nil, err
+	}
 	vs.pending[pv] = struct{}{}
 	vs.mu.Unlock()
 	registered := true
@@ -509,7 +539,7 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 	prog := c.progress.start(ctx, "materialized view", rel.Name, phaseBackfill, nil)
 	defer prog.done()
 	collect := executor.NewCollect()
-	out, err := backfill(ctx, df, &viewStore{base: snap}, prog)
+	out, err := backfill(ctx, df, &viewStore{base: snap}, prog, wms)
 	_ = snap.Close()
 	if err == nil {
 		err = collect.Push(ctx, 0, out)
@@ -699,7 +729,7 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
 		}
 		prog := c.progress.start(ctx, "materialized view", v.rel.Name, phaseBackfill, func(msg string) { c.logger.Info(msg) })
-		_, err = backfill(ctx, df, store, prog)
+		_, err = backfill(ctx, df, store, prog, c.passWatermarks)
 		if err != nil {
 			prog.done()
 			return fmt.Errorf("materialized view %q: backfill: %w", v.rel.Name, err)
@@ -883,6 +913,9 @@ func (v *viewStore) Update(ctx context.Context, rel *catalog.Relation, old, new 
 	if err := writable(rel); err != nil {
 		return err
 	}
+	if err := refuseUnlessAppend(rel); err != nil {
+		return err
+	}
 	return v.base.Update(ctx, rel, old, new)
 }
 
@@ -890,7 +923,19 @@ func (v *viewStore) Delete(ctx context.Context, rel *catalog.Relation, old types
 	if err := writable(rel); err != nil {
 		return err
 	}
+	if err := refuseUnlessAppend(rel); err != nil {
+		return err
+	}
 	return v.base.Delete(ctx, rel, old)
+}
+
+// refuseUnlessAppend refuses to update or delete rows of a relation with event
+// time: its watermark promises that no change comes below it.
+func refuseUnlessAppend(rel *catalog.Relation) error {
+	if rel.Watermark != nil {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "cannot update or delete rows of \"%s\": it has a WATERMARK, so it is append-only", rel.Name)
+	}
+	return nil
 }
 
 func writable(rel *catalog.Relation) error {

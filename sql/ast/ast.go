@@ -36,6 +36,9 @@ type Query struct {
 	Limit       Expr // nil: no limit
 	Offset      Expr // nil: no offset
 	EmitChanges bool // SELECT ... EMIT CHANGES (push query)
+	// EmitOnWindowClose: ... EMIT ON WINDOW CLOSE, a windowed aggregate
+	// emits each window once, final, when the watermark closes it.
+	EmitOnWindowClose bool
 	// Locking clauses (FOR UPDATE...) are parsed and ignored.
 }
 
@@ -484,6 +487,7 @@ type Option struct {
 type Watermark struct {
 	Column string
 	Expr   Expr
+	Text   string // Expr as written
 }
 
 // CreateTable is CREATE TABLE name (cols, PRIMARY KEY (...)) [WITH (...)].

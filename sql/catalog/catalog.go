@@ -74,6 +74,23 @@ type Relation struct {
 	Unique bool `json:"unique,omitempty"`
 	// DependsOn are the relations a view reads.
 	DependsOn []ID `json:"depends_on,omitempty"`
+	// Watermark is the relation's event time, for an append-only table or
+	// source declared WATERMARK FOR (or whose connector has one).
+	Watermark *Watermark `json:"watermark,omitempty"`
+}
+
+// Watermark declares a relation's event time: WATERMARK FOR Column AS
+// Expr. The relation's watermark is the largest Expr of its rows (per
+// partition of a source, combined as the minimum), a promise that rows
+// whose Column is below it are late: they are dropped, counted, unless
+// within AllowedLateness, which then keeps the watermark that far behind.
+type Watermark struct {
+	Column int    `json:"column"`
+	Expr   string `json:"expr"` // SQL over the row's columns
+	// AllowedLateness and IdleTimeout are microseconds. A source partition
+	// without records for IdleTimeout no longer holds the watermark back.
+	AllowedLateness int64 `json:"allowed_lateness,omitempty"`
+	IdleTimeout     int64 `json:"idle_timeout,omitempty"`
 }
 
 // ColumnIndex returns the index of the named column, or -1.

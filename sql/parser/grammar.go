@@ -705,12 +705,20 @@ func (p *gp) queryAfterAS(trailingOpts bool) (*ast.Query, []*ast.Option, error) 
 			end = w
 		}
 	}
+	eowc := false
+	if k := end - 4; k > p.i && p.toks[k].is("emit") && p.toks[k+1].is("on") && p.toks[k+2].is("window") && p.toks[k+3].is("close") {
+		eowc, end = true, k
+	}
 	if p.i >= end {
 		return nil, nil, p.errHere()
 	}
 	q, err := parseQueryToks(p.src, withEOF(p.toks[p.i:end], p.toks[end].pos))
 	if err != nil {
 		return nil, nil, err
+	}
+	q.EmitOnWindowClose = eowc
+	if eowc {
+		end += 4
 	}
 	// ksqlDB ends a persistent query in EMIT CHANGES: what every view,
 	// stream and sink does anyway.
@@ -817,8 +825,9 @@ func (p *gp) tableElements(allowWatermark bool) (cols []*ast.ColumnDef, pk []str
 			if err != nil {
 				return nil, nil, nil, err
 			}
+			text := p.src[p.toks[p.i].pos:p.toks[end-1].end]
 			p.i = end
-			wm = &ast.Watermark{Column: col, Expr: e}
+			wm = &ast.Watermark{Column: col, Expr: e, Text: text}
 		case p.peek().is("unique") && p.peekAt(1).isP("("):
 			p.i++
 			if _, err := p.nameList(); err != nil {

@@ -1,0 +1,340 @@
+package coord
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/planner"
+	"github.com/weirdb/weir/sql/ast"
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
+)
+
+// Event time. A relation declared WATERMARK FOR col AS expr has a clock:
+// per partition of its source (one for rows written by SQL) the largest
+// expr of its rows, and the relation's watermark, the smallest of those
+// (partitions idle for longer than the idle timeout aside), which never
+// goes back. Each epoch, before the views see the relation's rows, the
+// clock drops the rows older than the watermark less the allowed
+// lateness (late: counted, never silently), then advances, and the views
+// reading the relation get the watermark less the lateness: no later row
+// is below it. The clock is saved in the epoch's batch (the relation's
+// state, operator clockOp), so a restart resumes it where the epoch left
+// it.
+
+// clockOp is the state operator id of a relation's clock.
+const clockOp = math.MaxUint32
+
+// Options of a relation with event time; they are the engine's, not the
+// connector's.
+const (
+	optAllowedLateness = "allowed_lateness"
+	optIdleTimeout     = "watermark.idle_timeout"
+)
+
+// defaultIdleTimeout is how long a partition without records holds the
+// watermark back.
+const defaultIdleTimeout = 5 * time.Second
+
+// eventTime sets rel's watermark from WATERMARK FOR column AS text, and
+// takes its options out of opts.
+func (s *session) eventTime(rel *catalog.Relation, column, text string, opts []*ast.Option) ([]*ast.Option, error) {
+	col := rel.ColumnIndex(column)
+	if col < 0 {
+		return nil, sqlerr.New(sqlerr.UndefinedColumn, "column \"%s\" named in WATERMARK FOR does not exist", column)
+	}
+	if !rel.HasRowID() {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "a relation with a WATERMARK cannot have a primary key").
+			WithHint("Event time is for append-only relations: rows are only added, in about the order of their time.")
+	}
+	if _, err := planner.WatermarkExpr(&planner.Context{Catalog: s}, rel, col, text); err != nil {
+		return nil, err
+	}
+	wm := &catalog.Watermark{Column: col, Expr: text, IdleTimeout: int64(defaultIdleTimeout / time.Microsecond)}
+	var rest []*ast.Option
+	for _, o := range opts {
+		var dst *int64
+		switch strings.ToLower(o.Key) {
+		case optAllowedLateness:
+			dst = &wm.AllowedLateness
+		case optIdleTimeout:
+			dst = &wm.IdleTimeout
+		default:
+			rest = append(rest, o)
+			continue
+		}
+		us, err := parseDuration(o.Value)
+		if err != nil || us < 0 {
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue, "invalid value for option \"%s\": %q", strings.ToLower(o.Key), o.Value).
+				WithHint("Give a duration: '10 seconds', '500ms', '1 minute'.")
+		}
+		*dst = us
+	}
+	rel.Watermark = wm
+	return rest, nil
+}
+
+// parseDuration reads a duration as Go writes it ("500ms") or as an
+// interval ("10 seconds"), in microseconds.
+func parseDuration(s string) (int64, error) {
+	if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil {
+		return int64(d / time.Microsecond), nil
+	}
+	months, days, us, err := types.ParseInterval(s)
+	if err != nil {
+		return 0, err
+	}
+	if months != 0 {
+		return 0, fmt.Errorf("months have no fixed length")
+	}
+	return int64(days)*86_400_000_000 + us, nil
+}
+
+// eventClock is the clock of one relation; the epoch lock guards it.
+type eventClock struct {
+	rel   *catalog.Relation
+	eval  executor.EvalFunc
+	parts map[int32]*partitionClock
+	// wm is the relation's watermark in microseconds, valid once set.
+	wm  int64
+	set bool
+	// lateDropped and lateApplied count rows older than the watermark:
+	// dropped, or (within the allowed lateness) applied.
+	lateDropped, lateApplied atomic.Int64
+}
+
+type partitionClock struct {
+	max  int64
+	seen time.Time
+}
+
+// clock returns rel's clock, loading what the last epoch saved.
+func (c *Coordinator) clock(rel *catalog.Relation) (*eventClock, error) {
+	vs := c.views
+	if k := vs.clocks[rel.ID]; k != nil && k.rel == rel {
+		return k, nil
+	}
+	x, err := planner.WatermarkExpr(&planner.Context{Catalog: c}, rel, rel.Watermark.Column, rel.Watermark.Expr)
+	if err != nil {
+		return nil, fmt.Errorf("watermark of %q: %w", rel.Name, err)
+	}
+	eval, err := executor.NewCompiler(nil).Compile(x)
+	if err != nil {
+		return nil, fmt.Errorf("watermark of %q: %w", rel.Name, err)
+	}
+	k := &eventClock{rel: rel, eval: eval, parts: map[int32]*partitionClock{}}
+	if old := vs.clocks[rel.ID]; old != nil {
+		// The relation was altered (or renamed): its counts go on.
+		k.lateDropped.Store(old.lateDropped.Load())
+		k.lateApplied.Store(old.lateApplied.Load())
+	}
+	_, err = c.db.StateReader(rel.ID, clockOp).GetState(nil, func(v []byte) error { return k.decode(v) })
+	if err != nil {
+		return nil, fmt.Errorf("watermark of %q: %w", rel.Name, err)
+	}
+	if vs.clocks == nil {
+		vs.clocks = map[catalog.ID]*eventClock{}
+	}
+	vs.clocks[rel.ID] = k
+	return k, nil
+}
+
+// dropLine is the time below which rows are late beyond the allowed
+// lateness: the watermark the relation's readers get.
+func (k *eventClock) dropLine() (int64, bool) {
+	return k.wm - k.rel.Watermark.AllowedLateness, k.set
+}
+
+// datum is t as a value of the event-time column.
+func (k *eventClock) datum(t int64) types.Datum {
+	if k.rel.Columns[k.rel.Watermark.Column].Type.Kind == types.KindTimestampTZ {
+		return types.NewTimestampTZ(t)
+	}
+	return types.NewTimestamp(t)
+}
+
+// admit drops the late rows of an epoch's changes of the relation (from
+// txn too), counts them, and advances the clock with the rest; parts[i]
+// is the source partition of change i (nil: all from one). It reports
+// whether the watermark moved.
+func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []storage.Change, parts []int32, now time.Time) ([]storage.Change, bool, error) {
+	col := k.rel.Watermark.Column
+	line, ok := k.dropLine()
+	kept := changes[:0]
+	for i, ch := range changes {
+		if ch.New == nil || ch.Old != nil {
+			kept = append(kept, ch)
+			continue
+		}
+		t := ch.New[col]
+		if ok && !t.IsNull() && t.Micros() < line {
+			if err := txn.Delete(ctx, k.rel, ch.New); err != nil {
+				return nil, false, err
+			}
+			k.lateDropped.Add(1)
+			continue
+		}
+		if k.set && !t.IsNull() && t.Micros() < k.wm {
+			k.lateApplied.Add(1)
+		}
+		kept = append(kept, ch)
+		d, err := k.eval(ch.New)
+		if err != nil {
+			return nil, false, sqlerr.From(err).WithDetail("While computing the watermark of %q.", k.rel.Name)
+		}
+		if d.IsNull() {
+			continue
+		}
+		var p int32
+		if i < len(parts) {
+			p = parts[i]
+		}
+		pc := k.parts[p]
+		if pc == nil {
+			pc = &partitionClock{max: d.Micros()}
+			k.parts[p] = pc
+		}
+		pc.max = max(pc.max, d.Micros())
+		pc.seen = now
+	}
+	return kept, k.advance(now), nil
+}
+
+// advance moves the watermark to the smallest maximum of the partitions
+// that are not idle, if that is later.
+func (k *eventClock) advance(now time.Time) bool {
+	idle := time.Duration(k.rel.Watermark.IdleTimeout) * time.Microsecond
+	low, found := int64(math.MaxInt64), false
+	for _, pc := range k.parts {
+		if idle > 0 && len(k.parts) > 1 && now.Sub(pc.seen) > idle {
+			continue
+		}
+		low, found = min(low, pc.max), true
+	}
+	if !found || (k.set && low <= k.wm) {
+		return false
+	}
+	k.wm, k.set = low, true
+	return true
+}
+
+// encode is the saved clock: the watermark, then each partition's
+// maximum.
+func (k *eventClock) encode() []byte {
+	buf := binary.AppendVarint(nil, k.wm)
+	ids := make([]int32, 0, len(k.parts))
+	for p := range k.parts {
+		ids = append(ids, p)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, p := range ids {
+		buf = binary.AppendVarint(buf, int64(p))
+		buf = binary.AppendVarint(buf, k.parts[p].max)
+	}
+	return buf
+}
+
+func (k *eventClock) decode(v []byte) error {
+	wm, n := binary.Varint(v)
+	if n <= 0 {
+		return fmt.Errorf("corrupt clock")
+	}
+	k.wm, k.set, v = wm, true, v[n:]
+	now := time.Now()
+	for len(v) > 0 {
+		p, n := binary.Varint(v)
+		if n <= 0 {
+			return fmt.Errorf("corrupt clock")
+		}
+		m, n2 := binary.Varint(v[n:])
+		if n2 <= 0 {
+			return fmt.Errorf("corrupt clock")
+		}
+		k.parts[int32(p)] = &partitionClock{max: m, seen: now}
+		v = v[n+n2:]
+	}
+	return nil
+}
+
+// tickClocks admits the epoch's rows of the relations with event time
+// (dropping the late ones from changes and txn) and saves their clocks in
+// txn. It reports the relations whose watermark moved.
+func (c *Coordinator) tickClocks(ctx context.Context, txn *storage.Txn, changes []storage.TableChanges, parts map[catalog.ID][]int32) (map[catalog.ID]bool, error) {
+	var ticked map[catalog.ID]bool
+	now := time.Now()
+	for i := range changes {
+		tc := &changes[i]
+		if tc.Rel.Watermark == nil || tc.Truncated {
+			continue
+		}
+		k, err := c.clock(tc.Rel)
+		if err != nil {
+			return nil, err
+		}
+		var moved bool
+		if tc.Changes, moved, err = k.admit(ctx, txn, tc.Changes, parts[tc.Rel.ID], now); err != nil {
+			return nil, err
+		}
+		if !moved {
+			continue
+		}
+		if err := txn.PutState(tc.Rel.ID, clockOp, nil, k.encode()); err != nil {
+			return nil, err
+		}
+		if ticked == nil {
+			ticked = map[catalog.ID]bool{}
+		}
+		ticked[tc.Rel.ID] = true
+	}
+	return ticked, nil
+}
+
+// watermarksLocked captures the watermarks of df's inputs, for
+// deliverWatermarks: under the epoch lock, at the snapshot a backfill
+// reads.
+func (c *Coordinator) watermarksLocked(df *planner.Dataflow) (func(context.Context, *planner.Dataflow) error, error) {
+	type mark struct {
+		rel *catalog.Relation
+		v   types.Datum
+	}
+	var marks []mark
+	for _, rel := range df.Inputs() {
+		if rel.Watermark == nil {
+			continue
+		}
+		k, err := c.clock(rel)
+		if err != nil {
+			return nil, err
+		}
+		if line, ok := k.dropLine(); ok {
+			marks = append(marks, mark{rel, k.datum(line)})
+		}
+	}
+	return func(ctx context.Context, df *planner.Dataflow) error {
+		for _, m := range marks {
+			if err := df.Watermark(ctx, m.rel.ID, m.rel.Watermark.Column, m.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// passWatermarks hands df the current watermarks of its inputs (under the
+// epoch lock, before its Flush).
+func (c *Coordinator) passWatermarks(ctx context.Context, df *planner.Dataflow) error {
+	deliver, err := c.watermarksLocked(df)
+	if err != nil {
+		return err
+	}
+	return deliver(ctx, df)
+}

@@ -1,0 +1,234 @@
+package coord
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/weirdb/weir/sql/sqlerr"
+)
+
+// The bids of the issue's example, one auction, in and out of order.
+const bidsTable = `CREATE TABLE bids (auction BIGINT, price BIGINT, date_time TIMESTAMP,
+	WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND)`
+
+func TestTumbleUpdatesAndCloses(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	defer h.close()
+	s := h.session()
+	mustRun(t, s, bidsTable)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW per_min AS
+		SELECT auction, window_start, window_end, COUNT(*) AS n, MAX(price) AS top
+		FROM TUMBLE(bids, date_time, INTERVAL '1' MINUTE) GROUP BY auction, window_start, window_end`)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW closed AS
+		SELECT auction, window_end, COUNT(*) AS n
+		FROM TUMBLE(bids, date_time, INTERVAL '1' MINUTE) GROUP BY auction, window_end EMIT ON WINDOW CLOSE`)
+	ins := func(q string) { mustRun(t, s, "INSERT INTO bids VALUES "+q) }
+	ins("(1, 10, '2026-01-01 10:00:05'), (1, 30, '2026-01-01 10:00:50')")
+	ins("(1, 20, '2026-01-01 10:00:47')") // out of order, within the 4 s
+	q := "SELECT auction, window_start, window_end, n, top FROM per_min ORDER BY window_start"
+	want := "1|2026-01-01 10:00:00|2026-01-01 10:01:00|3|30\nSELECT 1\n"
+	if got := mustRun(t, s, q); got != want {
+		t.Fatalf("updated as events arrive: got\n%s", got)
+	}
+	if got := mustRun(t, s, "SELECT count(*) FROM closed"); got != "0\nSELECT 1\n" {
+		t.Fatalf("nothing closed yet: got %s", got)
+	}
+	// 10:01:03 - 4 s is before the window's end: it stays open.
+	ins("(1, 5, '2026-01-01 10:01:03')")
+	if got := mustRun(t, s, "SELECT count(*) FROM closed"); got != "0\nSELECT 1\n" {
+		t.Fatalf("window closed early: got %s", got)
+	}
+	// 10:01:04 - 4 s reaches the end: the window closes, once, final.
+	ins("(1, 7, '2026-01-01 10:01:04')")
+	if got := mustRun(t, s, "SELECT * FROM closed"); got != "1|2026-01-01 10:01:00|3\nSELECT 1\n" {
+		t.Fatalf("closed: got %s", got)
+	}
+	// A late bid for the closed window is dropped, in every view.
+	ins("(1, 99, '2026-01-01 10:00:59')")
+	if got := mustRun(t, s, q); got != "1|2026-01-01 10:00:00|2026-01-01 10:01:00|3|30\n1|2026-01-01 10:01:00|2026-01-01 10:02:00|2|7\nSELECT 2\n" {
+		t.Fatalf("late bid applied: got\n%s", got)
+	}
+	if got := mustRun(t, s, "SELECT count(*) FROM bids"); got != "5\nSELECT 1\n" {
+		t.Fatalf("the late row is not stored either: got %s", got)
+	}
+	wantCode(t, s, "DELETE FROM bids", sqlerr.FeatureNotSupported)
+	wantCode(t, s, `CREATE MATERIALIZED VIEW bad AS SELECT auction, count(*) FROM bids GROUP BY auction EMIT ON WINDOW CLOSE`, sqlerr.FeatureNotSupported)
+}
+
+// hopViews are windowed views of every kind over bids.
+var hopViews = []string{
+	`CREATE MATERIALIZED VIEW hot AS
+		SELECT auction, window_end, COUNT(*) AS n, SUM(price) AS total
+		FROM HOP(bids, date_time, INTERVAL '2' SECOND, INTERVAL '10' SECOND)
+		GROUP BY auction, window_end EMIT ON WINDOW CLOSE`,
+	`CREATE MATERIALIZED VIEW live AS
+		SELECT auction, window_start, COUNT(*) AS n, MIN(price) AS low
+		FROM HOP(bids, date_time, INTERVAL '2' SECOND, INTERVAL '10' SECOND)
+		GROUP BY auction, window_start`,
+	`CREATE MATERIALIZED VIEW tumbled AS
+		SELECT auction, window_start, window_end, COUNT(*) AS n
+		FROM TUMBLE(bids, date_time, INTERVAL '5' SECOND) GROUP BY 1, 2, 3 EMIT ON WINDOW CLOSE`,
+}
+
+type bid struct{ auction, price, ms int64 }
+
+// bidBatches are batches of bids over a few minutes, out of order within
+// 6 s (some late: the watermark allows 4 s), and their INSERTs.
+func bidBatches(seed uint64) ([][]bid, []string) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var batches [][]bid
+	var stmts []string
+	base := int64(0)
+	for range 60 {
+		var rows []string
+		var bs []bid
+		for range 1 + r.IntN(8) {
+			b := bid{int64(r.IntN(3)), int64(r.IntN(100)), max(base+int64(r.IntN(6000))-3000, 0)}
+			bs = append(bs, b)
+			rows = append(rows, fmt.Sprintf("(%d, %d, TIMESTAMP '2026-01-01 10:00:00' + INTERVAL '%d milliseconds')", b.auction, b.price, b.ms))
+		}
+		batches = append(batches, bs)
+		stmts = append(stmts, "INSERT INTO bids VALUES "+strings.Join(rows, ", "))
+		base += int64(r.IntN(3000))
+	}
+	return batches, stmts
+}
+
+// referenceViews computes dumpViews' answer from the bids directly: the
+// watermark is the largest time less 4 s, as of the batch before; a bid
+// below it is dropped.
+func referenceViews(batches [][]bid) string {
+	wm, set := int64(0), false
+	var kept []bid
+	for _, bs := range batches {
+		next := wm
+		for _, b := range bs {
+			if set && b.ms < wm {
+				continue
+			}
+			kept = append(kept, b)
+			next = max(next, b.ms-4000)
+		}
+		wm, set = max(wm, next), true
+		if !set || next > wm {
+			wm = next
+		}
+	}
+	ts := func(ms int64) string {
+		return time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(ms) * time.Millisecond).Format("2006-01-02 15:04:05.999999")
+	}
+	type key struct{ auction, w int64 }
+	type agg struct{ n, sum, low int64 }
+	hop := map[key]*agg{}     // by window end
+	live := map[key]*agg{}    // by window start
+	tumble := map[key]int64{} // by window start
+	for _, b := range kept {
+		first := (b.ms - 10000 + 2000) / 2000 * 2000
+		if b.ms-10000+2000 < 0 {
+			first = -((-(b.ms - 10000 + 2000) + 1999) / 2000 * 2000)
+		}
+		for s := first; s <= b.ms; s += 2000 {
+			for _, m := range []struct {
+				m map[key]*agg
+				k key
+			}{{hop, key{b.auction, s + 10000}}, {live, key{b.auction, s}}} {
+				a := m.m[m.k]
+				if a == nil {
+					a = &agg{low: b.price}
+					m.m[m.k] = a
+				}
+				a.n, a.sum, a.low = a.n+1, a.sum+b.price, min(a.low, b.price)
+			}
+		}
+		tumble[key{b.auction, b.ms / 5000 * 5000}]++
+	}
+	var out strings.Builder
+	sorted := func(keys []key) []key {
+		sort.Slice(keys, func(i, j int) bool {
+			if keys[i].auction != keys[j].auction {
+				return keys[i].auction < keys[j].auction
+			}
+			return keys[i].w < keys[j].w
+		})
+		return keys
+	}
+	var ks []key
+	for k := range hop {
+		if k.w <= wm {
+			ks = append(ks, k)
+		}
+	}
+	for _, k := range sorted(ks) {
+		fmt.Fprintf(&out, "%d|%s|%d|%d\n", k.auction, ts(k.w), hop[k].n, hop[k].sum)
+	}
+	fmt.Fprintf(&out, "SELECT %d\n", len(ks))
+	ks = ks[:0]
+	for k := range live {
+		ks = append(ks, k)
+	}
+	for _, k := range sorted(ks) {
+		fmt.Fprintf(&out, "%d|%s|%d|%d\n", k.auction, ts(k.w), live[k].n, live[k].low)
+	}
+	fmt.Fprintf(&out, "SELECT %d\n", len(ks))
+	ks = ks[:0]
+	for k := range tumble {
+		if k.w+5000 <= wm {
+			ks = append(ks, k)
+		}
+	}
+	for _, k := range sorted(ks) {
+		fmt.Fprintf(&out, "%d|%s|%s|%d\n", k.auction, ts(k.w), ts(k.w+5000), tumble[k])
+	}
+	fmt.Fprintf(&out, "SELECT %d\n", len(ks))
+	fmt.Fprintf(&out, "%d\nSELECT 1\n", len(kept))
+	return out.String()
+}
+
+func dumpViews(t *testing.T, h *harness) string {
+	s := h.session()
+	return mustRun(t, s, "SELECT * FROM hot ORDER BY 1, 2") + mustRun(t, s, "SELECT * FROM live ORDER BY 1, 2") +
+		mustRun(t, s, "SELECT * FROM tumbled ORDER BY 1, 2") + mustRun(t, s, "SELECT count(*) FROM bids")
+}
+
+// A restart in the middle of windows changes nothing: the views end as
+// in a run without one.
+func TestWindowsAcrossRestarts(t *testing.T) {
+	bids, batches := bidBatches(7)
+	setup := func(h *harness) {
+		s := h.session()
+		mustRun(t, s, bidsTable)
+		for _, v := range hopViews {
+			mustRun(t, s, v)
+		}
+	}
+	plain := newHarness(t, t.TempDir())
+	setup(plain)
+	for _, b := range batches {
+		mustRun(t, plain.session(), b)
+	}
+	want := dumpViews(t, plain)
+	plain.close()
+	if ref := referenceViews(bids); want != ref {
+		t.Fatalf("views:\n%s\nreference:\n%s", want, ref)
+	}
+
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	setup(h)
+	for i, b := range batches {
+		mustRun(t, h.session(), b)
+		if i%7 == 3 {
+			h.close()
+			h = newHarness(t, dir)
+		}
+	}
+	got := dumpViews(t, h)
+	h.close()
+	if got != want {
+		t.Fatalf("with restarts:\n%s\nwithout:\n%s", got, want)
+	}
+}
