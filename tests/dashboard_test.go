@@ -111,7 +111,11 @@ var metricName = regexp.MustCompile(`\b(?:weir|go|process)_[a-z0-9_]+\b`)
 // scrapeFamilies parses /metrics with Prometheus's text parser.
 func scrapeFamilies(t *testing.T, w *weirtest.Weir) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get("http://" + w.HTTPAddr() + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, "http://"+w.HTTPAddr()+"/metrics", nil)
+	if i := slices.Index(w.Args, "--http-token"); i >= 0 && i+1 < len(w.Args) {
+		req.Header.Set("Authorization", "Bearer "+w.Args[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

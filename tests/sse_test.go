@@ -297,57 +297,103 @@ func expectEventsPrefix(t *testing.T, sc *bufio.Scanner, want ...string) []sseEv
 }
 
 // TestSubscribeEventSource subscribes from a page in headless Chromium
-// with EventSource, served by the test (which passes /v1/subscribe
-// through to Weir, so that the page's origin is Weir's). The test cuts
-// the first stream: EventSource reconnects by itself with Last-Event-ID
-// and resumes exactly after the last event it saw.
+// with EventSource. The test serves the page, and passes /v1/subscribe
+// through to Weir, so that it can cut the first stream: EventSource
+// reconnects by itself with Last-Event-ID and resumes exactly after the
+// last event it saw. The page's origin is Weir's, or (cross-origin) the
+// API is on another origin that Weir allows with --http-allow-origin and
+// needs --http-token, which the page sends as ?access_token.
 func TestSubscribeEventSource(t *testing.T) {
+	t.Run("same-origin", func(t *testing.T) { testEventSource(t, false) })
+	t.Run("cross-origin", func(t *testing.T) { testEventSource(t, true) })
+}
+
+func testEventSource(t *testing.T, crossOrigin bool) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("chromium is missing: run make deps (it installs it)")
 	}
-	w := startWeir(t)
+	const token = "t0ken/+&="
+	reports := make(chan string, 100)
+	var mu sync.Mutex
+	var proxy *httputil.ReverseProxy // to Weir, once it runs
+	var cutFirst context.CancelFunc
+	var lastEventIDs []string
+	pageMux, apiMux := http.NewServeMux(), http.NewServeMux()
+	page := httptest.NewServer(pageMux)
+	defer page.Close()
+	api := page
+	if crossOrigin {
+		api = httptest.NewServer(apiMux)
+		defer api.Close()
+	} else {
+		apiMux = pageMux
+	}
+	var args []string
+	esURL := api.URL + "/v1/subscribe?q=" + url.QueryEscape(c42Query)
+	if crossOrigin {
+		args = []string{"--http-token", token, "--http-allow-origin", page.URL}
+		esURL += "&access_token=" + url.QueryEscape(token)
+	}
+	w := startWeir(t, args...)
 	ctx := testCtx(t, 2*time.Minute)
 	c := connect(t, w.DSN(), pgx.QueryExecModeCacheStatement)
 	mustExec(t, ctx, c, `CREATE TABLE events (id BIGINT PRIMARY KEY, client_id TEXT)`)
 	mustExec(t, ctx, c, `INSERT INTO events VALUES (1, 'c42'), (2, 'c7')`)
+	if crossOrigin {
+		// What the page relies on: without the token, or from another
+		// origin, the API refuses.
+		resp, err := http.Get("http://" + w.HTTPAddr() + "/v1/subscribe?q=" + url.QueryEscape(c42Query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("without the token: %d", resp.StatusCode)
+		}
+		req, _ := http.NewRequest(http.MethodOptions, "http://"+w.HTTPAddr()+"/v1/subscribe", nil)
+		req.Header.Set("Origin", "http://elsewhere.example")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		if resp, err = http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("preflight from another origin: %d %v", resp.StatusCode, resp.Header)
+		}
+	}
 
 	weirURL, _ := url.Parse("http://" + w.HTTPAddr())
-	proxy := httputil.NewSingleHostReverseProxy(weirURL)
-	reports := make(chan string, 100)
-	var mu sync.Mutex
-	var cutFirst context.CancelFunc
-	var lastEventIDs []string
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+	proxy = httputil.NewSingleHostReverseProxy(weirURL)
+	pageMux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprintf(w, `<!doctype html><script>
 let sent = Promise.resolve(); // one report at a time, in order
 const report = s => { sent = sent.then(() => fetch('/report', {method: 'POST', body: s})); };
-const es = new EventSource('/v1/subscribe?q=' + encodeURIComponent(%q));
+const es = new EventSource(%q);
 for (const kind of ['insert', 'delete', 'reset', 'error']) {
   es.addEventListener(kind, e => {
     if (e.data !== undefined) report(kind + ' ' + e.lastEventId + ' ' + e.data); // not a connection error
   });
 }
-</script>`, c42Query)
+</script>`, esURL)
 	})
-	mux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
+	pageMux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		reports <- string(b)
 	})
-	mux.HandleFunc("/v1/subscribe", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		lastEventIDs = append(lastEventIDs, r.Header.Get("Last-Event-ID"))
+	apiMux.HandleFunc("/v1/subscribe", func(w http.ResponseWriter, r *http.Request) {
 		rctx := r.Context()
-		if cutFirst == nil {
-			rctx, cutFirst = context.WithCancel(rctx)
+		mu.Lock()
+		if r.Method == http.MethodGet {
+			lastEventIDs = append(lastEventIDs, r.Header.Get("Last-Event-ID"))
+			if cutFirst == nil {
+				rctx, cutFirst = context.WithCancel(rctx)
+			}
 		}
 		mu.Unlock()
 		proxy.ServeHTTP(w, r.WithContext(rctx))
 	})
-	page := httptest.NewServer(mux)
-	defer page.Close()
 
 	cctx, stopChromium := context.WithCancel(ctx)
 	browser := exec.CommandContext(cctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
