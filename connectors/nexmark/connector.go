@@ -120,6 +120,16 @@ func parseOptions(opts map[string]string) (sourceOptions, error) {
 		return o, optionError("invalid value for option nexmark.rate: %d", o.rate).WithHint("Give at most %d events per second, or 0 for as fast as possible.", maxRate)
 	}
 	o.cfg.Rate = o.rate
+	// The event-time rate (date_time's spacing) may differ from the pace:
+	// a test generates minutes of event time in a second.
+	if v, err := integer("nexmark.event_rate", 1); err != nil || v > maxRate {
+		if err == nil {
+			err = optionError("invalid value for option nexmark.event_rate: %d", v).WithHint("Give at most %d events per second.", maxRate)
+		}
+		return o, err
+	} else if v > 0 {
+		o.cfg.Rate = v
+	}
 	if o.cfg.Seed, err = integer("nexmark.seed", -1<<63); err != nil {
 		return o, err
 	}
@@ -137,7 +147,7 @@ func parseOptions(opts map[string]string) (sourceOptions, error) {
 		}
 		slices.Sort(keys)
 		return o, optionError("unknown option \"%s\" for a nexmark source", keys[0]).
-			WithHint("Options: nexmark.table, nexmark.events, nexmark.rate, nexmark.seed, poll.max_records, on_error.")
+			WithHint("Options: nexmark.table, nexmark.events, nexmark.rate, nexmark.event_rate, nexmark.seed, poll.max_records, on_error.")
 	}
 	return o, nil
 }

@@ -63,7 +63,9 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 	} else if m, err := connectorOptions(opts, n.Ksql); err == nil {
 		if conn, err := s.c.connectorOf(m); err == nil {
 			if et, ok := conn.(executor.EventTimeSource); ok {
-				wmCol, wmText, _ = et.DefaultWatermark(m)
+				if col, text, ok := et.DefaultWatermark(m); ok && rel.ColumnIndex(col) >= 0 {
+					wmCol, wmText = col, text
+				}
 			}
 		}
 	}
