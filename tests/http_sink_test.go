@@ -349,3 +349,53 @@ func TestHTTPSinkLingerMergesEpochs(t *testing.T) {
 	}
 	t.Logf("%d rows in %d requests (%d keys)", n+20, rc.requests, len(rc.order))
 }
+
+// TestHTTPSinkLingerDeadLetters: a merged request the receiver refuses is
+// one dead letter, named by the epochs it covers; the sink goes on, and
+// ALTER SINK ... RETRY DEAD LETTERS sends it again as it was.
+func TestHTTPSinkLingerDeadLetters(t *testing.T) {
+	var mu sync.Mutex
+	fixed := false
+	rc := &lingerReceiver{bodies: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		refuse := !fixed && strings.Contains(string(body), "poison")
+		mu.Unlock()
+		if refuse {
+			http.Error(w, "poison refused", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		rc.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	w := startWeir(t)
+	ctx := testCtx(t, 2*time.Minute)
+	c := connect(t, w.DSN(), pgx.QueryExecModeSimpleProtocol)
+	mustExec(t, ctx, c, `CREATE TABLE events (id BIGINT PRIMARY KEY, v TEXT)`)
+	mustExec(t, ctx, c, fmt.Sprintf(`CREATE SINK feed FROM events WITH (connector='http', url='%s', batch.max_rows=100, batch.linger='1s', retry.max=1, retry.backoff='10ms')`, srv.URL))
+	for id := 1; id <= 4; id++ {
+		v := "ok"
+		if id == 2 {
+			v = "poison"
+		}
+		mustExec(t, ctx, c, fmt.Sprintf(`INSERT INTO events VALUES (%d, '%s')`, id, v))
+	}
+	waitInt(t, c, 20*time.Second, "feed_dead_letters", `SELECT count(*) FROM feed_dead_letters WHERE status = 400 AND key LIKE 'weir-%-1..4-0' AND payload LIKE '%"id":3%'`, 1)
+	mustExec(t, ctx, c, `INSERT INTO events VALUES (5, 'ok')`)
+	waitFor(t, 20*time.Second, "the next epoch delivered", func() error {
+		if got, _ := rc.ids(t); !slices.Equal(got, []int64{5}) {
+			return fmt.Errorf("delivered %v", got)
+		}
+		return nil
+	})
+	mu.Lock()
+	fixed = true
+	mu.Unlock()
+	mustExec(t, ctx, c, `ALTER SINK feed RETRY DEAD LETTERS`)
+	waitInt(t, c, 20*time.Second, "feed_dead_letters", `SELECT count(*) FROM feed_dead_letters`, 0)
+	if got, _ := rc.ids(t); !slices.Equal(got, []int64{5, 1, 2, 3, 4}) {
+		t.Errorf("delivered %v", got)
+	}
+}
