@@ -76,8 +76,17 @@ func equiKey(c executor.Expr, L int) (executor.Expr, executor.Expr, bool) {
 		return nil, nil, false
 	}
 	a, b := call.Args[0], call.Args[1]
-	if a.Type().Kind != b.Type().Kind {
-		return nil, nil, false
+	if ka, kb := a.Type().Kind, b.Type().Kind; ka != kb {
+		// Integers of different widths compare as the wider one: widen
+		// the other key so that equal values hash alike.
+		switch ra, rb := intRank(ka), intRank(kb); {
+		case ra == 0 || rb == 0:
+			return nil, nil, false
+		case ra < rb:
+			a = &executor.CastExpr{X: a, Typ: b.Type(), Ctx: types.CastImplicit}
+		default:
+			b = &executor.CastExpr{X: b, Typ: a.Type(), Ctx: types.CastImplicit}
+		}
 	}
 	ra, rb := refs(a), refs(b)
 	if len(ra) == 0 || len(rb) == 0 {
@@ -191,18 +200,20 @@ func keyValueFits(t types.Type, key types.Kind) bool {
 	if t.Kind == key {
 		return true
 	}
-	rank := func(k types.Kind) int {
-		switch k {
-		case types.KindInt16:
-			return 1
-		case types.KindInt32:
-			return 2
-		case types.KindInt64:
-			return 3
-		}
-		return 0
+	return intRank(t.Kind) > 0 && intRank(key) > 0 && intRank(t.Kind) < intRank(key)
+}
+
+// intRank orders the integer kinds by width; 0 for other kinds.
+func intRank(k types.Kind) int {
+	switch k {
+	case types.KindInt16:
+		return 1
+	case types.KindInt32:
+		return 2
+	case types.KindInt64:
+		return 3
 	}
-	return rank(t.Kind) > 0 && rank(key) > 0 && rank(t.Kind) < rank(key)
+	return 0
 }
 
 func hasVolatile(e executor.Expr) bool {

@@ -24,6 +24,13 @@ func (b *binder) checkTemporalJoin(kind executor.JoinKind, left node, rkeys []ex
 	}
 	keyed := false
 	for _, k := range rkeys {
+		for {
+			c, ok := k.(*executor.CastExpr)
+			if !ok {
+				break
+			}
+			k = c.X // an implicit cast to the left key's type
+		}
 		if _, ok := k.(*executor.ColRef); ok {
 			keyed = true
 		}

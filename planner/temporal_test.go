@@ -182,6 +182,19 @@ func TestTemporalJoinPull(t *testing.T) {
 	if got := rowsText(rows); got != "10 t\n20 t\n30 t" {
 		t.Fatalf("got %q", got)
 	}
+	// A narrower integer key is widened to the stream's: still a key.
+	db.exec(`CREATE TABLE a4 (id INT PRIMARY KEY, category TEXT); INSERT INTO a4 VALUES (2, 'toys'), (3, 'games')`)
+	for _, join := range []string{"JOIN a4", "JOIN a4 FOR SYSTEM_TIME AS OF PROCTIME()"} {
+		q := `SELECT price, category FROM bids ` + join + ` ON id = auction ORDER BY 1`
+		p, err := planQuery(t, db, q)
+		if err != nil || !strings.Contains(p.String(), "Join Inner on bids.auction = a4.id::bigint") {
+			t.Fatalf("%s: %v\n%s", q, err, p)
+		}
+		_, rows, _, err := db.query(q)
+		if got := rowsText(rows); err != nil || got != "20 toys\n30 games" {
+			t.Fatalf("%s: %q %v", q, got, err)
+		}
+	}
 }
 
 func TestTemporalJoinRefused(t *testing.T) {
