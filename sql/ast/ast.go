@@ -162,6 +162,13 @@ type TableFunc struct {
 	Args       []Expr
 	Alias      string
 	ColAliases []string
+	// WindowClause marks a window function written as ksqlDB's WINDOW
+	// clause (FROM bids [b] WINDOW TUMBLING (SIZE 1 MINUTE)): Name is
+	// tumble, hop or session; Args are the relation and the intervals in
+	// the table function's order, without the time column, which is the
+	// relation's WATERMARK FOR column; and window_start and window_end
+	// are implied in the query's GROUP BY.
+	WindowClause bool
 }
 
 func (*TableName) tableExpr()    {}

@@ -508,7 +508,7 @@ func (c *converter) tableExpr(n tast.ResultSetNode) (ast.TableExpr, error) {
 				if alias == mkNoAlias {
 					alias = ""
 				}
-				return &ast.TableFunc{Name: name, Args: args, Alias: alias, ColAliases: cols}, nil
+				return &ast.TableFunc{Name: name, Args: args, Alias: alias, ColAliases: cols, WindowClause: tf.FnName.L == mkWindow}, nil
 			}
 			q, err := c.query(s)
 			if err != nil {
@@ -535,7 +535,7 @@ func tableFuncMarker(s *tast.SelectStmt) *tast.FuncCallExpr {
 		return nil
 	}
 	f, ok := s.Fields.Fields[0].Expr.(*tast.FuncCallExpr)
-	if !ok || f.FnName.L != mkTableFunc || len(f.Args) == 0 {
+	if !ok || (f.FnName.L != mkTableFunc && f.FnName.L != mkWindow) || len(f.Args) == 0 {
 		return nil
 	}
 	return f

@@ -716,12 +716,12 @@ func (p *gp) queryAfterAS(trailingOpts bool) (*ast.Query, []*ast.Option, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	q.EmitOnWindowClose = eowc
 	if eowc {
+		q.EmitOnWindowClose = true
 		end += 4
 	}
 	// ksqlDB ends a persistent query in EMIT CHANGES: what every view,
-	// stream and sink does anyway.
+	// stream and sink does anyway (EMIT FINAL is EMIT ON WINDOW CLOSE).
 	q.EmitChanges = false
 	p.i = end
 	var opts []*ast.Option

@@ -128,7 +128,7 @@ func parseQueryToks(src string, toks []token) (*ast.Query, error) {
 	if err != nil {
 		return nil, locate(err, src, toks[0].pos)
 	}
-	q.EmitChanges = c.rw.emitChanges
+	q.EmitChanges, q.EmitOnWindowClose = c.rw.emitChanges, c.rw.emitFinal
 	return q, nil
 }
 

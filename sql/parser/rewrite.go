@@ -37,6 +37,7 @@ import (
 //	f(__weir_agg_distinct(), x)  f(DISTINCT x) for an aggregate TiDB's grammar takes no DISTINCT for
 //	max(__weir_over(f(x))) OVER w   any window call f(x) OVER w (TiDB's grammar takes OVER after few functions)
 //	t AS x AS OF TIMESTAMP __weir_proctime()   t FOR SYSTEM_TIME AS OF PROCTIME() [AS] x (TiDB's stale-read clause follows the alias)
+//	(select __weir_window('tumble', t, size)) AS x   ksqlDB's FROM t [AS] x WINDOW TUMBLING (SIZE ...) (ksqlwindow.go); 'hop' with advance and size, 'session' with the gap
 const (
 	mkCast      = "__weir_cast"
 	mkOp        = "__weir_op"
@@ -59,6 +60,7 @@ const (
 	mkAggDist   = "__weir_agg_distinct"
 	mkOver      = "__weir_over"
 	mkProcTime  = "__weir_proctime"
+	mkWindow    = "__weir_window"
 	// aliasSep separates a FROM alias from its column aliases inside one
 	// quoted TiDB identifier: AS x(a, b) becomes AS "x\x1fa\x1fb".
 	aliasSep = "\x1f"
@@ -98,8 +100,9 @@ type rewriter struct {
 	frames   []*frame
 	// endPos is where the statement ends (its ';' or the end of the text).
 	endPos int
-	// emitChanges is set when the statement ends in EMIT CHANGES.
-	emitChanges bool
+	// emitChanges is set when the statement ends in EMIT CHANGES or EMIT
+	// FINAL, emitFinal when in EMIT FINAL.
+	emitChanges, emitFinal bool
 }
 
 func newRewriter(src string, toks []token) *rewriter {
@@ -1072,7 +1075,15 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 		if rw.standaloneValues() {
 			return rw.valuesRows(i, hi)
 		}
-	case "where", "group", "having", "window", "union", "except", "intersect", "returning", "set", "select":
+	case "window":
+		if f.inFrom {
+			if kind := rw.ksqlWindowKind(i); kind > 0 {
+				f.inFrom = false
+				return rw.ksqlWindow(i, kind)
+			}
+		}
+		f.inFrom = false
+	case "where", "group", "having", "union", "except", "intersect", "returning", "set", "select":
 		f.inFrom = false
 	case "full":
 		j := i + 1
@@ -1136,6 +1147,12 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 			rw.emitChanges = true
 			return i + 2, nil
 		}
+		if nx(1).is("final") && len(rw.frames) == 1 {
+			// ksqlDB's EMIT FINAL: EMIT ON WINDOW CLOSE, and a push query
+			// when the statement is a query
+			rw.emitChanges, rw.emitFinal = true, true
+			return i + 2, nil
+		}
 	}
 	// typed literal: DATE '...', INTERVAL '1' DAY, TIMESTAMP WITH TIME ZONE '...'
 	if typeLitNames[t.val] && !(len(rw.out) > 0 && rw.out[len(rw.out)-1].text == "as") {
@@ -1193,14 +1210,20 @@ func (rw *rewriter) typedLiteral(i int) (int, bool) {
 			}
 		}
 	}
-	rw.casts = append(rw.casts, typ)
-	rw.emit(mkCast, t.pos, tIdent)
-	rw.emit("(", t.pos, tPunct)
-	rw.emit(quoteString(val), s.pos, tString)
-	rw.emit(",", s.pos, tPunct)
-	rw.emit(strconv.Itoa(len(rw.casts)-1), s.pos, tNumber)
-	rw.emit(")", s.pos, tPunct)
+	rw.castLiteral(val, typ, t.pos, s.pos)
 	return next, true
+}
+
+// castLiteral emits the string val cast to typ, located at pos (the type's
+// token) and valPos (the string's).
+func (rw *rewriter) castLiteral(val string, typ types.Type, pos, valPos int) {
+	rw.casts = append(rw.casts, typ)
+	rw.emit(mkCast, pos, tIdent)
+	rw.emit("(", pos, tPunct)
+	rw.emit(quoteString(val), valPos, tString)
+	rw.emit(",", valPos, tPunct)
+	rw.emit(strconv.Itoa(len(rw.casts)-1), valPos, tNumber)
+	rw.emit(")", valPos, tPunct)
 }
 
 // parseType reads a PostgreSQL type name at toks[i]: [pg_catalog.]name
