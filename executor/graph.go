@@ -90,8 +90,8 @@ func Connect(from Operator, to Operator, port int) { from.SetOutput(Output{To: t
 // edges: an outer or anti join retracts null-padded rows even over
 // insertions (a temporal one never does), so what it feeds stays in the
 // retractable mode, while an operator that emits only at Flush (aggregate,
-// DISTINCT, top-N, set operations) emits only insertions at the single
-// Flush. Call it after the
+// DISTINCT, top-N, set operations, session windows) emits only insertions
+// at the single Flush. Call it after the
 // graph is built and connected, before the first Push; a live dataflow
 // never calls it.
 func (g *Graph) SetAppendOnly() {
@@ -109,7 +109,7 @@ func (g *Graph) SetAppendOnly() {
 		switch x := innerKind(op).(type) {
 		case *HashJoin:
 			out = in || (x.kind != JoinInner && x.kind != JoinSemi && !x.temporal)
-		case *Aggregate, *Distinct, *TopN, *SetOp:
+		case *Aggregate, *Distinct, *TopN, *SetOp, *SessionAssign:
 			out = false
 		}
 		if out {

@@ -117,10 +117,10 @@ type partitioner struct {
 // Partition returns the operator newShard builds, partitioned by key into
 // workers shards when workers > 1 and its kind has a key to partition by:
 // an aggregate with GROUP BY, a hash join with key columns, DISTINCT, a set
-// operation, a top-N with partition columns. Otherwise (a scalar
-// aggregate, a nested-loop join, a global top-N, a stateless operator) it
-// returns the one instance newShard builds. newShard is called once per
-// shard and must build a fresh, identical operator each time, with
+// operation, a top-N with partition columns, a session window with a key.
+// Otherwise (a scalar aggregate, a nested-loop join, a global top-N, a
+// stateless operator) it returns the one instance newShard builds.
+// newShard is called once per shard and must build a fresh, identical operator each time, with
 // compiled expressions of its own (an EvalFunc is not safe for concurrent
 // use).
 func Partition(workers int, newShard func() (Operator, error)) (Operator, error) {
@@ -169,6 +169,11 @@ func partitionerOf(op Operator) (partitioner, bool) {
 			return partitioner{}, false
 		}
 		return byCols(x.groupBy, whole), true
+	case *SessionAssign:
+		if len(x.keyCols) == 0 {
+			return partitioner{}, false
+		}
+		return byCols(x.keyCols, lengthPrefixedKey), true
 	case *TopN:
 		if len(x.partition) == 0 {
 			return partitioner{}, false
@@ -188,7 +193,7 @@ func partitionerOf(op Operator) (partitioner, bool) {
 				return append(buf, j.keyBuf...), true, nil
 			},
 			savedKey: joinSavedKey,
-			flushes:  x.temporal,
+			flushes:  x.temporal || x.iv != nil,
 		}, true
 	case *Distinct, *SetOp:
 		return partitioner{
