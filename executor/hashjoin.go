@@ -68,6 +68,8 @@ type HashJoin struct {
 	// epoch, probed at Flush.
 	temporal bool
 	held     Batch
+	// iv: an interval join (SetInterval), nil for others.
+	iv *intervalState
 	stateCache
 }
 
@@ -242,6 +244,14 @@ func (j *HashJoin) probe(ctx context.Context, side int, b *Batch) error {
 	semiAnti := j.kind == JoinSemi || j.kind == JoinAnti
 	for i, r := range b.Rows {
 		w := b.Weights[i]
+		if j.iv != nil {
+			if w < 0 {
+				return errIntervalRetraction
+			}
+			if r[j.iv.timeCol(side)].IsNull() {
+				continue // it matches nothing, and would never expire
+			}
+		}
 		null, err := j.key(side, r)
 		if err != nil {
 			return err
@@ -375,12 +385,21 @@ func (j *HashJoin) index(side int, key []byte, r types.Row, w, m int64) error {
 	e := bk.entries[k]
 	e.w += w
 	j.touch(e)
-	if e.w != 0 {
-		return nil
+	if e.w == 0 {
+		j.removeAt(side, bk, k)
 	}
+	return nil
+}
+
+// removeAt takes the entry at k (its weight now zero) out of side's
+// bucket bk, and the bucket out of memory if it was the last and memory
+// holds the whole state.
+func (j *HashJoin) removeAt(side int, bk *joinBucket, k int) {
+	e := bk.entries[k]
 	j.account(bk, -joinEntryBytes(e))
 	last := len(bk.entries) - 1
 	if bk.pos != nil {
+		j.rowBuf = appendRowKey(j.rowBuf[:0], e.row)
 		delete(bk.pos, string(j.rowBuf))
 		if k != last {
 			j.rowBuf = appendRowKey(j.rowBuf[:0], bk.entries[last].row)
@@ -396,7 +415,6 @@ func (j *HashJoin) index(side int, key []byte, r types.Row, w, m int64) error {
 		j.cached -= bk.size
 		delete(j.sides[side], bk.key)
 	}
-	return nil
 }
 
 // bucket returns side's bucket of key: from memory, else read back from
@@ -433,6 +451,9 @@ func (j *HashJoin) bucket(side int, key []byte, create bool) (*joinBucket, error
 
 // addEntry appends e to bk.
 func (j *HashJoin) addEntry(bk *joinBucket, e *joinEntry) {
+	if j.iv != nil {
+		j.iv.trackTime(e)
+	}
 	j.account(bk, joinEntryBytes(e))
 	bk.entries = append(bk.entries, e)
 	switch {
@@ -529,15 +550,22 @@ func (j *HashJoin) decodeEntry(side int, bkey string, value []byte) (*joinEntry,
 func (j *HashJoin) AttachState(r StateReader, complete bool) { j.attach(r, complete) }
 
 // Evict implements CachedState. A bucket goes whole: a key's entries are
-// read back together.
+// read back together. An interval join keeps its state (see loadsWhole).
 func (j *HashJoin) Evict(target int64) {
+	if j.iv != nil {
+		return
+	}
 	size := func(bk *joinBucket) int64 { return bk.size }
 	sweep(&j.stateCache, j.sides[0], target, size)
 	sweep(&j.stateCache, j.sides[1], target, size)
 }
 
-// Flush implements Operator: a temporal join probes the epoch's left rows.
+// Flush implements Operator: a temporal join probes the epoch's left rows;
+// an interval join drops the rows its watermarks passed.
 func (j *HashJoin) Flush(ctx context.Context) error {
+	if j.iv != nil {
+		return j.expireInterval(ctx)
+	}
 	if !j.temporal || j.held.Len() == 0 {
 		return nil
 	}
