@@ -190,19 +190,27 @@ func TestHTTPPathsMethodsLimits(t *testing.T) {
 	}
 }
 
+// request sends body to url with method and the headers given as name,
+// value pairs; it returns the answer's status and headers.
+func request(t *testing.T, method, url, body string, header ...string) (int, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
 func TestHTTPToken(t *testing.T) {
 	_, _, base := apiServer(t, Options{HTTPToken: "s3cret"})
 	get := func(path string, header ...string) (int, http.Header) {
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header
+		t.Helper()
+		return request(t, http.MethodGet, base+path, "", header...)
 	}
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if status, _ := get(path); status != 200 {
@@ -455,16 +463,7 @@ func TestCORS(t *testing.T) {
 	_, _, base := apiServer(t, Options{HTTPToken: "s3cret", HTTPAllowOrigins: []string{"http://app.example:8080", "https://b.example"}})
 	do := func(method, path string, header ...string) (int, http.Header) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader("rows 1"))
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header
+		return request(t, method, base+path, "rows 1", header...)
 	}
 	// A preflight needs no token.
 	status, h := do(http.MethodOptions, "/v1/sql", "Origin", "http://app.example:8080", "Access-Control-Request-Method", "POST",
