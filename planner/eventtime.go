@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/weirdb/weir/executor"
@@ -93,7 +94,9 @@ func (n *timeWindowNode) build(r *runState) (executor.Operator, error) {
 }
 
 // bindWindowTVF binds TUMBLE(relation, time_col, size [, offset]) and
-// HOP(relation, time_col, slide, size [, offset]) in FROM.
+// HOP(relation, time_col, slide, size [, offset]) in FROM, and ksqlDB's
+// WINDOW TUMBLING and HOPPING clauses (f.WindowClause: no time column
+// argument).
 func (b *binder) bindWindowTVF(f *ast.TableFunc, outer *scope) (node, []scopeCol, error) {
 	name := strings.ToLower(f.Name)
 	min, max := 3, 4
@@ -102,37 +105,20 @@ func (b *binder) bindWindowTVF(f *ast.TableFunc, outer *scope) (node, []scopeCol
 		min, max = 4, 5
 		usage = "HOP(relation, time_column, slide, size [, offset])"
 	}
+	// the arguments before the intervals: the relation and the time column
+	fixed := 2
+	if f.WindowClause {
+		min, max, fixed = min-1, max-1, 1
+	}
 	if len(f.Args) < min || len(f.Args) > max {
 		return nil, nil, sqlerr.New(sqlerr.UndefinedFunction, "%s takes %d or %d arguments, not %d", strings.ToUpper(name), min, max, len(f.Args)).WithHint("Write %s.", usage)
 	}
-	ref, ok := f.Args[0].(*ast.ColumnRef)
-	if !ok {
-		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "the first argument of %s must name a table, source or view", strings.ToUpper(name)).WithHint("Write %s.", usage)
-	}
-	alias := f.Alias
-	if alias == "" {
-		alias = ref.Name
-	}
-	in, cols, err := b.bindTableExpr(&ast.TableName{Schema: ref.Table, Name: ref.Name, Alias: alias}, outer)
+	in, cols, alias, timeCol, err := b.bindWindowInput(f, outer, usage)
 	if err != nil {
 		return nil, nil, err
 	}
-	tc, ok := f.Args[1].(*ast.ColumnRef)
-	if !ok {
-		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "the second argument of %s must be a time column of %s", strings.ToUpper(name), ref.Name)
-	}
-	timeCol, err := newScope(cols, nil).find("", tc.Name)
-	if err != nil {
-		return nil, nil, err
-	}
-	if timeCol < 0 {
-		return nil, nil, sqlerr.New(sqlerr.UndefinedColumn, "column \"%s\" does not exist in %s", tc.Name, ref.Name)
-	}
-	if k := cols[timeCol].typ.Kind; k != types.KindTimestamp && k != types.KindTimestampTZ {
-		return nil, nil, sqlerr.New(sqlerr.DatatypeMismatch, "the time column of %s must be a timestamp, not %s", strings.ToUpper(name), cols[timeCol].typ)
-	}
-	ivs := make([]int64, len(f.Args)-2)
-	for i, a := range f.Args[2:] {
+	ivs := make([]int64, len(f.Args)-fixed)
+	for i, a := range f.Args[fixed:] {
 		if ivs[i], err = b.windowInterval(a, name); err != nil {
 			return nil, nil, err
 		}
@@ -166,6 +152,98 @@ func (b *binder) bindWindowTVF(f *ast.TableFunc, outer *scope) (node, []scopeCol
 	return n, cols, nil
 }
 
+// bindWindowInput binds the relation a window function f reads (its first
+// argument) and finds its time column: the second argument, or for ksqlDB's
+// WINDOW clause the relation's WATERMARK FOR column. alias names the
+// relation's columns and the window columns.
+func (b *binder) bindWindowInput(f *ast.TableFunc, outer *scope, usage string) (in node, cols []scopeCol, alias string, timeCol int, err error) {
+	fn := strings.ToUpper(f.Name)
+	ref, ok := f.Args[0].(*ast.ColumnRef)
+	if !ok {
+		return nil, nil, "", 0, sqlerr.New(sqlerr.FeatureNotSupported, "the first argument of %s must name a table, source or view", fn).WithHint("Write %s.", usage)
+	}
+	alias = f.Alias
+	if alias == "" {
+		alias = ref.Name
+	}
+	if in, cols, err = b.bindTableExpr(&ast.TableName{Schema: ref.Table, Name: ref.Name, Alias: alias}, outer); err != nil {
+		return nil, nil, "", 0, err
+	}
+	if f.WindowClause {
+		timeCol = slices.Index(watermarked(in), true)
+		if timeCol < 0 {
+			return nil, nil, "", 0, sqlerr.New(sqlerr.InvalidTableDefinition, "WINDOW %s needs event time, and \"%s\" has no WATERMARK FOR column", ksqlWindowKind(f.Name), ref.Name).
+				WithHint("Declare one in its definition (WATERMARK FOR ts AS ts - INTERVAL '5' SECOND), or window by a column: FROM %s.", usage)
+		}
+		return in, cols, alias, timeCol, nil
+	}
+	tc, ok := f.Args[1].(*ast.ColumnRef)
+	if !ok {
+		return nil, nil, "", 0, sqlerr.New(sqlerr.FeatureNotSupported, "the second argument of %s must be a time column of %s", fn, ref.Name)
+	}
+	if timeCol, err = newScope(cols, nil).find("", tc.Name); err != nil {
+		return nil, nil, "", 0, err
+	}
+	if timeCol < 0 {
+		return nil, nil, "", 0, sqlerr.New(sqlerr.UndefinedColumn, "column \"%s\" does not exist in %s", tc.Name, ref.Name)
+	}
+	if k := cols[timeCol].typ.Kind; k != types.KindTimestamp && k != types.KindTimestampTZ {
+		return nil, nil, "", 0, sqlerr.New(sqlerr.DatatypeMismatch, "the time column of %s must be a timestamp, not %s", fn, cols[timeCol].typ)
+	}
+	return in, cols, alias, timeCol, nil
+}
+
+// ksqlWindowKind is the ksqlDB name of a window function: TUMBLING for
+// tumble.
+func ksqlWindowKind(fn string) string {
+	switch strings.ToLower(fn) {
+	case "tumble":
+		return "TUMBLING"
+	case "hop":
+		return "HOPPING"
+	}
+	return strings.ToUpper(fn)
+}
+
+// windowColumnAliases are ksqlDB's names of the window columns, which a
+// query may use wherever no column has that name.
+var windowColumnAliases = map[string]string{"windowstart": "window_start", "windowend": "window_end"}
+
+// windowClauseGroupBy is core's GROUP BY with the window columns that
+// ksqlDB's WINDOW clause implies (it makes them part of the key):
+// window_start and window_end of the windowed relation, unless the query
+// groups by them already.
+func windowClauseGroupBy(core *ast.SelectCore) ([]ast.Expr, error) {
+	var f *ast.TableFunc
+	for _, t := range core.From {
+		if tf, ok := t.(*ast.TableFunc); ok && tf.WindowClause {
+			f = tf
+		}
+	}
+	if f == nil {
+		return core.GroupBy, nil
+	}
+	if len(core.GroupBy) == 0 {
+		return nil, sqlerr.New(sqlerr.GroupingError, "WINDOW %s needs GROUP BY", ksqlWindowKind(f.Name)).
+			WithHint("Group by the key to aggregate per window; the window columns are added to it.")
+	}
+	alias := f.Alias
+	if ref, ok := f.Args[0].(*ast.ColumnRef); ok && alias == "" {
+		alias = ref.Name
+	}
+	out := slices.Clone(core.GroupBy)
+	for _, wc := range []string{"window_start", "window_end"} {
+		grouped := slices.ContainsFunc(core.GroupBy, func(g ast.Expr) bool {
+			c, ok := g.(*ast.ColumnRef)
+			return ok && (c.Name == wc || windowColumnAliases[c.Name] == wc)
+		})
+		if !grouped {
+			out = append(out, &ast.ColumnRef{Table: alias, Name: wc})
+		}
+	}
+	return out, nil
+}
+
 // windowInterval evaluates a constant interval argument of a window
 // function, in microseconds (a day is 24 hours; months have no fixed
 // length and are refused).
@@ -194,7 +272,8 @@ func (b *binder) windowInterval(a ast.Expr, fn string) (int64, error) {
 // watermarked reports which output columns of n watermarks reach: a
 // relation's WATERMARK FOR column, passed through filters, projections
 // that copy it, and window functions (which add window_start and
-// window_end), and the window column of a windowed aggregate.
+// window_end; SESSION only window_end), and the window column of a
+// windowed aggregate.
 func watermarked(n node) []bool {
 	out := make([]bool, len(n.colTypes()))
 	switch n := n.(type) {
@@ -217,10 +296,15 @@ func watermarked(n node) []bool {
 		if in[n.timeCol] {
 			out[len(in)], out[len(in)+1] = true, true
 		}
+	case *sessionNode:
+		// only window_end: a session that moves re-emits rows of any age
+		out[len(out)-1] = watermarked(n.in)[n.timeCol]
 	case *aggNode:
 		if w := n.windowKey(); w >= 0 {
 			out[w] = true
 		}
+	case *joinNode:
+		watermarkedJoin(n, out)
 	}
 	return out
 }
@@ -260,6 +344,6 @@ func emitOnWindowClose(root node) error {
 			return nil
 		}
 		return sqlerr.New(sqlerr.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs a query that groups by a window").
-			WithHint("GROUP BY window_start or window_end of TUMBLE or HOP over a relation with a WATERMARK, as the last step of the query.")
+			WithHint("GROUP BY window_start or window_end of TUMBLE or HOP (window_end of SESSION) over a relation with a WATERMARK, as the last step of the query.")
 	}
 }

@@ -66,6 +66,9 @@ func (s *scope) resolve(table, name string) (idx, depth int, col scopeCol, err e
 			continue
 		}
 		i, err := sc.find(table, name)
+		if alt := windowColumnAliases[name]; i < 0 && err == nil && alt != "" {
+			i, err = sc.find(table, alt)
+		}
 		if err != nil {
 			return -1, 0, scopeCol{}, err
 		}

@@ -127,7 +127,11 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 	// GROUP BY: by input expression, output position or output alias.
 	b.agg, b.clause, b.apply, b.win = nil, "GROUP BY", nil, nil
 	var groups []executor.Expr
-	for _, g := range core.GroupBy {
+	groupBy, err := windowClauseGroupBy(core)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groupBy {
 		var e executor.Expr
 		if k, ok := positionOf(g); ok {
 			if k < 1 || k > len(targets) {
