@@ -369,6 +369,8 @@ type joinNode struct {
 	// temporal: the right side is FOR SYSTEM_TIME AS OF PROCTIME() (see
 	// temporal.go).
 	temporal bool
+	// interval: the bounds of an interval join (see intervaljoin.go).
+	interval *intervalJoin
 }
 
 func (n *joinNode) colTypes() []types.Type {
@@ -392,6 +394,9 @@ func (n *joinNode) desc() string {
 			s += " "
 		}
 		s += "filter " + n.residual.String()
+	}
+	if n.interval != nil {
+		s += " " + n.intervalDesc()
 	}
 	return s
 }
@@ -437,7 +442,11 @@ func (n *joinNode) build(r *runState) (executor.Operator, error) {
 		if n.temporal {
 			return executor.NewTemporalJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc()), nil
 		}
-		return executor.NewHashJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc()), nil
+		j := executor.NewHashJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc())
+		if n.interval != nil {
+			j.SetInterval(n.interval.Interval)
+		}
+		return j, nil
 	})
 	if err != nil {
 		return nil, err

@@ -79,6 +79,9 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		}
 		root = pushFilter(root, conjs)
 	}
+	if err := b.intervalJoins(root); err != nil {
+		return nil, err
+	}
 	if len(corrInner) > 0 && len(core.DistinctOn) > 0 {
 		return nil, corrUnsupported("DISTINCT ON in a correlated subquery is not supported")
 	}

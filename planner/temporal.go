@@ -51,7 +51,8 @@ func (b *binder) checkTemporalJoin(kind executor.JoinKind, left node, rkeys []ex
 }
 
 // insertsOnly reports whether n's changes are only insertions, whatever its
-// inputs' rows: a source without a key (a stream) and, over such inputs,
+// inputs' rows: a source without a key (a stream), a table with a
+// WATERMARK and, over such inputs,
 // filters, projections, UNION ALL, inner and temporal joins, and the
 // materialized views (streams) defined by such queries.
 func (b *binder) insertsOnly(n node) (bool, error) {
@@ -62,6 +63,9 @@ func (b *binder) insertsOnly(n node) (bool, error) {
 			return x.rel.HasRowID(), nil
 		case catalog.MaterializedView:
 			return b.viewInsertsOnly(x.rel)
+		case catalog.Table:
+			// A table with event time refuses UPDATE and DELETE.
+			return x.rel.Watermark != nil, nil
 		}
 		return false, nil
 	case *valuesNode:

@@ -1,0 +1,243 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+)
+
+// An interval join is an inner join with an equi-key whose conditions
+// bound one side's event time by the other's plus or minus constant
+// intervals:
+//
+//	clicks c JOIN orders o ON c.user_id = o.user_id
+//	  AND o.ts BETWEEN c.ts AND c.ts + INTERVAL '1' HOUR
+//
+// (ksqlDB's WITHIN is rewritten to such conditions). Both time columns are
+// ones watermarks reach. The conditions stay the join's residual, which
+// decides the matches; the bounds let the executor drop each stored row
+// once the other side's watermark passes the last time that could match
+// it (executor.Interval), so the join's state is bounded by the bounds and
+// the watermarks' delay. Dropping a row emits nothing, so both inputs
+// must only insert.
+
+// intervalJoin is an interval join's bounds, with its time columns'
+// names for EXPLAIN.
+type intervalJoin struct {
+	executor.Interval
+	leftName, rightName string
+}
+
+// intervalJoins finds the interval joins among the joins of n, the FROM
+// clause of one SELECT after its WHERE conditions were pushed in, and
+// refuses those over inputs that may retract.
+func (b *binder) intervalJoins(n node) error {
+	switch x := n.(type) {
+	case *filterNode:
+		return b.intervalJoins(x.in)
+	case *joinNode:
+		if err := b.intervalJoins(x.left); err != nil {
+			return err
+		}
+		if err := b.intervalJoins(x.right); err != nil {
+			return err
+		}
+		if x.kind != executor.JoinInner || x.temporal || len(x.lkeys) == 0 {
+			return nil
+		}
+		x.interval = findInterval(x)
+		if x.interval == nil {
+			return nil
+		}
+		for _, in := range []node{x.left, x.right} {
+			ok, err := b.insertsOnly(in)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return sqlerr.Unsupported("an interval join needs inputs that only insert").
+					WithDetail("The join bounds the event times of its sides (%s), so it drops rows once the watermarks pass them; a later deletion or update of a row could not retract what it matched.", x.intervalDesc()).
+					WithHint("Join sources, streams or tables with a WATERMARK, or filters and projections of them; or remove the time bounds.")
+			}
+		}
+	}
+	return nil
+}
+
+// findInterval returns the bounds the residual of inner join x puts on
+// right.t - left.t for a watermarked time column of each side, or nil. Of
+// several pairs of columns it takes the first bounded on both sides, else
+// the first bounded at all; of several bounds on one side, the tightest.
+func findInterval(x *joinNode) *intervalJoin {
+	if x.residual == nil {
+		return nil
+	}
+	L := len(x.left.colTypes())
+	lw, rw := watermarked(x.left), watermarked(x.right)
+	var found []*intervalJoin
+	for _, c := range splitAnd(x.residual) {
+		call, ok := c.(*executor.Call)
+		if !ok || len(call.Args) != 2 {
+			continue
+		}
+		op := call.Name
+		if op != "<" && op != "<=" && op != ">" && op != ">=" {
+			continue
+		}
+		a, oa := timeTerm(call.Args[0])
+		b, ob := timeTerm(call.Args[1])
+		if a == nil || b == nil {
+			continue
+		}
+		ca, cb := a.Idx, b.Idx
+		// Make it right.t - left.t op c.
+		var lt, rt int
+		var d int64
+		switch {
+		case ca < L && cb >= L: // left + oa op right + ob
+			lt, rt, d, op = ca, cb-L, oa-ob, flipComparison(op)
+		case ca >= L && cb < L: // right + oa op left + ob
+			lt, rt, d = cb, ca-L, ob-oa
+			a, b = b, a
+		default:
+			continue
+		}
+		if !lw[lt] || !rw[rt] {
+			continue
+		}
+		var iv *intervalJoin
+		for _, f := range found {
+			if f.LeftTime == lt && f.RightTime == rt {
+				iv = f
+			}
+		}
+		if iv == nil {
+			iv = &intervalJoin{Interval: executor.Interval{LeftTime: lt, RightTime: rt}, leftName: a.Name, rightName: b.Name}
+			found = append(found, iv)
+		}
+		// Timestamps count whole microseconds: a strict bound is an
+		// inclusive one a microsecond in.
+		switch op {
+		case ">":
+			d++
+			fallthrough
+		case ">=":
+			if !iv.HasLo || d > iv.Lo {
+				iv.Lo, iv.HasLo = d, true
+			}
+		case "<":
+			d--
+			fallthrough
+		case "<=":
+			if !iv.HasHi || d < iv.Hi {
+				iv.Hi, iv.HasHi = d, true
+			}
+		}
+	}
+	for _, iv := range found {
+		if iv.HasLo && iv.HasHi {
+			return iv
+		}
+	}
+	if len(found) > 0 {
+		return found[0]
+	}
+	return nil
+}
+
+func flipComparison(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	case ">":
+		return "<"
+	}
+	return "<="
+}
+
+// timeTerm recognizes a timestamp column plus or minus constant intervals
+// of fixed length (no months): it returns the column (nil if e is not
+// one) and the offset in microseconds (a day is 24 hours).
+func timeTerm(e executor.Expr) (*executor.ColRef, int64) {
+	switch x := e.(type) {
+	case *executor.ColRef:
+		if k := x.Typ.Kind; k == types.KindTimestamp || k == types.KindTimestampTZ {
+			return x, 0
+		}
+	case *executor.Call:
+		if len(x.Args) != 2 || (x.Name != "+" && x.Name != "-") {
+			return nil, 0
+		}
+		t, iv := x.Args[0], x.Args[1]
+		sign := int64(1)
+		if x.Name == "-" {
+			sign = -1
+		} else if _, isIv := constInterval(t); isIv {
+			t, iv = iv, t // interval + timestamp
+		}
+		us, isIv := constInterval(iv)
+		if !isIv {
+			return nil, 0
+		}
+		col, offset := timeTerm(t)
+		return col, offset + sign*us
+	}
+	return nil, 0
+}
+
+// constInterval evaluates e if it is a constant interval of fixed length.
+func constInterval(e executor.Expr) (int64, bool) {
+	if e.Type().Kind != types.KindInterval || len(refs(e)) > 0 || hasVolatile(e) {
+		return 0, false
+	}
+	params := false
+	executor.Walk(e, func(x executor.Expr) {
+		if _, ok := x.(*executor.ParamRef); ok {
+			params = true
+		}
+	})
+	if params {
+		return 0, false
+	}
+	d, err := executor.NewCompiler(nil).Eval(e)
+	if err != nil || d.IsNull() {
+		return 0, false
+	}
+	months, days, us := d.IntervalParts()
+	if months != 0 {
+		return 0, false
+	}
+	return int64(days)*86_400_000_000 + us, true
+}
+
+// intervalDesc is the join's bounds as EXPLAIN shows them: the right time
+// between the left time plus the bounds, inclusive.
+func (n *joinNode) intervalDesc() string {
+	iv := n.interval
+	lname, rname := iv.leftName, iv.rightName
+	bound := func(has bool, us int64) string {
+		if !has {
+			return "unbounded"
+		}
+		sign := "+"
+		if us < 0 {
+			sign, us = "-", -us
+		}
+		return fmt.Sprintf("%s %s %s", lname, sign, types.AppendText(nil, types.NewInterval(0, 0, us), nil))
+	}
+	return fmt.Sprintf("interval %s in [%s, %s]", rname, bound(iv.HasLo, iv.Lo), bound(iv.HasHi, iv.Hi))
+}
+
+// watermarkedJoin reports which output columns of interval join n
+// watermarks reach (see executor.intervalState): the left time column if
+// the right time is bounded above, the right one if it is bounded below.
+func watermarkedJoin(n *joinNode, out []bool) {
+	if iv := n.interval; iv != nil {
+		out[iv.LeftTime] = iv.HasHi
+		out[len(n.left.colTypes())+iv.RightTime] = iv.HasLo
+	}
+}
