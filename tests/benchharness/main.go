@@ -41,7 +41,7 @@ var (
 	groupRep = flag.Int("group-reps", 3, "GROUP BY repetitions (the best is reported)")
 	only     = flag.String("only", "", "run against one side only: weir or postgres")
 	timeout  = flag.Duration("timeout", 20*time.Minute, "give up after")
-	which    = flag.String("figures", "base,views,kafka,http,sse", "figures to run, comma-separated: base (INSERT, point SELECT, GROUP BY), views (issue 3), kafka (issue 4), http (issue 5: HTTP sink), sse (issue 5: SSE fan-out)")
+	which    = flag.String("figures", "base,views,kafka,http,sse,nexmark", "figures to run, comma-separated: base (INSERT, point SELECT, GROUP BY), views (issue 3), kafka (issue 4), http (issue 5: HTTP sink), sse (issue 5: SSE fan-out), nexmark (issue 6)")
 )
 
 func mkTemp() (string, error) { return os.MkdirTemp("", "weirbench-") }
@@ -72,6 +72,8 @@ func main() {
 	var httpFigs *httpFigures
 	sse := strings.Contains(*which, "sse")
 	var sseFigs *sseFigures
+	nexmarkOn := strings.Contains(*which, "nexmark")
+	var nexmarkFigs *nexmarkFigures
 	results := map[string]*figures{}
 	sides := map[string]*side{}
 	var kafkaFigs *kafkaFigures // Weir only: the baseline is a bare consumer
@@ -112,6 +114,13 @@ func main() {
 			}
 			sseFigs = &f
 		}
+		if nexmarkOn {
+			if err != nil {
+				nexmarkFigs = &nexmarkFigures{results: map[string]nexmarkResult{"q0": {err: err}}}
+			} else {
+				nexmarkFigs = runNexmarkFigures(ctx, bin)
+			}
+		}
 	}
 	if *only == "" || *only == "postgres" {
 		pg, err := weirtest.StartPostgres(ctx, weirtest.PGOptions{Fsync: true})
@@ -146,6 +155,9 @@ func main() {
 	}
 	if sseFigs != nil {
 		failed = reportSSEFanout(*sseFigs) || failed
+	}
+	if nexmarkFigs != nil {
+		failed = reportNexmark(nexmarkFigs) || failed
 	}
 	if failed {
 		os.Exit(1)
