@@ -418,6 +418,8 @@ func (b *binder) bindTableExpr(t ast.TableExpr, outer *scope) (node, []scopeCol,
 		switch strings.ToLower(n.Name) {
 		case "tumble", "hop":
 			return b.bindWindowTVF(n, outer)
+		case "session":
+			return b.bindSession(n, outer)
 		}
 		return nil, nil, sqlerr.Unsupported("table function %s in FROM is not supported yet", n.Name)
 	}

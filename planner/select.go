@@ -171,6 +171,9 @@ func (b *binder) bindSelect(core *ast.SelectCore, order []*ast.OrderItem, outer 
 		}
 		groups = append(groups, e)
 	}
+	if err := keySession(root, groups); err != nil {
+		return nil, err
+	}
 
 	b.agg, b.clause, b.apply = coll, "", ap
 	var having executor.Expr

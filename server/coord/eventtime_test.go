@@ -98,12 +98,11 @@ func bidBatches(seed uint64) ([][]bid, []string) {
 	return batches, stmts
 }
 
-// referenceViews computes dumpViews' answer from the bids directly: the
-// watermark is the largest time less 4 s, as of the batch before; a bid
-// below it is dropped.
-func referenceViews(batches [][]bid) string {
-	wm, set := int64(0), false
-	var kept []bid
+// keptBids returns the bids that are not late, and the watermark after
+// the last batch: the largest time less 4 s, as of the batch before; a
+// bid below it is dropped.
+func keptBids(batches [][]bid) (kept []bid, wm int64) {
+	set := false
 	for _, bs := range batches {
 		next := wm
 		for _, b := range bs {
@@ -114,13 +113,21 @@ func referenceViews(batches [][]bid) string {
 			next = max(next, b.ms-4000)
 		}
 		wm, set = max(wm, next), true
-		if !set || next > wm {
-			wm = next
-		}
 	}
-	ts := func(ms int64) string {
-		return time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(ms) * time.Millisecond).Format("2006-01-02 15:04:05.999999")
-	}
+	return kept, wm
+}
+
+// bidTime is how a bid's time (ms after 2026-01-01 10:00) reads.
+func bidTime(ms int64) string {
+	return time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(ms) * time.Millisecond).Format("2006-01-02 15:04:05.999999")
+}
+
+// referenceViews computes dumpViews' answer from the bids directly: the
+// watermark is the largest time less 4 s, as of the batch before; a bid
+// below it is dropped.
+func referenceViews(batches [][]bid) string {
+	kept, wm := keptBids(batches)
+	ts := bidTime
 	type key struct{ auction, w int64 }
 	type agg struct{ n, sum, low int64 }
 	hop := map[key]*agg{}     // by window end
