@@ -141,12 +141,7 @@ func (b *binder) bindWindowTVF(f *ast.TableFunc, outer *scope) (node, []scopeCol
 			return nil, nil, sqlerr.New(sqlerr.InvalidParameterValue, "the window size and slide of %s must be positive", strings.ToUpper(name))
 		}
 	}
-	star := len(cols)
-	for _, wc := range []string{"window_start", "window_end"} {
-		cols = append(cols, scopeCol{table: alias, name: wc, typ: cols[timeCol].typ, star: star})
-		star++
-	}
-	if err := renameCols(cols, f.ColAliases, alias); err != nil {
+	if cols, err = withWindowCols(cols, timeCol, alias, f.ColAliases); err != nil {
 		return nil, nil, err
 	}
 	return n, cols, nil
@@ -242,6 +237,21 @@ func windowClauseGroupBy(core *ast.SelectCore) ([]ast.Expr, error) {
 		}
 	}
 	return out, nil
+}
+
+// withWindowCols appends window_start and window_end, of the time
+// column's type, to a window function's columns, and applies the FROM
+// item's column aliases.
+func withWindowCols(cols []scopeCol, timeCol int, alias string, colAliases []string) ([]scopeCol, error) {
+	star := len(cols)
+	for _, wc := range []string{"window_start", "window_end"} {
+		cols = append(cols, scopeCol{table: alias, name: wc, typ: cols[timeCol].typ, star: star})
+		star++
+	}
+	if err := renameCols(cols, colAliases, alias); err != nil {
+		return nil, err
+	}
+	return cols, nil
 }
 
 // windowInterval evaluates a constant interval argument of a window

@@ -105,21 +105,6 @@ func (b *binder) bindSession(f *ast.TableFunc, outer *scope) (node, []scopeCol, 
 	return &sessionNode{in: in, timeCol: timeCol, gap: gap}, cols, nil
 }
 
-// withWindowCols appends window_start and window_end, of the time
-// column's type, to a window function's columns, and applies the FROM
-// item's column aliases.
-func withWindowCols(cols []scopeCol, timeCol int, alias string, colAliases []string) ([]scopeCol, error) {
-	star := len(cols)
-	for _, wc := range []string{"window_start", "window_end"} {
-		cols = append(cols, scopeCol{table: alias, name: wc, typ: cols[timeCol].typ, star: star})
-		star++
-	}
-	if err := renameCols(cols, colAliases, alias); err != nil {
-		return nil, err
-	}
-	return cols, nil
-}
-
 // keySession keys the SESSION that root reads (through WHERE's filters)
 // by the query's GROUP BY: groups must include its window_start or
 // window_end, and its other items must be plain columns of the relation.
