@@ -553,6 +553,13 @@ func (b *binder) bindJoin(j *ast.Join, outer *scope) (node, []scopeCol, error) {
 		}
 		conds = append(conds, splitAnd(e)...)
 	}
+	if j.Within != nil {
+		w, err := b.withinConds(j.Within, ln, rn, cols, L)
+		if err != nil {
+			return nil, nil, err
+		}
+		conds = append(conds, w...)
+	}
 	jn := &joinNode{kind: kind, left: ln, right: rn, temporal: temporal}
 	if kind == executor.JoinInner {
 		n := pushFilter(jn, conds)

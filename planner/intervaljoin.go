@@ -2,8 +2,10 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/sql/ast"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
 )
@@ -240,4 +242,44 @@ func watermarkedJoin(n *joinNode, out []bool) {
 		out[iv.LeftTime] = iv.HasHi
 		out[len(n.left.colTypes())+iv.RightTime] = iv.HasLo
 	}
+}
+
+// withinConds turns ksqlDB's WITHIN (before, after) of a join of ln and rn
+// (cols their columns, the first L the left's) into the conditions
+// right.t >= left.t - before AND right.t <= left.t + after, where a side's
+// event time t is the first of its columns watermarks reach: a relation's
+// WATERMARK FOR column, and of a join the left-most relation's, as ksqlDB
+// joins a third stream by the first one's time.
+func (b *binder) withinConds(w *ast.JoinWithin, ln, rn node, cols []scopeCol, L int) ([]executor.Expr, error) {
+	lt, rt := slices.Index(watermarked(ln), true), slices.Index(watermarked(rn), true)
+	if lt < 0 || rt < 0 {
+		return nil, sqlerr.Unsupported("WITHIN needs an event time on both sides of the join").
+			WithHint("Declare WATERMARK FOR a timestamp column of each relation, or write the bound in ON: o.ts BETWEEN c.ts - INTERVAL '1' HOUR AND c.ts + INTERVAL '1' HOUR.")
+	}
+	ref := func(i int) *executor.ColRef {
+		return &executor.ColRef{Idx: i, Typ: cols[i].typ, Name: qualified(cols[i])}
+	}
+	var out []executor.Expr
+	for _, bound := range []struct {
+		iv         ast.Expr
+		shift, cmp string
+	}{{w.Before, "-", ">="}, {w.After, "+", "<="}} {
+		us, err := b.windowInterval(bound.iv, "WITHIN")
+		if err != nil {
+			return nil, err
+		}
+		if us < 0 {
+			return nil, sqlerr.New(sqlerr.InvalidParameterValue, "the durations of WITHIN must not be negative")
+		}
+		edge, err := b.call(bound.shift, []executor.Expr{ref(lt), &executor.Const{Value: types.NewInterval(0, 0, us), Typ: types.Interval}})
+		if err != nil {
+			return nil, err
+		}
+		c, err := b.call(bound.cmp, []executor.Expr{ref(L + rt), edge})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

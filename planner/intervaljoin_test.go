@@ -41,6 +41,11 @@ func TestIntervalJoinPlan(t *testing.T) {
 		// the tightest of two bounds; one side only
 		{`SELECT * FROM clicks c JOIN orders o ON c.user_id = o.user_id AND o.ts <= c.ts + INTERVAL '1' HOUR AND o.ts <= c.ts + INTERVAL '1' MINUTE`,
 			"interval o.ts in [unbounded, c.ts + 00:01:00]"},
+		// ksqlDB's WITHIN, on the WATERMARK FOR columns
+		{`SELECT * FROM clicks c JOIN orders o WITHIN 1 HOUR ON c.user_id = o.user_id`,
+			"interval o.ts in [c.ts - 01:00:00, c.ts + 01:00:00]"},
+		{`SELECT * FROM clicks c JOIN orders o WITHIN (10 MINUTES, 2 HOURS) ON c.user_id = o.user_id`,
+			"interval o.ts in [c.ts - 00:10:00, c.ts + 02:00:00]"},
 		// a month has no fixed length: that bound is not one
 		{`SELECT * FROM clicks c JOIN orders o ON c.user_id = o.user_id AND o.ts BETWEEN c.ts AND c.ts + INTERVAL '1' MONTH`,
 			"interval o.ts in [c.ts + 00:00:00, unbounded]"},
@@ -57,6 +62,17 @@ func TestIntervalJoinPlan(t *testing.T) {
 		if c.want == "" && strings.Contains(s, "interval") || c.want != "" && !strings.Contains(s, c.want) {
 			t.Errorf("%s:\n%swant %q", c.query, s, c.want)
 		}
+	}
+}
+
+// TestWithinNeedsEventTime checks that WITHIN over a relation without a
+// WATERMARK is refused.
+func TestWithinNeedsEventTime(t *testing.T) {
+	db := intervalDB(t)
+	_, err := planQuery(t, db, `SELECT * FROM clicks c JOIN plain p WITHIN 1 HOUR ON c.user_id = p.user_id`)
+	var se *sqlerr.Error
+	if !errors.As(err, &se) || se.Code != sqlerr.FeatureNotSupported || !strings.Contains(se.Message, "WITHIN") {
+		t.Fatalf("WITHIN over a table without event time: %v, want 0A000", err)
 	}
 }
 

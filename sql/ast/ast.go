@@ -153,7 +153,13 @@ type Join struct {
 	On          Expr
 	Using       []string
 	Natural     bool
+	// Within is ksqlDB's WITHIN (before, after): the right side's event
+	// time is at most Before earlier and After later than the left's.
+	Within *JoinWithin
 }
+
+// JoinWithin is the time bound of a join written ksqlDB's way.
+type JoinWithin struct{ Before, After Expr }
 
 // TableFunc is a table function in FROM: TUMBLE(t, ts, INTERVAL ...),
 // generate_series(...), ...

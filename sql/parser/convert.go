@@ -470,6 +470,17 @@ func (c *converter) tableExpr(n tast.ResultSetNode) (ast.TableExpr, error) {
 					j.Kind = ast.FullJoin
 					on = b.R
 				}
+				if f, ok := b.L.(*tast.FuncCallExpr); ok && f.FnName.L == mkWithin {
+					ivs, err := c.exprs(f.Args)
+					if err != nil {
+						return nil, err
+					}
+					if len(ivs) != 2 {
+						return nil, c.unsupported("this WITHIN")
+					}
+					j.Within = &ast.JoinWithin{Before: ivs[0], After: ivs[1]}
+					on = b.R
+				}
 			}
 			if j.On, err = c.expr(on); err != nil {
 				return nil, err

@@ -38,6 +38,7 @@ import (
 //	max(__weir_over(f(x))) OVER w   any window call f(x) OVER w (TiDB's grammar takes OVER after few functions)
 //	t AS x AS OF TIMESTAMP __weir_proctime()   t FOR SYSTEM_TIME AS OF PROCTIME() [AS] x (TiDB's stale-read clause follows the alias)
 //	(select __weir_window('tumble', t, size)) AS x   ksqlDB's FROM t [AS] x WINDOW TUMBLING (SIZE ...) (ksqlwindow.go); 'hop' with advance and size, 'session' with the gap
+//	ON __weir_within(before, after) AND (c)   ksqlDB's JOIN ... WITHIN (before, after) ON c (ksqlwithin.go)
 const (
 	mkCast      = "__weir_cast"
 	mkOp        = "__weir_op"
@@ -1083,6 +1084,10 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 			}
 		}
 		f.inFrom = false
+	case "within":
+		if f.inFrom && rw.ksqlWithinAt(i) {
+			return rw.ksqlWithin(i, hi, f)
+		}
 	case "where", "group", "having", "union", "except", "intersect", "returning", "set", "select":
 		f.inFrom = false
 	case "full":
@@ -1103,9 +1108,7 @@ func (rw *rewriter) ident(i, hi int) (int, error) {
 	case "on":
 		if f.pendingFull {
 			f.pendingFull = false
-			end := rw.scanTo(i+1, hi, func(t token) bool {
-				return t.kind == tIdent && (joinWords[t.val] || (clauseWords[t.val] && t.val != "on")) || t.isP(",") || t.isP(";")
-			})
+			end := rw.onConditionEnd(i+1, hi)
 			rw.emit("on", t.pos, tIdent)
 			rw.emit(mkFullJoin, t.pos, tIdent)
 			rw.emit("(", t.pos, tPunct)
