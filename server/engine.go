@@ -235,6 +235,22 @@ type EngineStats struct {
 	EpochCommit *Histogram
 	// Subscribers are the push queries streaming changes to clients.
 	Subscribers int
+	// EventTime are the relations with a watermark (WATERMARK FOR).
+	EventTime []EventTimeStats
+}
+
+// EventTimeStats are one relation's event-time clock since the server
+// started.
+type EventTimeStats struct {
+	Relation string
+	// Watermark is the relation's watermark, in unix nanoseconds of event
+	// time; HasWatermark is false before its first row.
+	Watermark    int64
+	HasWatermark bool
+	// LateDropped counts rows dropped for being older than the watermark
+	// less the allowed lateness; LateApplied rows older than the watermark
+	// but within the lateness, applied as corrections.
+	LateDropped, LateApplied int64
 }
 
 // PushQuery is optionally implemented by a Statement that can tell whether

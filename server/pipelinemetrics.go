@@ -17,6 +17,7 @@ type pipelineCollector struct {
 	sinkChanges, sinkDelivered, sinkPending, sinkUp         *prometheus.Desc
 	sinkRetries, sinkDeadLetters, sinkLatency               *prometheus.Desc
 	epochCommit, subscribers                                *prometheus.Desc
+	watermark, late                                         *prometheus.Desc
 }
 
 func newPipelineCollector(eng PipelineReporter) *pipelineCollector {
@@ -44,6 +45,8 @@ func newPipelineCollector(eng PipelineReporter) *pipelineCollector {
 		sinkLatency:     prometheus.NewDesc("weir_sink_delivery_latency_seconds", "Time from an epoch's commit to its delivery by a sink (epochs committed since the server started).", sink, nil),
 		epochCommit:     prometheus.NewDesc("weir_epoch_commit_duration_seconds", "Time to commit an epoch: maintain the views it changes and write it durably.", nil, nil),
 		subscribers:     prometheus.NewDesc("weir_push_subscribers", "Push queries (EMIT CHANGES) streaming changes to clients.", nil, nil),
+		watermark:       prometheus.NewDesc("weir_watermark_seconds", "A relation's watermark: the event time (unix seconds) below which its rows are late.", []string{"relation"}, nil),
+		late:            prometheus.NewDesc("weir_late_rows_total", "Rows of a relation older than its watermark: dropped, or applied as corrections within its allowed lateness.", []string{"relation", "action"}, nil),
 	}
 }
 
@@ -52,7 +55,7 @@ func (c *pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.srcRecords, c.srcErrors, c.srcBytes, c.srcUp, c.srcLast, c.srcLag,
 		c.viewIn, c.viewOut, c.viewKeys, c.viewBytes,
 		c.sinkChanges, c.sinkDelivered, c.sinkPending, c.sinkUp, c.sinkRetries, c.sinkDeadLetters, c.sinkLatency,
-		c.epochCommit, c.subscribers,
+		c.epochCommit, c.subscribers, c.watermark, c.late,
 	} {
 		ch <- d
 	}
@@ -99,4 +102,11 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- e.EpochCommit.metric(c.epochCommit)
 	}
 	ch <- prometheus.MustNewConstMetric(c.subscribers, prometheus.GaugeValue, float64(e.Subscribers))
+	for _, et := range e.EventTime {
+		if et.HasWatermark {
+			ch <- prometheus.MustNewConstMetric(c.watermark, prometheus.GaugeValue, float64(et.Watermark)/1e9, et.Relation)
+		}
+		ch <- prometheus.MustNewConstMetric(c.late, prometheus.CounterValue, float64(et.LateDropped), et.Relation, "dropped")
+		ch <- prometheus.MustNewConstMetric(c.late, prometheus.CounterValue, float64(et.LateApplied), et.Relation, "applied")
+	}
 }

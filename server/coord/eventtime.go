@@ -12,6 +12,7 @@ import (
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/planner"
+	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/ast"
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
@@ -110,6 +111,9 @@ type eventClock struct {
 	// lateDropped and lateApplied count rows older than the watermark:
 	// dropped, or (within the allowed lateness) applied.
 	lateDropped, lateApplied atomic.Int64
+	// published is wm for readers without the epoch lock (metrics);
+	// math.MinInt64 before the first.
+	published atomic.Int64
 }
 
 type partitionClock struct {
@@ -132,6 +136,7 @@ func (c *Coordinator) clock(rel *catalog.Relation) (*eventClock, error) {
 		return nil, fmt.Errorf("watermark of %q: %w", rel.Name, err)
 	}
 	k := &eventClock{rel: rel, eval: eval, parts: map[int32]*partitionClock{}}
+	k.published.Store(math.MinInt64)
 	if old := vs.clocks[rel.ID]; old != nil {
 		// The relation was altered (or renamed): its counts go on.
 		k.lateDropped.Store(old.lateDropped.Load())
@@ -141,11 +146,39 @@ func (c *Coordinator) clock(rel *catalog.Relation) (*eventClock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watermark of %q: %w", rel.Name, err)
 	}
+	if k.set {
+		k.published.Store(k.wm)
+	}
 	if vs.clocks == nil {
 		vs.clocks = map[catalog.ID]*eventClock{}
 	}
 	vs.clocks[rel.ID] = k
+	list := make([]*eventClock, 0, len(vs.clocks))
+	for _, k := range vs.clocks {
+		list = append(list, k)
+	}
+	vs.clockList.Store(&list)
 	return k, nil
+}
+
+// eventTimeStats reports the clocks of the relations that still exist.
+func (c *Coordinator) eventTimeStats() []server.EventTimeStats {
+	list := c.views.clockList.Load()
+	if list == nil {
+		return nil
+	}
+	out := make([]server.EventTimeStats, 0, len(*list))
+	for _, k := range *list {
+		if cur, err := c.lookup("", k.rel.Name); err != nil || cur.ID != k.rel.ID {
+			continue
+		}
+		st := server.EventTimeStats{Relation: k.rel.Name, LateDropped: k.lateDropped.Load(), LateApplied: k.lateApplied.Load()}
+		if wm := k.published.Load(); wm != math.MinInt64 {
+			st.Watermark, st.HasWatermark = types.TimestampToTime(wm).UnixNano(), true
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // dropLine is the time below which rows are late beyond the allowed
@@ -224,6 +257,7 @@ func (k *eventClock) advance(now time.Time) bool {
 		return false
 	}
 	k.wm, k.set = low, true
+	k.published.Store(low)
 	return true
 }
 

@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
 )
 
 // The bids of the issue's example, one auction, in and out of order.
@@ -54,6 +57,12 @@ func TestTumbleUpdatesAndCloses(t *testing.T) {
 	}
 	if got := mustRun(t, s, "SELECT count(*) FROM bids"); got != "5\nSELECT 1\n" {
 		t.Fatalf("the late row is not stored either: got %s", got)
+	}
+	// Never silently: it is counted, beside the watermark.
+	et := h.c.EngineStats().EventTime
+	wm := time.Date(2026, 1, 1, 10, 1, 0, 0, time.UTC).UnixNano()
+	if len(et) != 1 || et[0].Relation != "bids" || et[0].LateDropped != 1 || et[0].LateApplied != 0 || !et[0].HasWatermark || et[0].Watermark != wm {
+		t.Fatalf("event time stats: %+v", et)
 	}
 	wantCode(t, s, "DELETE FROM bids", sqlerr.FeatureNotSupported)
 	wantCode(t, s, `CREATE MATERIALIZED VIEW bad AS SELECT auction, count(*) FROM bids GROUP BY auction EMIT ON WINDOW CLOSE`, sqlerr.FeatureNotSupported)
@@ -237,5 +246,89 @@ func TestWindowsAcrossRestarts(t *testing.T) {
 	h.close()
 	if got != want {
 		t.Fatalf("with restarts:\n%s\nwithout:\n%s", got, want)
+	}
+}
+
+// A partition without rows holds the watermark back only for the idle
+// timeout; then the others move it, and when it speaks again it counts
+// again (its rows below the watermark are late).
+func TestWatermarkIdlePartition(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, `CREATE TABLE clicks (user_id INT, ts TIMESTAMP, WATERMARK FOR ts AS ts) WITH (watermark.idle_timeout = '5 seconds')`)
+	rel, err := h.c.lookup("", "clicks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c.views.mu.Lock()
+	defer h.c.views.mu.Unlock()
+	k, err := h.c.clock(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rowid := int64(0)
+	at := func(sec int) types.Row {
+		rowid++
+		return types.Row{types.NewInt32(1), types.NewTimestamp(int64(sec) * 1_000_000), types.NewInt64(rowid)}
+	}
+	now := time.Unix(1_000_000, 0)
+	admit := func(parts []int32, secs ...int) int {
+		txn := h.db.Begin()
+		defer txn.Rollback()
+		var chs []storage.Change
+		for _, sec := range secs {
+			chs = append(chs, storage.Change{New: at(sec)})
+		}
+		kept, _, err := k.admit(ctx, txn, chs, parts, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(kept)
+	}
+	wmIs := func(sec int) {
+		t.Helper()
+		if !k.set || k.wm != int64(sec)*1_000_000 {
+			t.Fatalf("watermark %d (set %v), want %d s", k.wm, k.set, sec)
+		}
+	}
+	admit([]int32{0, 1}, 10, 20)
+	wmIs(10) // the smallest partition
+	now = now.Add(3 * time.Second)
+	admit([]int32{0}, 30)
+	wmIs(20) // partition 1 is quiet, not yet idle: it holds the watermark
+	now = now.Add(3 * time.Second)
+	admit([]int32{0}, 40)
+	wmIs(40) // partition 1 idle for 6 s: partition 0 alone
+	if n := admit([]int32{1, 1}, 35, 45); n != 1 {
+		t.Fatalf("kept %d rows of partition 1, want 1 (35 s is late)", n)
+	}
+	wmIs(40) // partition 1 is back, at 45: the watermark never goes back
+	if k.lateDropped.Load() != 1 {
+		t.Fatalf("late dropped %d", k.lateDropped.Load())
+	}
+}
+
+// Rows within the allowed lateness are applied as corrections (and
+// counted); windows close that much later.
+func TestAllowedLateness(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, `CREATE TABLE bids (auction BIGINT, price BIGINT, date_time TIMESTAMP,
+		WATERMARK FOR date_time AS date_time) WITH (allowed_lateness = '10 seconds')`)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW closed AS SELECT window_end, COUNT(*) AS n
+		FROM TUMBLE(bids, date_time, INTERVAL '1' MINUTE) GROUP BY window_end EMIT ON WINDOW CLOSE`)
+	mustRun(t, s, `INSERT INTO bids VALUES (1, 1, '2026-01-01 10:00:30'), (1, 1, '2026-01-01 10:01:05')`)
+	mustRun(t, s, `INSERT INTO bids VALUES (1, 1, '2026-01-01 10:00:59')`) // late, within 10 s
+	if got := mustRun(t, s, "SELECT * FROM closed"); got != "SELECT 0\n" {
+		t.Fatalf("closed before the lateness: %s", got)
+	}
+	mustRun(t, s, `INSERT INTO bids VALUES (1, 1, '2026-01-01 10:01:10'), (1, 1, '2026-01-01 10:00:40')`) // the second is too late
+	if got := mustRun(t, s, "SELECT * FROM closed"); got != "2026-01-01 10:01:00|2\nSELECT 1\n" {
+		t.Fatalf("closed: %s", got)
+	}
+	et := h.c.EngineStats().EventTime
+	if len(et) != 1 || et[0].LateApplied != 1 || et[0].LateDropped != 1 {
+		t.Fatalf("event time stats: %+v", et)
 	}
 }

@@ -65,7 +65,7 @@ func (c *Coordinator) ViewStats() []server.ViewStats {
 
 // EngineStats implements server.PipelineReporter.
 func (c *Coordinator) EngineStats() server.EngineStats {
-	return server.EngineStats{EpochCommit: c.views.commitDuration, Subscribers: c.progress.streaming()}
+	return server.EngineStats{EpochCommit: c.views.commitDuration, Subscribers: c.progress.streaming(), EventTime: c.eventTimeStats()}
 }
 
 // sourceLag is src's lag, if it can tell.

@@ -70,6 +70,8 @@ type viewSet struct {
 	// hasClocks: some relation has a watermark, so every epoch runs
 	// maintain (which drops late rows) even without views.
 	hasClocks atomic.Bool
+	// clockList is clocks' values, for readers without the lock.
+	clockList atomic.Pointer[[]*eventClock]
 }
 
 // pendingView records, for a view being backfilled from a snapshot, the
