@@ -63,9 +63,11 @@ type SessionAssign struct {
 	unsaved []*sessionRow
 	keyBuf  []byte
 	saveBuf []byte
-	// scratch of Flush
-	merged []*sessionRow
-	spans  [][2]int
+	// scratch of Flush; slab: room for the rows it emits
+	merged  []*sessionRow
+	changed []int64
+	spans   [][2]int
+	slab    []types.Datum
 }
 
 // sessionKey is one session key's state: its rows in time order (then by
@@ -184,7 +186,7 @@ func (s *SessionAssign) apply(ctx context.Context, k *sessionKey) error {
 	ch := k.pending
 	slices.SortStableFunc(ch, func(a, b sessionChange) int { return compareSession(a.t, a.key, b.t, b.key) })
 	merged := s.merged[:0]
-	var changed []int64 // times of the changed rows, ascending
+	changed := s.changed[:0] // times of the changed rows, ascending
 	i, j := 0, 0
 	for i < len(k.rows) || j < len(ch) {
 		var e *sessionRow
@@ -232,6 +234,7 @@ func (s *SessionAssign) apply(ctx context.Context, k *sessionKey) error {
 	// merged becomes the key's rows, and its rows the next scratch.
 	k.rows, s.merged = merged, k.rows
 	clear(s.merged)
+	s.changed = changed
 	return s.reassign(ctx, k.rows, changed)
 }
 
@@ -311,7 +314,12 @@ func (s *SessionAssign) rebound(ctx context.Context, e *sessionRow, start, end i
 }
 
 func (s *SessionAssign) emit(ctx context.Context, e *sessionRow, start, end, w int64) error {
-	out := make(types.Row, s.width+2)
+	n := s.width + 2
+	if len(s.slab) < n {
+		s.slab = make([]types.Datum, n*BatchSize)
+	}
+	out := types.Row(s.slab[:n:n])
+	s.slab = s.slab[n:]
 	copy(out, e.row)
 	t := e.row[s.timeCol]
 	out[s.width], out[s.width+1] = timeLike(t, start), timeLike(t, end)
