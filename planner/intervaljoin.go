@@ -53,15 +53,18 @@ func (b *binder) intervalJoins(n node) error {
 		if x.interval == nil {
 			return nil
 		}
+		// Over an input that may retract, the bounds stay a plain
+		// condition of an ordinary join, whose state is not bounded: a
+		// later deletion must find what its row matched (Nexmark q7 joins
+		// bids with an aggregate this way).
 		for _, in := range []node{x.left, x.right} {
 			ok, err := b.insertsOnly(in)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return sqlerr.Unsupported("an interval join needs inputs that only insert").
-					WithDetail("The join bounds the event times of its sides (%s), so it drops rows once the watermarks pass them; a later deletion or update of a row could not retract what it matched.", x.intervalDesc()).
-					WithHint("Join sources, streams or tables with a WATERMARK, or filters and projections of them; or remove the time bounds.")
+				x.interval = nil
+				return nil
 			}
 		}
 	}
