@@ -168,6 +168,14 @@ func TestSessionsAcrossRestarts(t *testing.T) {
 		mustRun(t, plain.session(), b)
 	}
 	want := dumpSessionViews(t, plain)
+	// views created over the rows and the watermark so far agree
+	for _, v := range sessionViews {
+		mustRun(t, plain.session(), strings.Replace(v, " AS\n", "_later AS\n", 1))
+	}
+	ps := plain.session()
+	if later := mustRun(t, ps, "SELECT * FROM sess_later ORDER BY 1, 2") + mustRun(t, ps, "SELECT * FROM sess_final_later ORDER BY 1, 2"); later != want {
+		t.Fatalf("created later:\n%s\nfrom the start:\n%s", later, want)
+	}
 	plain.close()
 	if ref := referenceSessionViews(bids); want != ref {
 		t.Fatalf("views:\n%s\nreference:\n%s", want, ref)
