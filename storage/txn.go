@@ -35,10 +35,12 @@ import (
 //
 // Txn satisfies executor.TableStore.
 type Txn struct {
-	db   *DB
-	b    *pebble.Batch // indexed
-	seq  uint64        // db.commitSeq at Begin
-	done bool
+	db *DB
+	b  *pebble.Batch // indexed
+	// viewIter reads a view's counts in key order during an ApplyView.
+	viewIter *pebble.Iterator
+	seq      uint64 // db.commitSeq at Begin
+	done     bool
 	// async commits without waiting for fsync (SetAsynchronousCommit).
 	async bool
 

@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -49,6 +51,24 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 			order = append(order, i)
 		}
 	}
+	if !unique && len(rows) >= sortedReadsMin {
+		// Read the current counts in key order through one iterator:
+		// each Get would build (and close) an iterator of its own, which
+		// was most of a large epoch's cost. Each row comes once (the
+		// caller consolidates), so no read needs this call's writes.
+		if err := t.sortByViewKey(rel, rows, order); err != nil {
+			return err
+		}
+		it, err := t.b.NewIter(&pebble.IterOptions{LowerBound: tablePrefix(nil, rel.ID), UpperBound: prefixEnd(tablePrefix(nil, rel.ID))})
+		if err != nil {
+			return fmt.Errorf("storage: view %q: %w", rel.Name, err)
+		}
+		t.viewIter = it
+		defer func() {
+			t.viewIter.Close()
+			t.viewIter = nil
+		}()
+	}
 	for _, i := range order {
 		row := rows[i]
 		if len(row) != ncol-1 {
@@ -91,16 +111,8 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 			}
 			inSide = false
 		}
-		v, closer, err := t.b.Get(t.key)
-		switch {
-		case err == nil:
-			cur, err = DecodeRow(cur[:0], v, rel.Columns)
-			closer.Close()
-			if err != nil {
-				return fmt.Errorf("storage: view %q: %w", rel.Name, err)
-			}
-			count = cur[ncol-1].Int()
-		case !errors.Is(err, pebble.ErrNotFound):
+		count, err := t.viewCount(rel, t.key, &cur)
+		if err != nil {
 			return fmt.Errorf("storage: view %q: %w", rel.Name, err)
 		}
 		count += weights[i]
@@ -123,4 +135,57 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 		}
 	}
 	return nil
+}
+
+// sortedReadsMin is how many changes an ApplyView takes before it reads
+// the counts through one iterator in key order rather than by Gets.
+const sortedReadsMin = 64
+
+// sortByViewKey orders order (indexes into rows) by the rows' keys in
+// rel.
+func (t *Txn) sortByViewKey(rel *catalog.Relation, rows []types.Row, order []int) error {
+	keys := make([][]byte, len(rows))
+	var buf []byte
+	for _, i := range order {
+		lo := len(buf)
+		for _, c := range rel.PrimaryKey {
+			if c >= len(rows[i]) {
+				return fmt.Errorf("storage: view %q: row has %d columns", rel.Name, len(rows[i]))
+			}
+			buf = AppendKeyDatum(buf, rows[i][c])
+		}
+		keys[i] = buf[lo:len(buf):len(buf)]
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	return nil
+}
+
+// viewCount reads the count of the view row at key (0: none), decoding it
+// into cur: through the sorted iterator when ApplyView opened one.
+func (t *Txn) viewCount(rel *catalog.Relation, key []byte, cur *types.Row) (int64, error) {
+	var v []byte
+	if it := t.viewIter; it != nil {
+		if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
+			return 0, it.Error()
+		}
+		var err error
+		if v, err = it.ValueAndErr(); err != nil {
+			return 0, err
+		}
+	} else {
+		val, closer, err := t.b.Get(key)
+		if errors.Is(err, pebble.ErrNotFound) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		defer closer.Close()
+		v = val
+	}
+	var err error
+	if *cur, err = DecodeRow((*cur)[:0], v, rel.Columns); err != nil {
+		return 0, err
+	}
+	return (*cur)[len(rel.Columns)-1].Int(), nil
 }
