@@ -2,6 +2,7 @@ package executor
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -50,6 +51,9 @@ type SessionAssign struct {
 
 	keys  map[string]*sessionKey
 	dirty []*sessionKey
+	// closing orders the keys by when their first session closes, so a
+	// watermark visits only the keys it closes sessions of.
+	closing sessionHeap
 	// wm is the watermark on the time column (NULL: none yet); closeDue:
 	// it advanced since the last Flush.
 	wm       types.Datum
@@ -77,6 +81,32 @@ type sessionKey struct {
 	rows    []*sessionRow
 	pending []sessionChange
 	dirty   bool
+	// closeAt is the end of its first session; at its index in closing.
+	closeAt int64
+	at      int
+}
+
+// sessionHeap is a min-heap of keys by closeAt (container/heap, which
+// keeps each key's index).
+type sessionHeap []*sessionKey
+
+func (h sessionHeap) Len() int           { return len(h) }
+func (h sessionHeap) Less(i, j int) bool { return h[i].closeAt < h[j].closeAt }
+func (h sessionHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].at, h[j].at = i, j
+}
+func (h *sessionHeap) Push(x any) {
+	k := x.(*sessionKey)
+	k.at = len(*h)
+	*h = append(*h, k)
+}
+func (h *sessionHeap) Pop() any {
+	old := *h
+	k := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return k
 }
 
 // sessionRow is one distinct input row of a key: its multiplicity, and
@@ -129,7 +159,7 @@ func (s *SessionAssign) Push(_ context.Context, _ int, b *Batch) error {
 		s.keyBuf = appendColsKey(s.keyBuf[:0], r, s.keyCols)
 		k := s.keys[string(s.keyBuf)]
 		if k == nil {
-			k = &sessionKey{key: string(s.keyBuf)}
+			k = &sessionKey{key: string(s.keyBuf), at: -1}
 			s.keys[k.key] = k
 		}
 		if !k.dirty {
@@ -157,9 +187,7 @@ func (s *SessionAssign) Flush(ctx context.Context) error {
 			return err
 		}
 		k.dirty = false
-		if len(k.rows) == 0 {
-			delete(s.keys, k.key)
-		}
+		s.requeue(k)
 	}
 	clear(s.dirty)
 	s.dirty = s.dirty[:0]
@@ -326,11 +354,34 @@ func (s *SessionAssign) emit(ctx context.Context, e *sessionRow, start, end, w i
 	return s.send(ctx, out, w)
 }
 
+// requeue files k in closing by the end of its first session, or drops
+// it when it has no rows left.
+func (s *SessionAssign) requeue(k *sessionKey) {
+	if len(k.rows) == 0 {
+		if k.at >= 0 {
+			heap.Remove(&s.closing, k.at)
+			k.at = -1
+		}
+		delete(s.keys, k.key)
+		return
+	}
+	end := k.rows[s.sessionEnd(k.rows, 0)-1].t + s.gap
+	switch {
+	case k.at < 0:
+		k.closeAt = end
+		heap.Push(&s.closing, k)
+	case end != k.closeAt:
+		k.closeAt = end
+		heap.Fix(&s.closing, k.at)
+	}
+}
+
 // closeSessions forgets the sessions the watermark closed: per key a
 // prefix of its rows, as sessions end in the order they start.
 func (s *SessionAssign) closeSessions() {
 	w := s.wm.Micros()
-	for key, k := range s.keys {
+	for len(s.closing) > 0 && s.closing[0].closeAt <= w {
+		k := s.closing[0]
 		cut := 0
 		for cut < len(k.rows) {
 			b := s.sessionEnd(k.rows, cut)
@@ -338,9 +389,6 @@ func (s *SessionAssign) closeSessions() {
 				break
 			}
 			cut = b
-		}
-		if cut == 0 {
-			continue
 		}
 		for _, e := range k.rows[:cut] {
 			e.n = 0
@@ -350,9 +398,7 @@ func (s *SessionAssign) closeSessions() {
 		n := copy(k.rows, k.rows[cut:])
 		clear(k.rows[n:])
 		k.rows = k.rows[:n]
-		if n == 0 {
-			delete(s.keys, key)
-		}
+		s.requeue(k)
 	}
 }
 
@@ -406,7 +452,7 @@ func (s *SessionAssign) Restore(key, value []byte) error {
 	}
 	k := s.keys[string(pk)]
 	if k == nil {
-		k = &sessionKey{key: string(pk)}
+		k = &sessionKey{key: string(pk), at: -1}
 		s.keys[k.key] = k
 	}
 	k.rows = append(k.rows, &sessionRow{t: row[s.timeCol].Micros(), key: string(rk), row: row, n: n, part: k})
@@ -429,6 +475,7 @@ func (s *SessionAssign) FinishRestore() error {
 			}
 			a = b
 		}
+		s.requeue(k)
 	}
 	return nil
 }
