@@ -1,10 +1,13 @@
 package coord
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
 )
 
 // ksqlViews are hopViews written in ksqlDB's spelling: the WINDOW clause
@@ -70,4 +73,48 @@ func TestKsqlWindowClauseEqualsTableFunctions(t *testing.T) {
 	wantCode(t, s, `CREATE TABLE w AS SELECT auction, COUNT(*) FROM plain WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY auction`, sqlerr.InvalidTableDefinition)
 	wantCode(t, s, `CREATE TABLE w AS SELECT auction, COUNT(*) FROM bids WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 1 MINUTE) GROUP BY auction`, sqlerr.FeatureNotSupported)
 	wantCode(t, s, `CREATE TABLE w AS SELECT COUNT(*) FROM bids WINDOW TUMBLING (SIZE 1 MINUTE)`, sqlerr.GroupingError)
+}
+
+// A push query with EMIT FINAL gets each window once, when the watermark
+// closes it: push queries get the watermarks of every epoch, as views do.
+func TestKsqlPushQueryEmitFinal(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	defer h.close()
+	s := h.session()
+	mustRun(t, s, bidsTable)
+	ins := func(q string) { mustRun(t, s, "INSERT INTO bids VALUES "+q) }
+	ins("(1, 10, '2026-01-01 10:00:05'), (1, 30, '2026-01-01 10:00:50')")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	push := h.session()
+	stmts, err := push.Parse(ctx, `SELECT auction, WINDOWSTART, COUNT(*) AS n, MAX(price) AS top
+		FROM bids WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY auction EMIT FINAL;`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := push.Execute(ctx, stmts[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	next := func() string {
+		row, ok, err := res.Next(ctx)
+		if err != nil || !ok {
+			t.Fatalf("push query: %v %v", ok, err)
+		}
+		var parts []string
+		for _, d := range row {
+			parts = append(parts, string(types.AppendText(nil, d, nil)))
+		}
+		return strings.Join(parts, " ")
+	}
+	ins("(1, 20, '2026-01-01 10:00:47')") // out of order: the window grows
+	ins("(2, 5, '2026-01-01 10:01:04')")  // the watermark reaches 10:01: it closes
+	ins("(1, 99, '2026-01-01 10:00:59')") // late: dropped
+	ins("(2, 6, '2026-01-01 10:02:10')")  // closes 10:01
+	for _, want := range []string{"insert 1 2026-01-01 10:00:00 3 30", "insert 2 2026-01-01 10:01:00 1 5"} {
+		if got := next(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
 }

@@ -145,6 +145,12 @@ func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch, epoch
 		}
 	}
 	for sub := range done {
+		// as for a view (maintain): a watermark closes windows, which
+		// EMIT FINAL emits
+		if err := c.passWatermarks(ctx, sub.df); err != nil {
+			sub.fail(err)
+			continue
+		}
 		out, err := sub.df.Flush(ctx)
 		if err != nil {
 			sub.fail(err)
