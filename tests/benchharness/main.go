@@ -74,6 +74,7 @@ func main() {
 	var sseFigs *sseFigures
 	nexmarkOn := strings.Contains(*which, "nexmark")
 	var nexmarkFigs *nexmarkFigures
+	var stateCurves []stateCurve
 	results := map[string]*figures{}
 	sides := map[string]*side{}
 	var kafkaFigs *kafkaFigures // Weir only: the baseline is a bare consumer
@@ -119,6 +120,7 @@ func main() {
 				nexmarkFigs = &nexmarkFigures{results: map[string]nexmarkResult{"q0": {err: err}}}
 			} else {
 				nexmarkFigs = runNexmarkFigures(ctx, bin)
+				stateCurves = runNexmarkStateFigure(ctx, bin)
 			}
 		}
 	}
@@ -158,6 +160,9 @@ func main() {
 	}
 	if nexmarkFigs != nil {
 		failed = reportNexmark(nexmarkFigs) || failed
+	}
+	if stateCurves != nil {
+		failed = reportNexmarkState(stateCurves) || failed
 	}
 	if failed {
 		os.Exit(1)
