@@ -249,7 +249,11 @@ func (j *HashJoin) probe(ctx context.Context, side int, b *Batch) error {
 				return errIntervalRetraction
 			}
 			if r[j.iv.timeCol(side)].IsNull() {
-				continue // it matches nothing, and would never expire
+				// It matches nothing, and would never expire.
+				if err := j.emitUnmatched(ctx, side, r, w); err != nil {
+					return err
+				}
+				continue
 			}
 		}
 		null, err := j.key(side, r)
@@ -319,7 +323,9 @@ func (j *HashJoin) probe(ctx context.Context, side int, b *Batch) error {
 					if err := j.send(ctx, e.row, sign*e.w); err != nil {
 						return err
 					}
-				} else if j.preserved(other) {
+				} else if j.preserved(other) && j.iv == nil {
+					// (An interval join emits an unmatched row when it
+					// expires, not before.)
 					sign := int64(-1) // it found its first match
 					if e.matches == 0 {
 						sign = 1
@@ -330,7 +336,7 @@ func (j *HashJoin) probe(ctx context.Context, side int, b *Batch) error {
 				}
 			}
 		}
-		if m == 0 {
+		if m == 0 && j.iv == nil {
 			if side == 0 || !semiAnti {
 				if err := j.emitUnmatched(ctx, side, r, w); err != nil {
 					return err

@@ -31,6 +31,11 @@ type Interval struct {
 // deletion: it emits nothing, which is why both inputs must only insert
 // (a later retraction of a row could not find the matches that expired).
 //
+// In an outer interval join a preserved side's row that expires without a
+// match emits its null-padded row then, and a row never emits one before:
+// the output only inserts, and once the watermarks passed every row it is
+// the outer join's. A preserved side needs the bound that expires it.
+//
 // Watermarks passed on: a later output row pairs a later left row
 // (l.t >= wm[0]) or a later right row (r.t >= wm[1], matched only by
 // l.t >= r.t - Hi), so the output's left time is at least
@@ -49,11 +54,13 @@ type intervalState struct {
 
 // SetInterval makes j an interval join of two append-only inputs (see
 // intervalState): it takes watermarks on the time columns of iv and drops
-// the rows no later row of the other side can match. Only an inner hash
-// join with keys can be one; call it before the first Push.
+// the rows no later row of the other side can match. An inner or outer
+// hash join with keys can be one, an outer one only with the bounds that
+// expire its preserved sides; call it before the first Push.
 func (j *HashJoin) SetInterval(iv Interval) {
-	if j.kind != JoinInner || j.temporal || len(j.keys[0]) == 0 {
-		panic("executor: an interval join is an inner hash join with keys")
+	if j.kind > JoinFull || j.temporal || len(j.keys[0]) == 0 ||
+		j.preserved(0) && !iv.HasHi || j.preserved(1) && !iv.HasLo {
+		panic("executor: an interval join is a hash join with keys, and bounds that expire its preserved sides")
 	}
 	j.iv = &intervalState{Interval: iv}
 }
@@ -104,10 +111,17 @@ func (j *HashJoin) expireInterval(ctx context.Context) error {
 	}
 	s.due = false
 	if s.HasHi && !s.wm[1].IsNull() {
-		j.expire(0, subSat(s.wm[1].Micros(), s.Hi))
+		if err := j.expire(ctx, 0, subSat(s.wm[1].Micros(), s.Hi)); err != nil {
+			return err
+		}
 	}
 	if s.HasLo && !s.wm[0].IsNull() {
-		j.expire(1, addSat(s.wm[0].Micros(), s.Lo))
+		if err := j.expire(ctx, 1, addSat(s.wm[0].Micros(), s.Lo)); err != nil {
+			return err
+		}
+	}
+	if err := j.drain(ctx); err != nil {
+		return err
 	}
 	if s.wm[0].IsNull() || s.wm[1].IsNull() {
 		return nil
@@ -138,8 +152,9 @@ func (j *HashJoin) passTime(ctx context.Context, side, col int, like types.Datum
 	return j.out.Watermark(ctx, col, v)
 }
 
-// expire drops side's entries whose time is below line.
-func (j *HashJoin) expire(side int, line int64) {
+// expire drops side's entries whose time is below line, emitting the
+// null-padded rows of those of a preserved side that matched nothing.
+func (j *HashJoin) expire(ctx context.Context, side int, line int64) error {
 	h := &j.iv.byTime[side]
 	for len(*h) > 0 && (*h)[0].t < line {
 		e := h.pop().e
@@ -162,10 +177,16 @@ func (j *HashJoin) expire(side int, line int64) {
 		if k < 0 || bk.entries[k] != e {
 			panic(fmt.Sprintf("executor: interval join entry not in its bucket (side %d)", side))
 		}
+		if e.matches == 0 && j.preserved(side) {
+			if err := j.send(ctx, j.padded(side, e.row), e.w); err != nil {
+				return err
+			}
+		}
 		e.w = 0
 		j.touch(e)
 		j.removeAt(side, bk, k)
 	}
+	return nil
 }
 
 func addSat(a, b int64) int64 {

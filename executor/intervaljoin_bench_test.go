@@ -49,7 +49,7 @@ func BenchmarkIntervalJoin(b *testing.B) {
 	var matches int
 	for b.Loop() {
 		b.StopTimer()
-		op, err := newIntervalJoin(1, 0, 60*secondUs)
+		op, err := newIntervalJoin(1, JoinInner, 0, 60*secondUs)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,13 +17,13 @@ const secondUs = int64(1_000_000)
 // newIntervalJoin joins (key, ts) with (key, ts) on key and
 // lo <= right.ts - left.ts <= hi (microseconds), as the planner builds it:
 // the bound is the residual, and the Interval lets rows expire.
-func newIntervalJoin(workers int, lo, hi int64) (Operator, error) {
+func newIntervalJoin(workers int, kind JoinKind, lo, hi int64) (Operator, error) {
 	return Partition(workers, func() (Operator, error) {
 		res := func(r types.Row) (types.Datum, error) {
 			d := r[3].Micros() - r[1].Micros()
 			return types.NewBool(lo <= d && d <= hi), nil
 		}
-		j := NewHashJoin(JoinInner, colEvals([]int{0}), colEvals([]int{0}), 2, 2, res, "")
+		j := NewHashJoin(kind, colEvals([]int{0}), colEvals([]int{0}), 2, 2, res, "")
 		j.SetInterval(Interval{LeftTime: 1, RightTime: 1, Lo: lo, Hi: hi, HasLo: true, HasHi: true})
 		return j, nil
 	})
@@ -90,7 +90,7 @@ func flushOp(t *testing.T, op Operator) {
 // left watermark is above its time less the lower bound; and the
 // watermarks passed on.
 func TestIntervalJoinBoundary(t *testing.T) {
-	op, err := newIntervalJoin(1, -2*secondUs, 10*secondUs)
+	op, err := newIntervalJoin(1, JoinInner, -2*secondUs, 10*secondUs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestIntervalJoinBoundary(t *testing.T) {
 // TestIntervalJoinRetraction checks that a retraction is refused with
 // 0A000 rather than joined with what may have expired.
 func TestIntervalJoinRetraction(t *testing.T) {
-	op, _ := newIntervalJoin(1, 0, secondUs)
+	op, _ := newIntervalJoin(1, JoinInner, 0, secondUs)
 	op.SetOutput(Output{To: &collector{}})
 	b := &Batch{}
 	b.Append(tsRow("a", 1), -1)
@@ -193,13 +193,19 @@ func intervalStream(rng *rand.Rand, epochs, perEpoch int) [][]intervalEvent {
 }
 
 // TestIntervalJoinReference runs out-of-order streams through interval
-// joins (one and four shards, restored from saved state in the middle)
-// and checks their output against every pair that satisfies the
-// condition, and that the state stays bounded and ends empty.
+// joins (inner and outer, one and four shards, restored from saved state
+// in the middle) and checks their output against every pair that
+// satisfies the condition and, for an outer join, the null-padded rows
+// of those that match none (emitted as they expire: the output only
+// inserts), and that the state stays bounded and ends empty.
 func TestIntervalJoinReference(t *testing.T) {
 	const lo, hi = -3 * secondUs, 7 * secondUs
-	for _, workers := range []int{1, 4} {
-		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+	for _, tc := range []struct {
+		kind    JoinKind
+		workers int
+	}{{JoinInner, 1}, {JoinInner, 4}, {JoinLeft, 1}, {JoinRight, 4}, {JoinFull, 1}, {JoinFull, 4}} {
+		kind, workers := tc.kind, tc.workers
+		t.Run(fmt.Sprintf("%s/workers=%d", kind, workers), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(workers), 7))
 			epochs := intervalStream(rng, 60, 40)
 			var all []intervalEvent
@@ -207,16 +213,28 @@ func TestIntervalJoinReference(t *testing.T) {
 			for _, ep := range epochs {
 				all = append(all, ep...)
 			}
+			matched := map[intervalEvent]bool{}
 			for _, l := range all {
 				for _, r := range all {
 					if l.side == 0 && r.side == 1 && l.key == r.key && lo <= r.t-l.t && r.t-l.t <= hi {
 						want[formatChange(concatRows(tsRow(l.key, l.t), tsRow(r.key, r.t)), 1)]++
+						matched[l], matched[r] = true, true
 					}
+				}
+			}
+			nulls := types.Row{types.Null, types.Null}
+			for _, e := range all {
+				switch {
+				case matched[e]:
+				case e.side == 0 && (kind == JoinLeft || kind == JoinFull):
+					want[formatChange(concatRows(tsRow(e.key, e.t), nulls), 1)]++
+				case e.side == 1 && (kind == JoinRight || kind == JoinFull):
+					want[formatChange(concatRows(nulls, tsRow(e.key, e.t)), 1)]++
 				}
 			}
 			saved := map[string][]byte{}
 			build := func() (Operator, *collector) {
-				op, err := newIntervalJoin(workers, lo, hi)
+				op, err := newIntervalJoin(workers, kind, lo, hi)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -266,14 +284,6 @@ func TestIntervalJoinReference(t *testing.T) {
 					}
 				}
 			}
-			if len(got) != len(want) {
-				t.Errorf("%d distinct matches, want %d", len(got), len(want))
-			}
-			for k, n := range want {
-				if got[k] != n {
-					t.Errorf("%s: %d times, want %d", k, got[k], n)
-				}
-			}
 			// Each side keeps about 30 s of rows (the bound, the
 			// watermark's delay and an epoch): some 250 of the 2400
 			// rows pushed, at 184 bytes or more each.
@@ -285,6 +295,17 @@ func TestIntervalJoinReference(t *testing.T) {
 			}
 			flushOp(t, op)
 			saveInto(t, op.(Stateful), saved)
+			for _, l := range sink.lines {
+				got[l]++
+			}
+			if len(got) != len(want) {
+				t.Errorf("%d distinct rows, want %d", len(got), len(want))
+			}
+			for k, n := range got {
+				if want[k] != n {
+					t.Errorf("%s: %d times, want %d", k, n, want[k])
+				}
+			}
 			c := op.(CachedState)
 			if c.CachedKeys() != 0 || c.CachedBytes() != 0 || len(saved) != 0 {
 				t.Fatalf("after the watermarks passed everything: %d keys, %d bytes, %d saved", c.CachedKeys(), c.CachedBytes(), len(saved))

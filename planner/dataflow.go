@@ -55,7 +55,7 @@ func (p *Plan) Dataflow(ctx context.Context, rt *executor.Runtime) (*Dataflow, e
 	if err != nil {
 		return nil, err
 	}
-	r := &runState{ctx: ctx, rt: rt, comp: comp, g: &executor.Graph{}}
+	r := &runState{ctx: ctx, rt: rt, comp: comp, g: &executor.Graph{}, live: true}
 	top, err := p.query.asNode().build(r)
 	if err != nil {
 		return nil, err

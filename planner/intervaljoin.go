@@ -10,9 +10,8 @@ import (
 	"github.com/weirdb/weir/sql/types"
 )
 
-// An interval join is an inner join with an equi-key whose conditions
-// bound one side's event time by the other's plus or minus constant
-// intervals:
+// An interval join is a join with an equi-key whose conditions bound one
+// side's event time by the other's plus or minus constant intervals:
 //
 //	clicks c JOIN orders o ON c.user_id = o.user_id
 //	  AND o.ts BETWEEN c.ts AND c.ts + INTERVAL '1' HOUR
@@ -23,7 +22,10 @@ import (
 // once the other side's watermark passes the last time that could match
 // it (executor.Interval), so the join's state is bounded by the bounds and
 // the watermarks' delay. Dropping a row emits nothing, so both inputs
-// must only insert.
+// must only insert. An outer interval join emits a row's null-padded row
+// when the row expires unmatched, never before, so that its output only
+// inserts too; it is one only in a live dataflow (a query run once gets
+// no watermarks, and runs the ordinary outer join).
 
 // intervalJoin is an interval join's bounds, with its time columns'
 // names for EXPLAIN.
@@ -46,11 +48,12 @@ func (b *binder) intervalJoins(n node) error {
 		if err := b.intervalJoins(x.right); err != nil {
 			return err
 		}
-		if x.kind != executor.JoinInner || x.temporal || len(x.lkeys) == 0 {
+		if x.kind > executor.JoinFull || x.temporal || len(x.lkeys) == 0 {
 			return nil
 		}
 		x.interval = findInterval(x)
-		if x.interval == nil {
+		if iv := x.interval; iv == nil || !iv.expiresPreserved(x.kind) {
+			x.interval = nil
 			return nil
 		}
 		// Over an input that may retract, the bounds stay a plain
@@ -71,7 +74,17 @@ func (b *binder) intervalJoins(n node) error {
 	return nil
 }
 
-// findInterval returns the bounds the residual of inner join x puts on
+// expiresPreserved reports whether the bounds let every row of the
+// preserved sides of a join of kind expire: an outer interval join emits
+// a row's null-padded row when it expires, so one that never did would
+// never appear.
+func (iv *intervalJoin) expiresPreserved(kind executor.JoinKind) bool {
+	left := kind == executor.JoinLeft || kind == executor.JoinFull
+	right := kind == executor.JoinRight || kind == executor.JoinFull
+	return (!left || iv.HasHi) && (!right || iv.HasLo)
+}
+
+// findInterval returns the bounds the residual of join x puts on
 // right.t - left.t for a watermarked time column of each side, or nil. Of
 // several pairs of columns it takes the first bounded on both sides, else
 // the first bounded at all; of several bounds on one side, the tightest.

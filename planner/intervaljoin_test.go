@@ -46,6 +46,14 @@ func TestIntervalJoinPlan(t *testing.T) {
 			"interval o.ts in [c.ts - 01:00:00, c.ts + 01:00:00]"},
 		{`SELECT * FROM clicks c JOIN orders o WITHIN (10 MINUTES, 2 HOURS) ON c.user_id = o.user_id`,
 			"interval o.ts in [c.ts - 00:10:00, c.ts + 02:00:00]"},
+		// an outer join whose preserved side can expire
+		{`SELECT * FROM clicks c LEFT JOIN orders o WITHIN 1 HOUR ON c.user_id = o.user_id`,
+			"HashJoin Left on c.user_id = o.user_id filter ((o.ts >= (c.ts - '01:00:00')) AND (o.ts <= (c.ts + '01:00:00'))) interval o.ts in [c.ts - 01:00:00, c.ts + 01:00:00]"},
+		{`SELECT * FROM clicks c RIGHT JOIN orders o ON c.user_id = o.user_id AND o.ts >= c.ts`,
+			"interval o.ts in [c.ts + 00:00:00, unbounded]"},
+		// ... and one whose preserved side could not: an ordinary join
+		{`SELECT * FROM clicks c LEFT JOIN orders o ON c.user_id = o.user_id AND o.ts >= c.ts`, ""},
+		{`SELECT * FROM clicks c FULL JOIN orders o ON c.user_id = o.user_id AND o.ts <= c.ts`, ""},
 		// a month has no fixed length: that bound is not one
 		{`SELECT * FROM clicks c JOIN orders o ON c.user_id = o.user_id AND o.ts BETWEEN c.ts AND c.ts + INTERVAL '1' MONTH`,
 			"interval o.ts in [c.ts + 00:00:00, unbounded]"},

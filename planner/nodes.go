@@ -29,6 +29,9 @@ type runState struct {
 	comp  *executor.Compiler
 	g     *executor.Graph
 	feeds []feed
+	// live: the graph is a Dataflow, kept and given watermarks, not run
+	// once.
+	live bool
 }
 
 // partitioned adds to the graph the stateful operator newOp builds,
@@ -443,7 +446,7 @@ func (n *joinNode) build(r *runState) (executor.Operator, error) {
 			return executor.NewTemporalJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc()), nil
 		}
 		j := executor.NewHashJoin(n.kind, lk, rk, len(n.left.colTypes()), len(n.right.colTypes()), res, n.desc())
-		if n.interval != nil {
+		if n.interval != nil && (n.kind == executor.JoinInner || r.live) {
 			j.SetInterval(n.interval.Interval)
 		}
 		return j, nil

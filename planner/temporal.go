@@ -53,7 +53,7 @@ func (b *binder) checkTemporalJoin(kind executor.JoinKind, left node, rkeys []ex
 // insertsOnly reports whether n's changes are only insertions, whatever its
 // inputs' rows: a source without a key (a stream), a table with a
 // WATERMARK and, over such inputs,
-// filters, projections, UNION ALL, inner and temporal joins, and the
+// filters, projections, UNION ALL, inner, interval and temporal joins, and the
 // materialized views (streams) defined by such queries.
 func (b *binder) insertsOnly(n node) (bool, error) {
 	switch x := n.(type) {
@@ -85,7 +85,9 @@ func (b *binder) insertsOnly(n node) (bool, error) {
 		switch {
 		case x.temporal:
 			return b.insertsOnly(x.left)
-		case x.kind == executor.JoinInner:
+		case x.kind == executor.JoinInner || x.interval != nil:
+			// (An outer interval join emits null-padded rows only when
+			// they are final.)
 			if ok, err := b.insertsOnly(x.left); !ok || err != nil {
 				return false, err
 			}

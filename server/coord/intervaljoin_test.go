@@ -17,12 +17,15 @@ var intervalTables = []string{
 }
 
 // intervalViews join them within bounds: written as conditions and as
-// ksqlDB's WITHIN, and a count per click closed by the join's watermark.
+// ksqlDB's WITHIN, a left join, and a count per click closed by the
+// join's watermark.
 var intervalViews = []string{
 	`CREATE MATERIALIZED VIEW matched AS SELECT c.user_id, c.ts AS click_ts, o.amount, o.ts AS order_ts
 		FROM clicks c JOIN orders o ON c.user_id = o.user_id AND o.ts BETWEEN c.ts AND c.ts + INTERVAL '10' SECOND`,
 	`CREATE STREAM near AS SELECT c.user_id, c.ts AS click_ts, o.amount, o.ts AS order_ts
 		FROM clicks c JOIN orders o WITHIN (2 SECONDS, 3 SECONDS) ON c.user_id = o.user_id`,
+	`CREATE STREAM near_left AS SELECT c.user_id, c.ts AS click_ts, o.amount, o.ts AS order_ts
+		FROM clicks c LEFT JOIN orders o WITHIN (2 SECONDS, 3 SECONDS) ON c.user_id = o.user_id`,
 	`CREATE MATERIALIZED VIEW per_click AS SELECT c.user_id, c.ts, COUNT(*) AS n
 		FROM clicks c JOIN orders o ON c.user_id = o.user_id AND o.ts >= c.ts AND o.ts < c.ts + INTERVAL '10' SECOND
 		GROUP BY c.user_id, c.ts EMIT ON WINDOW CLOSE`,
@@ -86,14 +89,19 @@ func keptRows(batches [][]timedRow) (kept []timedRow, wm int64) {
 // pair of rows that are not late and satisfy the bounds matches, however
 // late in its bound it arrives; a click's count is final once the join's
 // watermark on the click time, min(clicks' watermark, orders' less 10 s),
-// passed it.
+// passed it; a click that matches no order within its bounds appears
+// null-padded in the left join once the orders' watermark passed its upper
+// bound.
 func referenceIntervalViews(clickBatches, orderBatches [][]timedRow) string {
 	clicks, wmC := keptRows(clickBatches)
 	orders, wmO := keptRows(orderBatches)
-	var matched, near []string
+	var matched, near, nearLeft []string
 	type click struct{ user, ms int64 }
 	perClick := map[click]int{}
 	for _, c := range clicks {
+		if c.ms < wmO-3000 {
+			nearLeft = append(nearLeft, fmt.Sprintf("%d|%s|NULL|NULL", c.user, intervalTime(c.ms)))
+		}
 		for _, o := range orders {
 			if c.user != o.user {
 				continue
@@ -107,6 +115,10 @@ func referenceIntervalViews(clickBatches, orderBatches [][]timedRow) string {
 			}
 			if d := o.ms - c.ms; d >= -2000 && d <= 3000 {
 				near = append(near, row)
+				if n := len(nearLeft); n > 0 && strings.HasPrefix(nearLeft[n-1], fmt.Sprintf("%d|%s|NULL", c.user, intervalTime(c.ms))) {
+					nearLeft = nearLeft[:n-1] // it matched
+				}
+				nearLeft = append(nearLeft, row)
 			}
 		}
 	}
@@ -118,7 +130,7 @@ func referenceIntervalViews(clickBatches, orderBatches [][]timedRow) string {
 		}
 	}
 	var out strings.Builder
-	for _, rows := range [][]string{matched, near, closed} {
+	for _, rows := range [][]string{matched, near, nearLeft, closed} {
 		sort.Strings(rows)
 		for _, r := range rows {
 			out.WriteString(r + "\n")
@@ -137,6 +149,7 @@ func dumpIntervalViews(t *testing.T, h *harness) string {
 	for _, q := range []string{
 		"SELECT user_id::text || '|' || click_ts::text || '|' || amount::text || '|' || order_ts::text AS r FROM matched ORDER BY r",
 		"SELECT user_id::text || '|' || click_ts::text || '|' || amount::text || '|' || order_ts::text AS r FROM near ORDER BY r",
+		"SELECT user_id::text || '|' || click_ts::text || '|' || coalesce(amount::text, 'NULL') || '|' || coalesce(order_ts::text, 'NULL') AS r FROM near_left ORDER BY r",
 		"SELECT user_id::text || '|' || ts::text || '|' || n::text AS r FROM per_click ORDER BY r",
 	} {
 		out.WriteString(mustRun(t, s, q))
@@ -200,7 +213,7 @@ func TestIntervalJoinViews(t *testing.T) {
 	s.Close()
 	h.close()
 	h = newHarness(t, dir)
-	for _, name := range []string{"matched", "near"} {
+	for _, name := range []string{"matched", "near", "near_left"} {
 		if n := joinStateKeys(h, name); n > 4 {
 			t.Errorf("%s holds %d keys after the watermarks passed its rows, want those of users 98 and 99 at most", name, n)
 		}
@@ -247,5 +260,10 @@ func TestIntervalJoinViewBoundary(t *testing.T) {
 	}
 	if got := mustRun(t, s, "SELECT count(*) FROM matched"); got != "1\nSELECT 1\n" {
 		t.Fatalf("expiry changed the view: %s", got)
+	}
+	// A query run once gets no watermarks: its outer interval join is the
+	// ordinary one.
+	if got := mustRun(t, s, "SELECT c.user_id, o.amount FROM clicks c LEFT JOIN orders o WITHIN 1 SECOND ON c.user_id = o.user_id"); got != "7|NULL\nSELECT 1\n" {
+		t.Fatalf("left interval join run once: %q", got)
 	}
 }
