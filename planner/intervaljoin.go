@@ -178,8 +178,9 @@ func flipComparison(op string) string {
 }
 
 // timeTerm recognizes a timestamp column plus or minus constant intervals
-// of fixed length (no months): it returns the column (nil if e is not
-// one) and the offset in microseconds (a day is 24 hours).
+// of fixed length: it returns the column (nil if e is not one) and the
+// offset in microseconds. Months have no fixed length; nor do days added
+// to a timestamptz, whose wall clock may skip or repeat an hour that day.
 func timeTerm(e executor.Expr) (*executor.ColRef, int64) {
 	switch x := e.(type) {
 	case *executor.ColRef:
@@ -194,23 +195,26 @@ func timeTerm(e executor.Expr) (*executor.ColRef, int64) {
 		sign := int64(1)
 		if x.Name == "-" {
 			sign = -1
-		} else if _, isIv := constInterval(t); isIv {
+		} else if t.Type().Kind == types.KindInterval {
 			t, iv = iv, t // interval + timestamp
 		}
-		us, isIv := constInterval(iv)
+		days, us, isIv := constInterval(iv)
 		if !isIv {
 			return nil, 0
 		}
 		col, offset := timeTerm(t)
-		return col, offset + sign*us
+		if col == nil || days != 0 && col.Typ.Kind == types.KindTimestampTZ {
+			return nil, 0
+		}
+		return col, offset + sign*(days*86_400_000_000+us)
 	}
 	return nil, 0
 }
 
-// constInterval evaluates e if it is a constant interval of fixed length.
-func constInterval(e executor.Expr) (int64, bool) {
+// constInterval evaluates e if it is a constant interval without months.
+func constInterval(e executor.Expr) (days, us int64, ok bool) {
 	if e.Type().Kind != types.KindInterval || len(refs(e)) > 0 || hasVolatile(e) {
-		return 0, false
+		return 0, 0, false
 	}
 	params := false
 	executor.Walk(e, func(x executor.Expr) {
@@ -219,17 +223,14 @@ func constInterval(e executor.Expr) (int64, bool) {
 		}
 	})
 	if params {
-		return 0, false
+		return 0, 0, false
 	}
 	d, err := executor.NewCompiler(nil).Eval(e)
 	if err != nil || d.IsNull() {
-		return 0, false
+		return 0, 0, false
 	}
-	months, days, us := d.IntervalParts()
-	if months != 0 {
-		return 0, false
-	}
-	return int64(days)*86_400_000_000 + us, true
+	months, dd, us := d.IntervalParts()
+	return int64(dd), us, months == 0
 }
 
 // intervalDesc is the join's bounds as EXPLAIN shows them: the right time

@@ -10,13 +10,14 @@ import (
 )
 
 // intervalDB has sources clicks (user_id, ts) and orders (user_id,
-// amount, ts) with event time ts, a table plain (user_id, ts) without
-// one.
+// amount, ts) with event time ts, the same with timestamptz (tzclicks,
+// tzorders), and a table plain (user_id, ts) without one.
 func intervalDB(t *testing.T) *testDB {
 	db := newTestDB(t)
 	db.exec(`CREATE TABLE clicks (user_id BIGINT, ts TIMESTAMP); CREATE TABLE orders (user_id BIGINT, amount BIGINT, ts TIMESTAMP);
-		CREATE TABLE plain (user_id BIGINT, ts TIMESTAMP)`)
-	for _, name := range []string{"clicks", "orders"} {
+		CREATE TABLE plain (user_id BIGINT, ts TIMESTAMP);
+		CREATE TABLE tzclicks (user_id BIGINT, ts TIMESTAMPTZ); CREATE TABLE tzorders (user_id BIGINT, amount BIGINT, ts TIMESTAMPTZ)`)
+	for _, name := range []string{"clicks", "orders", "tzclicks", "tzorders"} {
 		rel := db.cat.rels[name]
 		rel.Kind = catalog.Source
 		rel.Watermark = &catalog.Watermark{Column: len(rel.Columns) - 2, Expr: "ts - INTERVAL '5' SECOND"}
@@ -57,6 +58,11 @@ func TestIntervalJoinPlan(t *testing.T) {
 		// a month has no fixed length: that bound is not one
 		{`SELECT * FROM clicks c JOIN orders o ON c.user_id = o.user_id AND o.ts BETWEEN c.ts AND c.ts + INTERVAL '1' MONTH`,
 			"interval o.ts in [c.ts + 00:00:00, unbounded]"},
+		// a day added to a timestamptz is not always 24 hours
+		{`SELECT * FROM tzclicks c JOIN tzorders o ON c.user_id = o.user_id AND o.ts BETWEEN c.ts AND c.ts + INTERVAL '1' DAY`,
+			"interval o.ts in [c.ts + 00:00:00, unbounded]"},
+		{`SELECT * FROM tzclicks c JOIN tzorders o ON c.user_id = o.user_id AND o.ts BETWEEN c.ts AND c.ts + INTERVAL '24' HOUR`,
+			"interval o.ts in [c.ts + 00:00:00, c.ts + 24:00:00]"},
 		// no bound, no key, no watermark: an ordinary join
 		{`SELECT * FROM clicks c JOIN orders o ON c.user_id = o.user_id`, ""},
 		{`SELECT * FROM clicks c JOIN orders o ON o.ts BETWEEN c.ts AND c.ts + INTERVAL '1' HOUR`, ""},
