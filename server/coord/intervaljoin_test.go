@@ -170,14 +170,16 @@ func joinStateKeys(h *harness, name string) int64 {
 }
 
 // TestIntervalJoinViews runs out-of-order clicks and orders through
-// interval joins, restarting in the middle, against a reference computed
-// in Go, then checks that the joins' saved state is gone once the
-// watermarks passed every row.
+// interval joins, restarting in the middle with 1, 2 and 3 shards, against
+// a reference computed in Go, then checks that the joins' saved state is
+// gone once the watermarks passed every row.
 func TestIntervalJoinViews(t *testing.T) {
 	clicks, orders, stmts := intervalBatches(11)
 	want := referenceIntervalViews(clicks, orders)
 	dir := t.TempDir()
-	h := newHarness(t, dir)
+	// Each restart changes the number of shards the joins run as.
+	opts := Options{Workers: 1}
+	h := newHarnessWith(t, dir, opts)
 	s := h.session()
 	for _, q := range append(append([]string{}, intervalTables...), intervalViews...) {
 		mustRun(t, s, q)
@@ -193,7 +195,8 @@ func TestIntervalJoinViews(t *testing.T) {
 		s.Close()
 		if i%9 == 4 {
 			h.close()
-			h = newHarness(t, dir)
+			opts.Workers = opts.Workers%3 + 1
+			h = newHarnessWith(t, dir, opts)
 		}
 	}
 	if got := dumpIntervalViews(t, h); got != want {
