@@ -210,8 +210,10 @@ func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []stor
 		}
 		t := ch.New[col]
 		if ok && !t.IsNull() && t.Micros() < line {
-			if err := txn.Delete(ctx, k.rel, ch.New); err != nil {
-				return nil, false, err
+			if !unstored(k.rel) {
+				if err := txn.Delete(ctx, k.rel, ch.New); err != nil {
+					return nil, false, err
+				}
 			}
 			k.lateDropped.Add(1)
 			continue

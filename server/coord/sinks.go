@@ -318,6 +318,9 @@ func (s *session) createSinkFrom(ctx context.Context, n *ast.CreateSink, fromNam
 			rows, weights = rows[:0], weights[:0]
 			return nil
 		}
+		if unstored(from) {
+			return nil // a source that keeps no rows: its records from now on
+		}
 		err := (&viewStore{base: snap}).Scan(ctx, from, nil, func(batch []types.Row) error {
 			for _, row := range batch {
 				rows = append(rows, append(types.Row(nil), row...))

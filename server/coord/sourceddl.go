@@ -38,9 +38,11 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 		}
 	}
 	var inferred map[string]string
+	// The engine's options (event time, storage) are not the connector's.
+	connOpts := withoutEngineOptions(n.Options)
 	if len(cols) == 0 {
 		var err error
-		if cols, inferred, err = s.inferColumns(ctx, n.Options, n.Ksql); err != nil {
+		if cols, inferred, err = s.inferColumns(ctx, connOpts, n.Ksql); err != nil {
 			return nil, err
 		}
 	}
@@ -60,7 +62,7 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 	wmCol, wmText := "", ""
 	if n.Watermark != nil {
 		wmCol, wmText = n.Watermark.Column, n.Watermark.Text
-	} else if m, err := connectorOptions(opts, n.Ksql); err == nil {
+	} else if m, err := connectorOptions(connOpts, n.Ksql); err == nil {
 		if conn, err := s.c.connectorOf(m); err == nil {
 			if et, ok := conn.(executor.EventTimeSource); ok {
 				if col, text, ok := et.DefaultWatermark(m); ok && rel.ColumnIndex(col) >= 0 {
@@ -74,7 +76,24 @@ func (s *session) createSource(ctx context.Context, n *ast.CreateSource, sql str
 			return nil, err
 		}
 	}
+	if opts, err = storedOption(rel, opts); err != nil {
+		return nil, err
+	}
 	return s.createFedRelation(ctx, rel, opts, n.Ksql, n.IfNotExists)
+}
+
+// withoutEngineOptions is opts without the options the engine takes for
+// itself (eventTime, storedOption).
+func withoutEngineOptions(opts []*ast.Option) []*ast.Option {
+	var out []*ast.Option
+	for _, o := range opts {
+		switch strings.ToLower(o.Key) {
+		case optStored, optAllowedLateness, optIdleTimeout:
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // inferColumns asks the source's connector for its columns.
@@ -192,6 +211,10 @@ func (s *session) createFedRelation(ctx context.Context, rel *catalog.Relation, 
 	src, err := c.openSource(ctx, rel)
 	if err != nil {
 		return nil, err
+	}
+	if unstored(rel) {
+		// Where a view created later replays it from.
+		rel.Options[optStartOffset] = encodeOffsets(src.StartOffsets())
 	}
 	created, err := c.createRelations(ctx, rels, func(txn *storage.Txn) error {
 		for _, o := range src.StartOffsets() {

@@ -208,7 +208,7 @@ func (c *Coordinator) openSource(ctx context.Context, rel *catalog.Relation) (ex
 	if err != nil {
 		return nil, err
 	}
-	opts, err := c.withSecrets(rel.Options)
+	opts, err := c.withSecrets(connectorView(rel.Options))
 	if err != nil {
 		return nil, err
 	}
@@ -521,9 +521,24 @@ func dataError(err error) bool {
 func (r *sourceRunner) commitChanges(ctx context.Context, changes []executor.Change, changeOffsets []executor.SourceOffset, rejects []executor.Reject, offsets []executor.SourceOffset) error {
 	txn := r.c.db.Begin()
 	defer txn.Rollback()
-	for i := range changes {
-		if err := applyChange(ctx, txn, r.rel, &changes[i]); err != nil {
-			return err
+	var passing map[*catalog.Relation][]types.Row
+	if unstored(r.rel) {
+		rows := make([]types.Row, 0, len(changes))
+		for i := range changes {
+			switch ch := &changes[i]; ch.Op {
+			case executor.ChangeNone:
+			case executor.ChangeInsert:
+				rows = append(rows, ch.After)
+			default:
+				return fmt.Errorf("source %q: a %s change needs a primary key", r.rel.Name, ch.Op)
+			}
+		}
+		passing = map[*catalog.Relation][]types.Row{r.rel: rows}
+	} else {
+		for i := range changes {
+			if err := applyChange(ctx, txn, r.rel, &changes[i]); err != nil {
+				return err
+			}
 		}
 	}
 	if r.errs != nil {
@@ -546,7 +561,7 @@ func (r *sourceRunner) commitChanges(ctx context.Context, changes []executor.Cha
 		}
 		parts = map[catalog.ID][]int32{r.rel.ID: ps}
 	}
-	return r.c.commitEpoch(ctx, txn, parts)
+	return r.c.commitEpoch(ctx, txn, parts, passing)
 }
 
 func rejectRow(rj *executor.Reject) types.Row {

@@ -216,12 +216,14 @@ func (vs *viewSet) trimState() {
 // after the commit hands every changed relation's delta to its push-query
 // subscribers.
 func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
-	return c.commitEpoch(ctx, txn, nil)
+	return c.commitEpoch(ctx, txn, nil, nil)
 }
 
 // commitEpoch is commit, told the source partition of each change of a
-// relation with event time (parts, by relation; see eventClock.admit).
-func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts map[catalog.ID][]int32) error {
+// relation with event time (parts, by relation; see eventClock.admit),
+// and the rows that unstored sources add in this epoch (passing, by
+// relation; see replay.go).
+func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts map[catalog.ID][]int32, passing map[*catalog.Relation][]types.Row) error {
 	vs := c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
@@ -246,7 +248,7 @@ func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts m
 	err := txn.CommitWith(ctx, func() error {
 		ran = true
 		var err error
-		deltas, truncated, err = c.maintain(ctx, txn, parts)
+		deltas, truncated, err = c.maintain(ctx, txn, parts, passing)
 		return err
 	})
 	if err == nil && ran {
@@ -275,10 +277,20 @@ func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts m
 // txn. It returns the delta of every changed relation (tables and views),
 // as full relation rows, and the tables truncated without a record of
 // their rows.
-func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, parts map[catalog.ID][]int32) (map[catalog.ID]*executor.Batch, []*catalog.Relation, error) {
+func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, parts map[catalog.ID][]int32, passing map[*catalog.Relation][]types.Row) (map[catalog.ID]*executor.Batch, []*catalog.Relation, error) {
 	changes, err := txn.Changes()
 	if err != nil {
 		return nil, nil, err
+	}
+	for rel, rows := range passing {
+		if len(rows) == 0 {
+			continue
+		}
+		tc := storage.TableChanges{Rel: rel, Changes: make([]storage.Change, len(rows))}
+		for i, r := range rows {
+			tc.Changes[i].New = r
+		}
+		changes = append(changes, tc)
 	}
 	ticked, err := c.tickClocks(ctx, txn, changes, parts)
 	if err != nil {
@@ -429,6 +441,20 @@ func (c *Coordinator) newDataflow(ctx context.Context, cat planner.Catalog, q *a
 // which reports them every noticeInterval.
 func backfill(ctx context.Context, df *planner.Dataflow, store executor.TableStore, p *progress, wms func(context.Context, *planner.Dataflow) error) (*executor.Batch, error) {
 	for _, rel := range df.Inputs() {
+		if unstored(rel) {
+			vs, ok := store.(*viewStore)
+			if !ok || vs.replay == nil {
+				continue
+			}
+			err := vs.replay(ctx, rel, func(b *executor.Batch) error {
+				p.add(b.Len())
+				return df.Push(ctx, rel.ID, b)
+			})
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		err := store.Scan(ctx, rel, nil, func(rows []types.Row) error {
 			b := &executor.Batch{Rows: make([]types.Row, len(rows)), Weights: make([]int64, len(rows))}
 			for i, r := range rows {
@@ -520,6 +546,10 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 	vs.mu.Lock()
 	snap := c.db.Snapshot()
 	wms, err := c.watermarksLocked(df)
+	var replay func(context.Context, *catalog.Relation, func(*executor.Batch) error) error
+	if err == nil {
+		replay, err = c.replayerLocked(df)
+	}
 	if err != nil {
 		vs.mu.Unlock()
 		_ = snap.Close()
@@ -541,7 +571,7 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 	prog := c.progress.start(ctx, "materialized view", rel.Name, phaseBackfill, nil)
 	defer prog.done()
 	collect := executor.NewCollect()
-	out, err := backfill(ctx, df, &viewStore{base: snap}, prog, wms)
+	out, err := backfill(ctx, df, &viewStore{base: snap, replay: replay}, prog, wms)
 	_ = snap.Close()
 	if err == nil {
 		err = collect.Push(ctx, 0, out)
@@ -694,7 +724,13 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 	vs := c.views
 	snap := c.db.Snapshot()
 	defer snap.Close()
-	store := &viewStore{base: snap}
+	store := &viewStore{base: snap, replay: func(ctx context.Context, rel *catalog.Relation, push func(*executor.Batch) error) error {
+		upTo, err := c.committedOffsets(rel)
+		if err != nil {
+			return err
+		}
+		return c.replay(ctx, rel, upTo, push)
+	}}
 	var order []*liveView
 	for _, rel := range c.relations(catalog.MaterializedView) {
 		order = append(order, &liveView{rel: rel, stats: vs.statsOf(rel.ID)})
@@ -868,9 +904,15 @@ func (vs *viewSet) forgetView(id catalog.ID) *sinkRunner {
 // hidden count column NULL (so that equal rows stay equal).
 type viewStore struct {
 	base executor.TableStore
+	// replay reads an unstored source's records for a backfill (nil: a
+	// backfill reads none of them; a push query follows them from now).
+	replay func(ctx context.Context, rel *catalog.Relation, push func(*executor.Batch) error) error
 }
 
 func (v *viewStore) Scan(ctx context.Context, rel *catalog.Relation, prefix []types.Datum, yield func(rows []types.Row) error) error {
+	if unstored(rel) {
+		return refuseUnstored(rel)
+	}
 	if rel.Kind != catalog.MaterializedView {
 		return v.base.Scan(ctx, rel, prefix, yield)
 	}
@@ -897,6 +939,9 @@ func (v *viewStore) Scan(ctx context.Context, rel *catalog.Relation, prefix []ty
 }
 
 func (v *viewStore) Get(ctx context.Context, rel *catalog.Relation, key []types.Datum) (types.Row, bool, error) {
+	if unstored(rel) {
+		return nil, false, refuseUnstored(rel)
+	}
 	row, ok, err := v.base.Get(ctx, rel, key)
 	if ok && rel.Kind == catalog.MaterializedView {
 		row[len(row)-1] = types.Null

@@ -132,7 +132,7 @@ func runNexmarkQuery(ctx context.Context, bin string, q nexmarkBench, events int
 	kinds := map[string]nexmark.Kind{"person": nexmark.KindPerson, "auction": nexmark.KindAuction, "bid": nexmark.KindBid}
 	var stmts []string
 	for _, t := range q.tables {
-		stmts = append(stmts, fmt.Sprintf(`CREATE SOURCE %s WITH (connector = 'nexmark', nexmark.table = '%s', nexmark.events = %d, nexmark.seed = 1, on_error = 'skip')`, t, t, events))
+		stmts = append(stmts, fmt.Sprintf(`CREATE SOURCE %s WITH (connector = 'nexmark', nexmark.table = '%s', nexmark.events = %d, nexmark.seed = 1, on_error = 'skip', stored = 'false')`, t, t, events))
 	}
 	stmts = append(stmts, fmt.Sprintf("CREATE MATERIALIZED VIEW %s AS %s", q.name, q.sql))
 	cpu0, err := w.CPUTime()
