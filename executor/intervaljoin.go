@@ -20,6 +20,15 @@ type Interval struct {
 	LeftTime, RightTime int
 	Lo, Hi              int64
 	HasLo, HasHi        bool
+	// OnKey: the time columns are a key of the join (equal on both sides,
+	// Lo = Hi = 0), as when two windowed aggregates join on their window.
+	// Then retractions are allowed (inner joins only): the watermarks
+	// promise that no later change of either side, retractions included,
+	// has a key below them, and a side's row goes only once the other
+	// side's watermark passed its key, while a retraction of it comes
+	// only before its own side's did, when the other side still holds
+	// every row it matched.
+	OnKey bool
 }
 
 // intervalState is what a join with an Interval keeps to expire its rows.

@@ -313,3 +313,49 @@ func TestIntervalJoinReference(t *testing.T) {
 		})
 	}
 }
+
+// TestIntervalJoinOnKeyRetractions: two inputs that retract (windowed
+// aggregates updating their windows) joined on their window: the join
+// follows their retractions exactly, and drops a window's rows once both
+// watermarks passed it, emitting nothing for them.
+func TestIntervalJoinOnKeyRetractions(t *testing.T) {
+	ctx := context.Background()
+	j := NewHashJoin(JoinInner, colEvals([]int{0}), colEvals([]int{0}), 2, 2, nil, "")
+	j.SetInterval(Interval{LeftTime: 0, RightTime: 0, HasLo: true, HasHi: true, OnKey: true})
+	out := NewCollect()
+	j.SetOutput(Output{To: out})
+	ts := func(s int64) types.Datum { return types.NewTimestamp(s * 1_000_000) }
+	row := func(s, n int64) types.Row { return types.Row{ts(s), types.NewInt64(n)} }
+	push := func(port int, r types.Row, w int64) {
+		t.Helper()
+		if err := j.Push(ctx, port, &Batch{Rows: []types.Row{r}, Weights: []int64{w}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push(0, row(10, 1), 1)
+	push(1, row(10, 5), 1)
+	push(0, row(10, 1), -1) // the left window's count changes
+	push(0, row(10, 2), 1)
+	if err := j.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := out.Take()
+	if b.Len() != 1 || b.Weights[0] != 1 || b.Rows[0][1].Int() != 2 || b.Rows[0][3].Int() != 5 {
+		t.Fatalf("joined %v %v", b.Rows, b.Weights)
+	}
+	// Both watermarks pass window 10: its rows go, and nothing is emitted.
+	for port := range 2 {
+		if err := j.Watermark(ctx, port, 0, ts(11)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := out.Take(); b.Len() != 0 {
+		t.Fatalf("expiry emitted %v", b.Rows)
+	}
+	if n := j.CachedKeys(); n != 0 {
+		t.Fatalf("%d keys kept after both watermarks passed", n)
+	}
+}

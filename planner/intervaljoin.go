@@ -61,6 +61,9 @@ func (b *binder) intervalJoins(n node) error {
 		// later deletion must find what its row matched (Nexmark q7 joins
 		// bids with an aggregate this way).
 		for _, in := range []node{x.left, x.right} {
+			if x.interval.OnKey {
+				break // retractions are fine (see executor.Interval)
+			}
 			ok, err := b.insertsOnly(in)
 			if err != nil {
 				return err
@@ -89,11 +92,26 @@ func (iv *intervalJoin) expiresPreserved(kind executor.JoinKind) bool {
 // several pairs of columns it takes the first bounded on both sides, else
 // the first bounded at all; of several bounds on one side, the tightest.
 func findInterval(x *joinNode) *intervalJoin {
+	lw, rw := watermarked(x.left), watermarked(x.right)
+	if x.kind == executor.JoinInner {
+		// Equal times of both sides in the key (two windowed aggregates
+		// joined on their window) bound the join both ways.
+		for i, lk := range x.lkeys {
+			l, lok := lk.(*executor.ColRef)
+			r, rok := x.rkeys[i].(*executor.ColRef)
+			if !lok || !rok || !lw[l.Idx] || !rw[r.Idx] {
+				continue
+			}
+			if k := l.Typ.Kind; k != types.KindTimestamp && k != types.KindTimestampTZ || r.Typ.Kind != k {
+				continue
+			}
+			return &intervalJoin{Interval: executor.Interval{LeftTime: l.Idx, RightTime: r.Idx, HasLo: true, HasHi: true, OnKey: true}, leftName: l.Name, rightName: r.Name}
+		}
+	}
 	if x.residual == nil {
 		return nil
 	}
 	L := len(x.left.colTypes())
-	lw, rw := watermarked(x.left), watermarked(x.right)
 	var found []*intervalJoin
 	for _, c := range splitAnd(x.residual) {
 		call, ok := c.(*executor.Call)
