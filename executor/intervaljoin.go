@@ -90,7 +90,13 @@ var errIntervalRetraction = sqlerr.Unsupported("an interval join cannot take a d
 // Watermark implements WatermarkTaker: an interval join takes the
 // watermarks of its time columns and acts on them at Flush; a plain join
 // stops every watermark.
-func (j *HashJoin) Watermark(_ context.Context, port, col int, v types.Datum) error {
+func (j *HashJoin) Watermark(ctx context.Context, port, col int, v types.Datum) error {
+	if j.temporal && port == 0 {
+		// A temporal join's output rows are the stream's rows of this
+		// epoch and later, joined (at Flush, before what this reaches
+		// acts on it): their stream columns keep its watermarks.
+		return j.out.Watermark(ctx, col, v)
+	}
 	s := j.iv
 	if s == nil || col != s.timeCol(port) || !advances(s.wm[port], v) {
 		return nil

@@ -74,6 +74,9 @@ func (n *timeWindowNode) desc() string {
 	return s
 }
 
+// insertsOnlyOver: a window function emits insertions for insertions.
+func (n *timeWindowNode) insertsOnlyOver() node { return n.in }
+
 func (n *timeWindowNode) explain(sb *strings.Builder, depth int) {
 	indent(sb, depth, "%s", n.desc())
 	n.in.explain(sb, depth+1)

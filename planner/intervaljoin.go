@@ -273,6 +273,9 @@ func (n *joinNode) intervalDesc() string {
 // watermarks reach (see executor.intervalState): the left time column if
 // the right time is bounded above, the right one if it is bounded below.
 func watermarkedJoin(n *joinNode, out []bool) {
+	if n.temporal {
+		copy(out, watermarked(n.left))
+	}
 	if iv := n.interval; iv != nil {
 		out[iv.LeftTime] = iv.HasHi
 		out[len(n.left.colTypes())+iv.RightTime] = iv.HasLo

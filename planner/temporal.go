@@ -93,6 +93,9 @@ func (b *binder) insertsOnly(n node) (bool, error) {
 			}
 			return b.insertsOnly(x.right)
 		}
+	case *aggNode:
+		// EMIT ON WINDOW CLOSE: each window once, final.
+		return x.emitOnClose, nil
 	case interface{ insertsOnlyOver() node }:
 		// A node of another file that emits, for an insertion of its
 		// input, only insertions.
