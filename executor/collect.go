@@ -14,7 +14,25 @@ type Collect struct {
 	index map[string]int
 	out   Batch
 	buf   []byte
+	// marks are the latest watermark of each output column.
+	marks map[int]types.Datum
 }
+
+// Watermark implements WatermarkTaker: it keeps the latest of each
+// column, for Watermark.
+func (c *Collect) Watermark(_ context.Context, _, col int, v types.Datum) error {
+	if advances(c.marks[col], v) {
+		if c.marks == nil {
+			c.marks = map[int]types.Datum{}
+		}
+		c.marks[col] = v
+	}
+	return nil
+}
+
+// OutputWatermark is the latest watermark the dataflow's output got on
+// col (NULL: none).
+func (c *Collect) OutputWatermark(col int) types.Datum { return c.marks[col] }
 
 // NewCollect returns an empty sink.
 func NewCollect() *Collect { return &Collect{index: map[string]int{}} }

@@ -308,6 +308,26 @@ func (p *Plan) UniqueRows() bool {
 	return ok
 }
 
+// EventTimeColumn is the first result column (a timestamp) that
+// watermarks reach, or -1: a view's event time, which its own readers'
+// windows and joins can use.
+func (p *Plan) EventTimeColumn() int {
+	if p.kind != kindQuery {
+		return -1
+	}
+	ts := p.query.asNode().colTypes()
+	for i, w := range watermarked(p.query.asNode()) {
+		if i < len(p.Columns) && w && (ts[i].Kind == types.KindTimestamp || ts[i].Kind == types.KindTimestampTZ) {
+			return i
+		}
+	}
+	return -1
+}
+
+// OutputWatermark is the latest watermark the dataflow's result got on
+// col (NULL: none yet).
+func (d *Dataflow) OutputWatermark(col int) types.Datum { return d.sink.OutputWatermark(col) }
+
 // UniqueKey returns result columns that no two rows share, when the plan
 // guarantees such a key (see UniqueRows). The key may be empty: a query
 // with one row at most (an aggregate without GROUP BY).

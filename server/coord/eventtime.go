@@ -309,7 +309,7 @@ func (c *Coordinator) tickClocks(ctx context.Context, txn *storage.Txn, changes 
 	now := time.Now()
 	for i := range changes {
 		tc := &changes[i]
-		if tc.Rel.Watermark == nil || tc.Truncated {
+		if tc.Rel.Watermark == nil || tc.Rel.Watermark.Expr == "" || tc.Truncated {
 			continue
 		}
 		k, err := c.clock(tc.Rel)
@@ -347,6 +347,13 @@ func (c *Coordinator) watermarksLocked(df *planner.Dataflow) (func(context.Conte
 		if rel.Watermark == nil {
 			continue
 		}
+		if rel.Watermark.Expr == "" {
+			// A view's: what its result carries.
+			if v := c.views.viewMarks[rel.ID]; !v.IsNull() {
+				marks = append(marks, mark{rel, v})
+			}
+			continue
+		}
 		k, err := c.clock(rel)
 		if err != nil {
 			return nil, err
@@ -373,4 +380,9 @@ func (c *Coordinator) passWatermarks(ctx context.Context, df *planner.Dataflow) 
 		return err
 	}
 	return deliver(ctx, df)
+}
+
+// advancesDatum reports whether v is a later watermark than wm.
+func advancesDatum(wm, v types.Datum) bool {
+	return !v.IsNull() && (wm.IsNull() || types.Compare(v, wm) > 0)
 }

@@ -332,3 +332,34 @@ func TestAllowedLateness(t *testing.T) {
 		t.Fatalf("event time stats: %+v", et)
 	}
 }
+
+// A view over a relation with event time has it too: its readers window
+// it and close their windows with the watermarks its result carries, also
+// through a temporal join (enrich, then window).
+func TestEventTimeThroughViews(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, bidsTable)
+	mustRun(t, s, `CREATE TABLE auctions (id BIGINT PRIMARY KEY, category TEXT)`)
+	mustRun(t, s, `INSERT INTO auctions VALUES (1, 'books'), (2, 'games')`)
+	mustRun(t, s, `CREATE STREAM enriched AS SELECT b.auction, b.price, b.date_time, a.category
+		FROM bids b JOIN auctions FOR SYSTEM_TIME AS OF PROCTIME() a ON b.auction = a.id`)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW per_category AS SELECT category, window_end, COUNT(*) AS n
+		FROM TUMBLE(enriched, date_time, INTERVAL '1' MINUTE) GROUP BY category, window_end EMIT ON WINDOW CLOSE`)
+	mustRun(t, s, `INSERT INTO bids VALUES (1, 10, '2026-01-01 10:00:05'), (2, 30, '2026-01-01 10:00:50'), (1, 5, '2026-01-01 10:00:51')`)
+	if got := mustRun(t, s, "SELECT * FROM per_category"); got != "SELECT 0\n" {
+		t.Fatalf("closed early: %s", got)
+	}
+	mustRun(t, s, `INSERT INTO bids VALUES (2, 7, '2026-01-01 10:01:04')`)
+	want := "books|2026-01-01 10:01:00|2\ngames|2026-01-01 10:01:00|1\nSELECT 2\n"
+	if got := mustRun(t, s, "SELECT * FROM per_category ORDER BY 1"); got != want {
+		t.Fatalf("closed windows: %s", got)
+	}
+	// The same, created after the rows: its backfill gets the view's
+	// watermark as of its snapshot.
+	mustRun(t, s, `CREATE MATERIALIZED VIEW later AS SELECT category, window_end, COUNT(*) AS n
+		FROM TUMBLE(enriched, date_time, INTERVAL '1' MINUTE) GROUP BY category, window_end EMIT ON WINDOW CLOSE`)
+	if got := mustRun(t, s, "SELECT * FROM later ORDER BY 1"); got != want {
+		t.Fatalf("closed windows of a view created later: %s", got)
+	}
+}

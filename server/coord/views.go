@@ -72,6 +72,9 @@ type viewSet struct {
 	hasClocks atomic.Bool
 	// clockList is clocks' values, for readers without the lock.
 	clockList atomic.Pointer[[]*eventClock]
+	// viewMarks are the watermarks of views with event time: what their
+	// dataflows' results last got on their event-time column.
+	viewMarks map[catalog.ID]types.Datum
 }
 
 // pendingView records, for a view being backfilled from a snapshot, the
@@ -343,6 +346,18 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, parts map[
 		if err != nil {
 			return nil, nil, viewError(v, err)
 		}
+		if wm := v.rel.Watermark; wm != nil {
+			if d := v.df.OutputWatermark(wm.Column); advancesDatum(c.views.viewMarks[v.rel.ID], d) {
+				if c.views.viewMarks == nil {
+					c.views.viewMarks = map[catalog.ID]types.Datum{}
+				}
+				c.views.viewMarks[v.rel.ID] = d
+				if ticked == nil {
+					ticked = map[catalog.ID]bool{}
+				}
+				ticked[v.rel.ID] = true
+			}
+		}
 		// The epoch's operator state goes into the same batch, so a
 		// restart resumes from exactly this epoch.
 		if err := saveViewState(txn, v.rel.ID, v.df); err != nil {
@@ -522,6 +537,11 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 		seen[name] = true
 		rel.Columns = append(rel.Columns, catalog.Column{Name: name, Type: col.Type})
 		rel.PrimaryKey = append(rel.PrimaryKey, i)
+	}
+	if col := plan.EventTimeColumn(); col >= 0 {
+		// Its readers get the watermarks its result carries (derived:
+		// no expression, no clock of its own).
+		rel.Watermark = &catalog.Watermark{Column: col}
 	}
 	if key, ok := plan.UniqueKey(); ok {
 		// Keyed by its unique key, a group's row is updated in place and
