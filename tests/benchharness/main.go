@@ -75,6 +75,7 @@ func main() {
 	nexmarkOn := strings.Contains(*which, "nexmark")
 	var nexmarkFigs *nexmarkFigures
 	var stateCurves []stateCurve
+	var ingestWindow *ingestWindowFigure
 	results := map[string]*figures{}
 	sides := map[string]*side{}
 	var kafkaFigs *kafkaFigures // Weir only: the baseline is a bare consumer
@@ -121,6 +122,8 @@ func main() {
 			} else {
 				nexmarkFigs = runNexmarkFigures(ctx, bin)
 				stateCurves = runNexmarkStateFigure(ctx, bin)
+				f := runIngestWindowFigure(ctx, bin)
+				ingestWindow = &f
 			}
 		}
 	}
@@ -163,6 +166,9 @@ func main() {
 	}
 	if stateCurves != nil {
 		failed = reportNexmarkState(stateCurves) || failed
+	}
+	if ingestWindow != nil {
+		failed = reportIngestWindow(*ingestWindow) || failed
 	}
 	if failed {
 		os.Exit(1)
