@@ -195,14 +195,38 @@ func (k *eventClock) datum(t int64) types.Datum {
 	return types.NewTimestamp(t)
 }
 
+// undo returns what puts k back as it is now, for an epoch that fails
+// after its rows went through admit: the next epoch must meet the clock
+// of the last committed one, or it would drop rows as late against a
+// watermark that no committed row set.
+func (k *eventClock) undo() func() {
+	wm, set, published := k.wm, k.set, k.published.Load()
+	dropped, applied := k.lateDropped.Load(), k.lateApplied.Load()
+	parts := make(map[int32]partitionClock, len(k.parts))
+	for p, pc := range k.parts {
+		parts[p] = *pc
+	}
+	return func() {
+		k.wm, k.set = wm, set
+		k.published.Store(published)
+		k.lateDropped.Store(dropped)
+		k.lateApplied.Store(applied)
+		clear(k.parts)
+		for p, pc := range parts {
+			k.parts[p] = &pc
+		}
+	}
+}
+
 // admit drops the late rows of an epoch's changes of the relation (from
 // txn too), counts them, and advances the clock with the rest; parts[i]
 // is the source partition of change i (nil: all from one). It reports
-// whether the watermark moved.
-func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []storage.Change, parts []int32, now time.Time) ([]storage.Change, bool, error) {
+// whether the watermark moved, and whether the clock changed (the
+// watermark or a partition's maximum: what a restart must resume).
+func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []storage.Change, parts []int32, now time.Time) (kept []storage.Change, moved, changed bool, err error) {
 	col := k.rel.Watermark.Column
 	line, ok := k.dropLine()
-	kept := changes[:0]
+	kept = changes[:0]
 	for i, ch := range changes {
 		if ch.New == nil || ch.Old != nil {
 			kept = append(kept, ch)
@@ -212,7 +236,7 @@ func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []stor
 		if ok && !t.IsNull() && t.Micros() < line {
 			if !unstored(k.rel) {
 				if err := txn.Delete(ctx, k.rel, ch.New); err != nil {
-					return nil, false, err
+					return nil, false, false, err
 				}
 			}
 			k.lateDropped.Add(1)
@@ -224,7 +248,7 @@ func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []stor
 		kept = append(kept, ch)
 		d, err := k.eval(ch.New)
 		if err != nil {
-			return nil, false, sqlerr.From(err).WithDetail("While computing the watermark of %q.", k.rel.Name)
+			return nil, false, false, sqlerr.From(err).WithDetail("While computing the watermark of %q.", k.rel.Name)
 		}
 		if d.IsNull() {
 			continue
@@ -237,11 +261,15 @@ func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []stor
 		if pc == nil {
 			pc = &partitionClock{max: d.Micros()}
 			k.parts[p] = pc
+			changed = true
+		} else if d.Micros() > pc.max {
+			pc.max = d.Micros()
+			changed = true
 		}
-		pc.max = max(pc.max, d.Micros())
 		pc.seen = now
 	}
-	return kept, k.advance(now), nil
+	moved = k.advance(now)
+	return kept, moved, changed || moved, nil
 }
 
 // advance moves the watermark to the smallest maximum of the partitions
@@ -303,7 +331,8 @@ func (k *eventClock) decode(v []byte) error {
 
 // tickClocks admits the epoch's rows of the relations with event time
 // (dropping the late ones from changes and txn) and saves their clocks in
-// txn. It reports the relations whose watermark moved.
+// txn. It reports the relations whose watermark moved. Should the epoch
+// fail, vs.undoEpoch puts the clocks back.
 func (c *Coordinator) tickClocks(ctx context.Context, txn *storage.Txn, changes []storage.TableChanges, parts map[catalog.ID][]int32) (map[catalog.ID]bool, error) {
 	var ticked map[catalog.ID]bool
 	now := time.Now()
@@ -316,15 +345,18 @@ func (c *Coordinator) tickClocks(ctx context.Context, txn *storage.Txn, changes 
 		if err != nil {
 			return nil, err
 		}
-		var moved bool
-		if tc.Changes, moved, err = k.admit(ctx, txn, tc.Changes, parts[tc.Rel.ID], now); err != nil {
+		c.views.undo = append(c.views.undo, k.undo())
+		var moved, changed bool
+		if tc.Changes, moved, changed, err = k.admit(ctx, txn, tc.Changes, parts[tc.Rel.ID], now); err != nil {
 			return nil, err
+		}
+		if changed {
+			if err := txn.PutState(tc.Rel.ID, clockOp, nil, k.encode()); err != nil {
+				return nil, err
+			}
 		}
 		if !moved {
 			continue
-		}
-		if err := txn.PutState(tc.Rel.ID, clockOp, nil, k.encode()); err != nil {
-			return nil, err
 		}
 		if ticked == nil {
 			ticked = map[catalog.ID]bool{}

@@ -75,6 +75,18 @@ type viewSet struct {
 	// viewMarks are the watermarks of views with event time: what their
 	// dataflows' results last got on their event-time column.
 	viewMarks map[catalog.ID]types.Datum
+	// undo puts back what the running epoch changed outside its batch
+	// (clocks, viewMarks), should it fail; see undoEpoch.
+	undo []func()
+}
+
+// undoEpoch forgets what a failed epoch did to the clocks and view
+// watermarks, newest first. Called with mu held.
+func (vs *viewSet) undoEpoch() {
+	for i := len(vs.undo) - 1; i >= 0; i-- {
+		vs.undo[i]()
+	}
+	vs.undo = vs.undo[:0]
 }
 
 // pendingView records, for a view being backfilled from a snapshot, the
@@ -248,6 +260,7 @@ func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts m
 	}
 	var deltas map[catalog.ID]*executor.Batch
 	var truncated []*catalog.Relation
+	vs.undo = vs.undo[:0]
 	err := txn.CommitWith(ctx, func() error {
 		ran = true
 		var err error
@@ -261,6 +274,7 @@ func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts m
 	c.sinksCommitted(err == nil)
 	if err != nil {
 		if ran {
+			vs.undoEpoch()
 			// The dataflows took in changes that did not commit: rebuild
 			// their state from what is committed.
 			if rerr := c.rebuildViewsLocked(context.WithoutCancel(ctx)); rerr != nil {
@@ -351,6 +365,14 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, parts map[
 				if c.views.viewMarks == nil {
 					c.views.viewMarks = map[catalog.ID]types.Datum{}
 				}
+				id, was := v.rel.ID, c.views.viewMarks[v.rel.ID]
+				c.views.undo = append(c.views.undo, func() {
+					if was.IsNull() {
+						delete(c.views.viewMarks, id)
+					} else {
+						c.views.viewMarks[id] = was
+					}
+				})
 				c.views.viewMarks[v.rel.ID] = d
 				if ticked == nil {
 					ticked = map[catalog.ID]bool{}

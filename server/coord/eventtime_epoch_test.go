@@ -1,0 +1,100 @@
+package coord
+
+import (
+	"context"
+	"testing"
+
+	"github.com/weirdb/weir/sql/catalog"
+	"github.com/weirdb/weir/sql/sqlerr"
+	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
+)
+
+// An epoch that fails (here: a view refuses a row) leaves the clock as the
+// last committed epoch left it: its rows neither move the watermark nor
+// count as late, so the rows that come after are judged as if it never
+// happened.
+func TestClockOfFailedEpoch(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	defer h.close()
+	s := h.session()
+	mustRun(t, s, bidsTable)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW per_price AS SELECT auction, 100 / price AS q, date_time FROM bids`)
+	mustRun(t, s, `INSERT INTO bids VALUES (1, 10, '2026-01-01 10:00:05')`)
+	wantCode(t, s, `INSERT INTO bids VALUES (1, 0, '2026-01-01 10:05:00')`, sqlerr.DivisionByZero)
+	// 10:00:02 is within the 4 s of the committed rows: not late.
+	mustRun(t, s, `INSERT INTO bids VALUES (1, 20, '2026-01-01 10:00:02')`)
+	if got := mustRun(t, s, "SELECT count(*) FROM per_price"); got != "2\nSELECT 1\n" {
+		t.Fatalf("rows after a failed epoch: %s", got)
+	}
+	et := h.c.EngineStats().EventTime
+	if len(et) != 1 || et[0].LateDropped != 0 {
+		t.Fatalf("event time stats: %+v", et)
+	}
+}
+
+// The clock saved with an epoch is all of it, also when the watermark did
+// not move: a restart resumes each partition's maximum, and a partition
+// first seen in an epoch that did not move the watermark still holds it
+// back after the restart.
+func TestClockSavedWhenWatermarkStays(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	mustRun(t, h.session(), `CREATE TABLE clicks (user_id INT, ts TIMESTAMP, WATERMARK FOR ts AS ts)`)
+	rowid := int64(0)
+	epoch := func(h *harness, parts []int32, secs ...int) {
+		t.Helper()
+		rel := lockClock(t, h, "clicks").rel
+		defer h.c.views.mu.Unlock()
+		txn := h.db.Begin()
+		defer txn.Rollback()
+		tc := storage.TableChanges{Rel: rel}
+		for _, sec := range secs {
+			rowid++
+			tc.Changes = append(tc.Changes, storage.Change{New: types.Row{types.NewInt32(1), types.NewTimestamp(int64(sec) * 1_000_000), types.NewInt64(rowid)}})
+		}
+		if _, err := h.c.tickClocks(context.Background(), txn, []storage.TableChanges{tc}, map[catalog.ID][]int32{rel.ID: parts}); err != nil {
+			t.Fatal(err)
+		}
+		if err := txn.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wmIs := func(h *harness, sec int) {
+		t.Helper()
+		k := lockClock(t, h, "clicks")
+		defer h.c.views.mu.Unlock()
+		if !k.set || k.wm != int64(sec)*1_000_000 {
+			t.Fatalf("watermark %d (set %v), want %d s", k.wm, k.set, sec)
+		}
+	}
+	epoch(h, []int32{0, 1}, 20, 10)
+	wmIs(h, 10)
+	epoch(h, []int32{0, 2}, 30, 12) // partition 1 holds the watermark at 10
+	wmIs(h, 10)
+	h.close()
+	h = newHarness(t, dir)
+	defer h.close()
+	wmIs(h, 10)
+	epoch(h, []int32{1}, 40)
+	wmIs(h, 12) // partition 2, at 12, holds it now; partition 0 is at 30
+	epoch(h, []int32{2}, 50)
+	wmIs(h, 30)
+}
+
+// lockClock takes the epoch lock (the caller releases it) and returns the
+// clock of the relation named.
+func lockClock(t *testing.T, h *harness, name string) *eventClock {
+	t.Helper()
+	rel, err := h.c.lookup("", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c.views.mu.Lock()
+	k, err := h.c.clock(rel)
+	if err != nil {
+		h.c.views.mu.Unlock()
+		t.Fatal(err)
+	}
+	return k
+}
