@@ -25,7 +25,10 @@ import (
 	"github.com/weirdb/weir/tests/internal/weirtest"
 )
 
-var nexmarkStateMinutes = flag.Int("nexmark-state-minutes", 30, "minutes of event time of the bounded-state figure")
+var (
+	nexmarkStateMinutes = flag.Int("nexmark-state-minutes", 30, "minutes of event time of the bounded-state figure")
+	nexmarkStatePace    = flag.Int("nexmark-state-pace", 25_000, "events per second each source of the bounded-state figure generates: sources paced alike advance in event time together")
+)
 
 // stateSample is a view's operator state when the source had reached
 // minute of event time.
@@ -87,7 +90,7 @@ func stateRun(ctx context.Context, bin, name, sql string, events, eventRate int6
 	})
 	var stmts []string
 	for _, t := range []string{"auction", "bid"} {
-		stmts = append(stmts, fmt.Sprintf(`CREATE SOURCE %s WITH (connector = 'nexmark', nexmark.table = '%s', nexmark.events = %d, nexmark.event_rate = %d, nexmark.seed = 1, on_error = 'skip')`, t, t, events, eventRate))
+		stmts = append(stmts, fmt.Sprintf(`CREATE SOURCE %s WITH (connector = 'nexmark', nexmark.table = '%s', nexmark.events = %d, nexmark.rate = %d, nexmark.event_rate = %d, nexmark.seed = 1, on_error = 'skip', stored = 'false')`, t, t, events, *nexmarkStatePace, eventRate))
 	}
 	stmts = append(stmts, fmt.Sprintf("CREATE MATERIALIZED VIEW %s AS %s", name, sql))
 	if _, err := c.Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
@@ -95,6 +98,7 @@ func stateRun(ctx context.Context, bin, name, sql string, events, eventRate int6
 	}
 	var samples []stateSample
 	deadline := time.Now().Add(15 * time.Minute)
+	time.Sleep(time.Second) // the views exist before the first sample
 	for {
 		var n int64
 		if err := c.QueryRow(ctx, `SELECT records FROM weir_catalog.sources WHERE name = 'bid'`).Scan(&n); err != nil {
@@ -148,7 +152,7 @@ func viewState(ctx context.Context, w *weirtest.Weir, view string) (keys, bytes 
 // reportNexmarkState prints each curve at every fifth minute of event
 // time (the sample nearest after it), and its maximum.
 func reportNexmarkState(curves []stateCurve) bool {
-	fmt.Printf("\nbounded state (issue 6): operator state of each view over %d minutes of event time (Nexmark, 1,000 events per second of event time, unpaced)\n", *nexmarkStateMinutes)
+	fmt.Printf("\nbounded state (issue 6): operator state of each view over %d minutes of event time (Nexmark, 1,000 events per second of event time, sources paced at %d events/s)\n", *nexmarkStateMinutes, *nexmarkStatePace)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	failed := false
 	for _, c := range curves {
