@@ -51,12 +51,14 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 			order = append(order, i)
 		}
 	}
+	var keys [][]byte // the rows' keys, when sorted by them
 	if !unique && len(rows) >= sortedReadsMin {
 		// Read the current counts in key order through one iterator:
 		// each Get would build (and close) an iterator of its own, which
 		// was most of a large epoch's cost. Each row comes once (the
 		// caller consolidates), so no read needs this call's writes.
-		if err := t.sortByViewKey(rel, rows, order); err != nil {
+		var err error
+		if keys, err = t.sortByViewKey(rel, rows, order); err != nil {
 			return err
 		}
 		it, err := t.b.NewIter(&pebble.IterOptions{LowerBound: tablePrefix(nil, rel.ID), UpperBound: prefixEnd(tablePrefix(nil, rel.ID))})
@@ -74,9 +76,13 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 		if len(row) != ncol-1 {
 			return fmt.Errorf("storage: view %q: row has %d columns, view %d", rel.Name, len(row), ncol-1)
 		}
-		t.key = tablePrefix(t.key[:0], rel.ID)
-		for _, c := range rel.PrimaryKey {
-			t.key = AppendKeyDatum(t.key, row[c])
+		if keys != nil {
+			t.key = append(t.key[:0], keys[i]...)
+		} else {
+			t.key = tablePrefix(t.key[:0], rel.ID)
+			for _, c := range rel.PrimaryKey {
+				t.key = AppendKeyDatum(t.key, row[c])
+			}
 		}
 		var count int64
 		if unique && (weights[i] == 1 || weights[i] == -1) {
@@ -142,22 +148,24 @@ func (t *Txn) ApplyView(rel *catalog.Relation, rows []types.Row, weights []int64
 const sortedReadsMin = 64
 
 // sortByViewKey orders order (indexes into rows) by the rows' keys in
-// rel.
-func (t *Txn) sortByViewKey(rel *catalog.Relation, rows []types.Row, order []int) error {
+// rel, and returns the keys (by row index).
+func (t *Txn) sortByViewKey(rel *catalog.Relation, rows []types.Row, order []int) ([][]byte, error) {
 	keys := make([][]byte, len(rows))
-	var buf []byte
+	prefix := tablePrefix(nil, rel.ID)
+	buf := make([]byte, 0, len(rows)*(len(prefix)+8*len(rel.PrimaryKey)+8))
 	for _, i := range order {
 		lo := len(buf)
+		buf = append(buf, prefix...)
 		for _, c := range rel.PrimaryKey {
 			if c >= len(rows[i]) {
-				return fmt.Errorf("storage: view %q: row has %d columns", rel.Name, len(rows[i]))
+				return nil, fmt.Errorf("storage: view %q: row has %d columns", rel.Name, len(rows[i]))
 			}
 			buf = AppendKeyDatum(buf, rows[i][c])
 		}
 		keys[i] = buf[lo:len(buf):len(buf)]
 	}
 	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
-	return nil
+	return keys, nil
 }
 
 // viewCount reads the count of the view row at key (0: none), decoding it
