@@ -219,11 +219,12 @@ func (k *eventClock) undo() func() {
 }
 
 // admit drops the late rows of an epoch's changes of the relation (from
-// txn too), counts them, and advances the clock with the rest; parts[i]
-// is the source partition of change i (nil: all from one). It reports
-// whether the watermark moved, and whether the clock changed (the
+// txn too), counts them, and advances the clock with the rest; offs[i] is
+// the source position after change i (nil: all from one partition). The
+// late rows of an unstored source are noted as skipped (see replay). It
+// reports whether the watermark moved, and whether the clock changed (the
 // watermark or a partition's maximum: what a restart must resume).
-func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []storage.Change, parts []int32, now time.Time) (kept []storage.Change, moved, changed bool, err error) {
+func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []storage.Change, offs []executor.SourceOffset, now time.Time) (kept []storage.Change, moved, changed bool, err error) {
 	col := k.rel.Watermark.Column
 	line, ok := k.dropLine()
 	kept = changes[:0]
@@ -235,9 +236,12 @@ func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []stor
 		t := ch.New[col]
 		if ok && !t.IsNull() && t.Micros() < line {
 			if !unstored(k.rel) {
-				if err := txn.Delete(ctx, k.rel, ch.New); err != nil {
-					return nil, false, false, err
-				}
+				err = txn.Delete(ctx, k.rel, ch.New)
+			} else if i < len(offs) {
+				err = skipRecord(txn, k.rel, offs[i])
+			}
+			if err != nil {
+				return nil, false, false, err
 			}
 			k.lateDropped.Add(1)
 			continue
@@ -254,8 +258,8 @@ func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []stor
 			continue
 		}
 		var p int32
-		if i < len(parts) {
-			p = parts[i]
+		if i < len(offs) {
+			p = offs[i].Partition
 		}
 		pc := k.parts[p]
 		if pc == nil {
@@ -333,7 +337,7 @@ func (k *eventClock) decode(v []byte) error {
 // (dropping the late ones from changes and txn) and saves their clocks in
 // txn. It reports the relations whose watermark moved. Should the epoch
 // fail, vs.undoEpoch puts the clocks back.
-func (c *Coordinator) tickClocks(ctx context.Context, txn *storage.Txn, changes []storage.TableChanges, parts map[catalog.ID][]int32) (map[catalog.ID]bool, error) {
+func (c *Coordinator) tickClocks(ctx context.Context, txn *storage.Txn, changes []storage.TableChanges, offsets map[catalog.ID][]executor.SourceOffset) (map[catalog.ID]bool, error) {
 	var ticked map[catalog.ID]bool
 	now := time.Now()
 	for i := range changes {
@@ -347,7 +351,7 @@ func (c *Coordinator) tickClocks(ctx context.Context, txn *storage.Txn, changes 
 		}
 		c.views.undo = append(c.views.undo, k.undo())
 		var moved, changed bool
-		if tc.Changes, moved, changed, err = k.admit(ctx, txn, tc.Changes, parts[tc.Rel.ID], now); err != nil {
+		if tc.Changes, moved, changed, err = k.admit(ctx, txn, tc.Changes, offsets[tc.Rel.ID], now); err != nil {
 			return nil, err
 		}
 		if changed {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
@@ -53,7 +54,7 @@ func TestClockSavedWhenWatermarkStays(t *testing.T) {
 			rowid++
 			tc.Changes = append(tc.Changes, storage.Change{New: types.Row{types.NewInt32(1), types.NewTimestamp(int64(sec) * 1_000_000), types.NewInt64(rowid)}})
 		}
-		if _, err := h.c.tickClocks(context.Background(), txn, []storage.TableChanges{tc}, map[catalog.ID][]int32{rel.ID: parts}); err != nil {
+		if _, err := h.c.tickClocks(context.Background(), txn, []storage.TableChanges{tc}, map[catalog.ID][]executor.SourceOffset{rel.ID: atPartitions(parts...)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := txn.Commit(context.Background()); err != nil {
@@ -97,4 +98,13 @@ func lockClock(t *testing.T, h *harness, name string) *eventClock {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// atPartitions are source positions in the partitions given, one a change.
+func atPartitions(parts ...int32) []executor.SourceOffset {
+	offs := make([]executor.SourceOffset, len(parts))
+	for i, p := range parts {
+		offs[i] = executor.SourceOffset{Partition: p, Next: int64(i + 1)}
+	}
+	return offs
 }

@@ -280,7 +280,7 @@ func TestWatermarkIdlePartition(t *testing.T) {
 		for _, sec := range secs {
 			chs = append(chs, storage.Change{New: at(sec)})
 		}
-		kept, _, _, err := k.admit(ctx, txn, chs, parts, now)
+		kept, _, _, err := k.admit(ctx, txn, chs, atPartitions(parts...), now)
 		if err != nil {
 			t.Fatal(err)
 		}

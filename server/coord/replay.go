@@ -2,8 +2,10 @@ package coord
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/weirdb/weir/executor"
@@ -11,6 +13,7 @@ import (
 	"github.com/weirdb/weir/sql/catalog"
 	"github.com/weirdb/weir/sql/sqlerr"
 	"github.com/weirdb/weir/sql/types"
+	"github.com/weirdb/weir/storage"
 )
 
 // Unstored sources. A source created WITH (stored = 'false') keeps no
@@ -23,6 +26,11 @@ import (
 // started at when it was created (kept with it) to those of the epoch its
 // snapshot is at. That needs a system that keeps its records (a Kafka
 // topic within its retention, the Nexmark generator).
+
+// skippedOp is the state operator id, under an unstored source, of the
+// records its views never got (rejected, or dropped as late): keyed by
+// skipKey, so that a replay skips them again.
+const skippedOp = math.MaxUint32 - 1
 
 const (
 	optStored = "stored"
@@ -112,10 +120,37 @@ func (c *Coordinator) committedOffsets(rel *catalog.Relation) (map[partitionKey]
 	return out, err
 }
 
+// skipKey is the key of the record before position o in skippedOp.
+func skipKey(o executor.SourceOffset) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(o.Partition))
+	b = binary.BigEndian.AppendUint64(b, uint64(o.Next))
+	return append(b, o.Topic...)
+}
+
+// skipRecord notes in txn that the views of unstored source rel never got
+// the record before position o.
+func skipRecord(txn *storage.Txn, rel *catalog.Relation, o executor.SourceOffset) error {
+	return txn.PutState(rel.ID, skippedOp, skipKey(o), []byte{})
+}
+
+// skippedRecords are the positions after the records of rel that its
+// views never got.
+func (c *Coordinator) skippedRecords(rel *catalog.Relation) (map[executor.SourceOffset]bool, error) {
+	out := map[executor.SourceOffset]bool{}
+	err := c.db.StateReader(rel.ID, skippedOp).ScanState(nil, func(key, _ []byte) error {
+		if len(key) < 12 {
+			return fmt.Errorf("source %q: corrupt skipped record", rel.Name)
+		}
+		out[executor.SourceOffset{Topic: string(key[12:]), Partition: int32(binary.BigEndian.Uint32(key)), Next: int64(binary.BigEndian.Uint64(key[4:]))}] = true
+		return nil
+	})
+	return out, err
+}
+
 // replay reads the records of unstored source rel again, from where it
-// started to upTo, and hands them to push as rows (+1). Records the source
-// rejected then are rejected again and skipped; a partition upTo does not
-// name had nothing committed.
+// started to upTo, and hands them to push as rows (+1). Records the views
+// never got (rejected by the source or a view, or late) are skipped; a
+// partition upTo does not name had nothing committed.
 func (c *Coordinator) replay(ctx context.Context, rel *catalog.Relation, upTo map[partitionKey]int64, push func(*executor.Batch) error) error {
 	start, err := decodeOffsets(rel.Options[optStartOffset])
 	if err != nil {
@@ -150,6 +185,10 @@ func (c *Coordinator) replay(ctx context.Context, rel *catalog.Relation, upTo ma
 		return fmt.Errorf("source %q: replay: %w", rel.Name, err)
 	}
 	defer src.Close()
+	skipped, err := c.skippedRecords(rel)
+	if err != nil {
+		return err
+	}
 	done := map[partitionKey]bool{}
 	var b executor.SourceBatch
 	for pending > 0 {
@@ -164,7 +203,7 @@ func (c *Coordinator) replay(ctx context.Context, rel *catalog.Relation, upTo ma
 		for i, ch := range b.Changes {
 			o := b.ChangeOffsets[i]
 			k := partitionKey{o.Topic, o.Partition}
-			if done[k] || o.Next > upTo[k] || ch.Op != executor.ChangeInsert {
+			if done[k] || o.Next > upTo[k] || ch.Op != executor.ChangeInsert || skipped[o] {
 				continue
 			}
 			row := make(types.Row, len(rel.Columns))

@@ -516,8 +516,8 @@ func dataError(err error) bool {
 
 // commitChanges applies changes, records rejects and saves offsets in one
 // transaction committed as an epoch.
-// changeOffsets, when it has one per change, tells the partition of each
-// (for event time).
+// changeOffsets, when it has one per change, tells the position of each
+// (for event time, and the records an unstored source skips).
 func (r *sourceRunner) commitChanges(ctx context.Context, changes []executor.Change, changeOffsets []executor.SourceOffset, rejects []executor.Reject, offsets []executor.SourceOffset) error {
 	txn := r.c.db.Begin()
 	defer txn.Rollback()
@@ -534,6 +534,13 @@ func (r *sourceRunner) commitChanges(ctx context.Context, changes []executor.Cha
 			}
 		}
 		passing = map[*catalog.Relation][]types.Row{r.rel: rows}
+		// A view created later reads the records again: it must skip
+		// those the views never got (replay).
+		for _, rj := range rejects {
+			if err := skipRecord(txn, r.rel, executor.SourceOffset{Topic: rj.Topic, Partition: rj.Partition, Next: rj.Offset + 1}); err != nil {
+				return err
+			}
+		}
 	} else {
 		for i := range changes {
 			if err := applyChange(ctx, txn, r.rel, &changes[i]); err != nil {
@@ -553,15 +560,19 @@ func (r *sourceRunner) commitChanges(ctx context.Context, changes []executor.Cha
 			return err
 		}
 	}
-	var parts map[catalog.ID][]int32
+	var inserted map[catalog.ID][]executor.SourceOffset
 	if r.rel.Watermark != nil && len(changeOffsets) == len(changes) {
-		ps := make([]int32, len(changes))
-		for i, o := range changeOffsets {
-			ps[i] = o.Partition
+		// One per row the relation gets: the changes that insert (a
+		// relation with a watermark takes no others).
+		offs := make([]executor.SourceOffset, 0, len(changes))
+		for i := range changes {
+			if changes[i].Op == executor.ChangeInsert {
+				offs = append(offs, changeOffsets[i])
+			}
 		}
-		parts = map[catalog.ID][]int32{r.rel.ID: ps}
+		inserted = map[catalog.ID][]executor.SourceOffset{r.rel.ID: offs}
 	}
-	return r.c.commitEpoch(ctx, txn, parts, passing)
+	return r.c.commitEpoch(ctx, txn, inserted, passing)
 }
 
 func rejectRow(rj *executor.Reject) types.Row {

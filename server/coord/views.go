@@ -234,11 +234,11 @@ func (c *Coordinator) commit(ctx context.Context, txn *storage.Txn) error {
 	return c.commitEpoch(ctx, txn, nil, nil)
 }
 
-// commitEpoch is commit, told the source partition of each change of a
-// relation with event time (parts, by relation; see eventClock.admit),
+// commitEpoch is commit, told the source position after each change of a
+// source with event time (offsets, by relation; see eventClock.admit),
 // and the rows that unstored sources add in this epoch (passing, by
 // relation; see replay.go).
-func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts map[catalog.ID][]int32, passing map[*catalog.Relation][]types.Row) error {
+func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, offsets map[catalog.ID][]executor.SourceOffset, passing map[*catalog.Relation][]types.Row) error {
 	vs := c.views
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
@@ -264,7 +264,7 @@ func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts m
 	err := txn.CommitWith(ctx, func() error {
 		ran = true
 		var err error
-		deltas, truncated, err = c.maintain(ctx, txn, parts, passing)
+		deltas, truncated, err = c.maintain(ctx, txn, offsets, passing)
 		return err
 	})
 	if err == nil && ran {
@@ -294,7 +294,7 @@ func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, parts m
 // txn. It returns the delta of every changed relation (tables and views),
 // as full relation rows, and the tables truncated without a record of
 // their rows.
-func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, parts map[catalog.ID][]int32, passing map[*catalog.Relation][]types.Row) (map[catalog.ID]*executor.Batch, []*catalog.Relation, error) {
+func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets map[catalog.ID][]executor.SourceOffset, passing map[*catalog.Relation][]types.Row) (map[catalog.ID]*executor.Batch, []*catalog.Relation, error) {
 	changes, err := txn.Changes()
 	if err != nil {
 		return nil, nil, err
@@ -309,7 +309,7 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, parts map[
 		}
 		changes = append(changes, tc)
 	}
-	ticked, err := c.tickClocks(ctx, txn, changes, parts)
+	ticked, err := c.tickClocks(ctx, txn, changes, offsets)
 	if err != nil {
 		return nil, nil, err
 	}
