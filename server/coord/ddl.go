@@ -284,7 +284,12 @@ func (s *session) truncate(ctx context.Context, n *ast.Truncate) (server.Result,
 	err := s.withTxn(ctx, func(txn *storage.Txn) error {
 		for _, rel := range rels {
 			if len(s.c.dependents(rel)) > 0 || s.c.views.readsPending(rel.ID) {
-				// Views need the rows that go: delete them one by one.
+				// Views need the rows that go: delete them one by one;
+				// but deletions below a watermark break its promise (a
+				// closed window would keep them).
+				if err := refuseUnlessAppend(rel); err != nil {
+					return err
+				}
 				if err := deleteAll(ctx, txn, rel); err != nil {
 					return err
 				}
