@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/weirdb/weir/executor"
@@ -128,5 +129,38 @@ func TestTruncateWithWatermark(t *testing.T) {
 	mustRun(t, s, "TRUNCATE bids") // nothing reads it
 	if got := mustRun(t, s, "SELECT count(*) FROM bids"); got != "0\nSELECT 1\n" {
 		t.Fatalf("bids: %s", got)
+	}
+}
+
+// A view's watermark outlives a restart: a view created over it right
+// after one closes the windows its watermark passed, as it would have
+// before.
+func TestViewWatermarkAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	s := h.session()
+	mustRun(t, s, bidsTable)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW cheap AS SELECT auction, date_time FROM bids WHERE price < 100`)
+	mustRun(t, s, `INSERT INTO bids VALUES (1, 10, '2026-01-01 10:00:05'), (2, 30, '2026-01-01 10:00:50'), (2, 7, '2026-01-01 10:01:04')`)
+	const perMinute = `AS SELECT auction, window_end, COUNT(*) AS n
+		FROM TUMBLE(cheap, date_time, INTERVAL '1' MINUTE) GROUP BY auction, window_end EMIT ON WINDOW CLOSE`
+	mustRun(t, s, "CREATE MATERIALIZED VIEW before "+perMinute)
+	want := "1|2026-01-01 10:01:00|1\n2|2026-01-01 10:01:00|1\nSELECT 2\n"
+	if got := mustRun(t, s, "SELECT * FROM before ORDER BY 1"); got != want {
+		t.Fatalf("before: %s", got)
+	}
+	h.close()
+	h = newHarness(t, dir)
+	defer h.close()
+	s = h.session()
+	mustRun(t, s, "CREATE MATERIALIZED VIEW after "+perMinute)
+	if got := mustRun(t, s, "SELECT * FROM after ORDER BY 1"); got != want {
+		t.Fatalf("a view created after a restart: %s", got)
+	}
+	// And one over a view just created, before any epoch.
+	mustRun(t, s, `CREATE MATERIALIZED VIEW cheap2 AS SELECT auction, date_time FROM bids WHERE price < 100`)
+	mustRun(t, s, "CREATE MATERIALIZED VIEW after2 "+strings.Replace(perMinute, "cheap", "cheap2", 1))
+	if got := mustRun(t, s, "SELECT * FROM after2 ORDER BY 1"); got != want {
+		t.Fatalf("a view over a view just created: %s", got)
 	}
 }

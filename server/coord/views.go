@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -362,9 +363,6 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 		}
 		if wm := v.rel.Watermark; wm != nil {
 			if d := v.df.OutputWatermark(wm.Column); advancesDatum(c.views.viewMarks[v.rel.ID], d) {
-				if c.views.viewMarks == nil {
-					c.views.viewMarks = map[catalog.ID]types.Datum{}
-				}
 				id, was := v.rel.ID, c.views.viewMarks[v.rel.ID]
 				c.views.undo = append(c.views.undo, func() {
 					if was.IsNull() {
@@ -373,7 +371,10 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 						c.views.viewMarks[id] = was
 					}
 				})
-				c.views.viewMarks[v.rel.ID] = d
+				c.views.setViewMark(v.rel.ID, d)
+				if err := putViewMark(txn, v.rel.ID, d); err != nil {
+					return nil, nil, err
+				}
 				if ticked == nil {
 					ticked = map[catalog.ID]bool{}
 				}
@@ -386,6 +387,14 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 			return nil, nil, fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
 		}
 		if out.Len() == 0 {
+			continue
+		}
+		if v.rel.HasRowID() {
+			rows, err := txn.AppendView(ctx, v.rel, out.Rows, out.Weights)
+			if err != nil {
+				return nil, nil, viewError(v, err)
+			}
+			deltas[v.rel.ID] = insertBatch(rows)
 			continue
 		}
 		if err := txn.ApplyView(v.rel, out.Rows, out.Weights, v.unique); err != nil {
@@ -405,6 +414,22 @@ func viewError(v *liveView, err error) error {
 		return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
 	}
 	return e.WithDetail("While maintaining materialized view %q.", v.rel.Name)
+}
+
+// countsRows reports whether rel is a view that stores its rows with
+// their count (a view whose result only inserts stores each row apart,
+// under a row id, as a table without a key does).
+func countsRows(rel *catalog.Relation) bool {
+	return rel.Kind == catalog.MaterializedView && rel.Columns[len(rel.Columns)-1].Name == catalog.CountColumn
+}
+
+// insertBatch is rows, each inserted once.
+func insertBatch(rows []types.Row) *executor.Batch {
+	b := &executor.Batch{Rows: rows, Weights: make([]int64, len(rows))}
+	for i := range b.Weights {
+		b.Weights[i] = 1
+	}
+	return b
 }
 
 // widenView turns view rows (visible columns) into full relation rows: the
@@ -565,12 +590,25 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 		// no expression, no clock of its own).
 		rel.Watermark = &catalog.Watermark{Column: col}
 	}
-	if key, ok := plan.UniqueKey(); ok {
+	appends, err := planner.InsertsOnly(&planner.Context{Catalog: s}, plan)
+	if err != nil {
+		return nil, err
+	}
+	key, unique := plan.UniqueKey()
+	switch {
+	case unique:
 		// Keyed by its unique key, a group's row is updated in place and
 		// read by a point lookup.
 		rel.PrimaryKey, rel.Unique = key, true
+		rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.CountColumn, Type: types.Int64, NotNull: true, Hidden: true})
+	case appends:
+		// A result that only inserts is stored like a table without a
+		// key: each row under a fresh row id (storage.Txn.AppendView).
+		rel.PrimaryKey = []int{len(rel.Columns)}
+		rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true})
+	default:
+		rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.CountColumn, Type: types.Int64, NotNull: true, Hidden: true})
 	}
-	rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.CountColumn, Type: types.Int64, NotNull: true, Hidden: true})
 	pv := &pendingView{inputs: map[catalog.ID]bool{}}
 	for _, in := range df.Inputs() {
 		rel.DependsOn = append(rel.DependsOn, in.ID)
@@ -670,7 +708,16 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 	if err := writeViewChunks(ctx, c.db, rel, out, plan.UniqueRows(), df); err != nil {
 		return nil, err
 	}
+	var mark types.Datum
+	if wm := rel.Watermark; wm != nil {
+		mark = df.OutputWatermark(wm.Column)
+	}
 	created, err = c.createRelation(ctx, rel, false, func(txn *storage.Txn) error {
+		if !mark.IsNull() {
+			if err := putViewMark(txn, rel.ID, mark); err != nil {
+				return err
+			}
+		}
 		return txn.PutState(rel.ID, stateMarkerOp, stateFormatKey, stateMarker(df))
 	})
 	if err != nil {
@@ -680,6 +727,7 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 		return nil, sqlerr.New(sqlerr.DuplicateTable, "relation \"%s\" already exists", rel.Name)
 	}
 	c.attachState(rel.ID, df, true)
+	vs.setViewMark(rel.ID, mark)
 	v := &liveView{rel: rel, df: df, unique: plan.UniqueRows(), stats: &viewStats{}}
 	vs.order = append(vs.order, v)
 	vs.byID[rel.ID] = v
@@ -700,7 +748,12 @@ func writeViewChunks(ctx context.Context, db *storage.DB, rel *catalog.Relation,
 	for lo := 0; lo < out.Len(); lo += viewChunk {
 		hi := min(lo+viewChunk, out.Len())
 		txn := db.Begin()
-		err := txn.ApplyView(rel, out.Rows[lo:hi], out.Weights[lo:hi], unique)
+		var err error
+		if rel.HasRowID() {
+			_, err = txn.AppendView(ctx, rel, out.Rows[lo:hi], out.Weights[lo:hi])
+		} else {
+			err = txn.ApplyView(rel, out.Rows[lo:hi], out.Weights[lo:hi], unique)
+		}
 		if err == nil {
 			err = txn.Commit(ctx)
 		}
@@ -780,6 +833,9 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 	// Creation order is a topological order.
 	sortByID(order)
 	env := &executor.Runtime{Env: defaultEnv()}
+	// What storage holds: a backfill below reads those of the views
+	// before it.
+	vs.viewMarks = nil
 	for _, v := range order {
 		mv, err := viewQuery(v.rel)
 		if err != nil {
@@ -796,6 +852,9 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 			vs.restored.Add(1)
 			c.logger.Info("materialized view restored", "view", v.rel.Name, "entries loaded", n, "took", time.Since(start))
 			v.df = df
+			if err := vs.loadViewMark(snap, v.rel.ID); err != nil {
+				return err
+			}
 			continue
 		}
 		if !errors.Is(rerr, errNoViewState) {
@@ -817,6 +876,15 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		// Save the whole state, so that later epochs' dirty state lands on
 		// a complete base and the next start restores.
 		err = saveFullViewState(ctx, c.db, v.rel.ID, df)
+		if wm := v.rel.Watermark; err == nil && wm != nil && !df.OutputWatermark(wm.Column).IsNull() {
+			d := df.OutputWatermark(wm.Column)
+			vs.setViewMark(v.rel.ID, d)
+			txn := c.db.Begin()
+			if err = putViewMark(txn, v.rel.ID, d); err == nil {
+				err = txn.Commit(ctx)
+			}
+			txn.Rollback()
+		}
 		prog.done()
 		if err != nil {
 			return fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
@@ -836,6 +904,48 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 }
 
 var errNoViewState = errors.New("no saved operator state")
+
+// viewMarkKey keys, under stateMarkerOp, the watermark a view's result
+// last got (viewSet.viewMarks), saved with the epoch that moved it: a view
+// created over it after a restart gets it before the next epoch does.
+var viewMarkKey = []byte("watermark")
+
+func putViewMark(txn *storage.Txn, id catalog.ID, d types.Datum) error {
+	tz := byte(0)
+	if d.Kind() == types.KindTimestampTZ {
+		tz = 1
+	}
+	return txn.PutState(id, stateMarkerOp, viewMarkKey, binary.AppendVarint([]byte{tz}, d.Micros()))
+}
+
+// loadViewMark sets viewMarks[id] from what storage holds at snap.
+func (vs *viewSet) loadViewMark(snap *storage.Snapshot, id catalog.ID) error {
+	v, ok, err := snap.GetState(id, stateMarkerOp, viewMarkKey)
+	if err != nil || !ok {
+		return err
+	}
+	us, n := binary.Varint(v[min(1, len(v)):])
+	if len(v) < 2 || n <= 0 {
+		return fmt.Errorf("corrupt watermark of view %d", id)
+	}
+	d := types.NewTimestamp(us)
+	if v[0] == 1 {
+		d = types.NewTimestampTZ(us)
+	}
+	vs.setViewMark(id, d)
+	return nil
+}
+
+// setViewMark sets viewMarks[id] to d, if d is one.
+func (vs *viewSet) setViewMark(id catalog.ID, d types.Datum) {
+	if d.IsNull() {
+		return
+	}
+	if vs.viewMarks == nil {
+		vs.viewMarks = map[catalog.ID]types.Datum{}
+	}
+	vs.viewMarks[id] = d
+}
 
 // restoreViewState prepares df to continue from view id's saved operator
 // state: operators that read their state on demand are attached to it, the
@@ -955,7 +1065,7 @@ func (v *viewStore) Scan(ctx context.Context, rel *catalog.Relation, prefix []ty
 	if unstored(rel) {
 		return refuseUnstored(rel)
 	}
-	if rel.Kind != catalog.MaterializedView {
+	if !countsRows(rel) {
 		return v.base.Scan(ctx, rel, prefix, yield)
 	}
 	last := len(rel.Columns) - 1
@@ -985,7 +1095,7 @@ func (v *viewStore) Get(ctx context.Context, rel *catalog.Relation, key []types.
 		return nil, false, refuseUnstored(rel)
 	}
 	row, ok, err := v.base.Get(ctx, rel, key)
-	if ok && rel.Kind == catalog.MaterializedView {
+	if ok && countsRows(rel) {
 		row[len(row)-1] = types.Null
 	}
 	return row, ok, err
