@@ -130,3 +130,12 @@ func (b *binder) viewInsertsOnly(rel *catalog.Relation) (bool, error) {
 	}
 	return vb.insertsOnly(qp.asNode())
 }
+
+// InsertsOnly reports whether the result of query plan p only ever
+// inserts (a view of it then stores its rows without counting them).
+func InsertsOnly(c *Context, p *Plan) (bool, error) {
+	if p.kind != kindQuery {
+		return false, nil
+	}
+	return newBinder(c).insertsOnly(p.query.asNode())
+}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -196,4 +197,41 @@ func (t *Txn) viewCount(rel *catalog.Relation, key []byte, cur *types.Row) (int6
 		return 0, err
 	}
 	return (*cur)[len(rel.Columns)-1].Int(), nil
+}
+
+// AppendView adds the rows of a view whose result only inserts, stored
+// like a table without a key: each row under a fresh hidden row id (the
+// view's last column), a blind write in increasing key order — no read
+// of a count, and tables that Pebble moves down without rewriting them.
+// rows are the visible columns, weights[i] > 0 how many times row i is
+// added. It returns the stored rows, row ids included.
+func (t *Txn) AppendView(ctx context.Context, rel *catalog.Relation, rows []types.Row, weights []int64) ([]types.Row, error) {
+	if !rel.HasRowID() {
+		return nil, fmt.Errorf("storage: view %q has no row id", rel.Name)
+	}
+	ncol := len(rel.Columns)
+	var n int64
+	for _, w := range weights {
+		if w <= 0 {
+			return nil, fmt.Errorf("storage: view %q only inserts, got a weight of %d", rel.Name, w)
+		}
+		n += w
+	}
+	out := make([]types.Row, 0, n)
+	slab := make([]types.Datum, int(n)*ncol)
+	for i, row := range rows {
+		if len(row) != ncol-1 {
+			return nil, fmt.Errorf("storage: view %q: row has %d columns, view %d", rel.Name, len(row), ncol-1)
+		}
+		for range weights[i] {
+			full := slab[:ncol:ncol]
+			slab = slab[ncol:]
+			copy(full, row)
+			if err := t.Insert(ctx, rel, full); err != nil {
+				return nil, fmt.Errorf("storage: view %q: %w", rel.Name, err)
+			}
+			out = append(out, full)
+		}
+	}
+	return out, nil
 }

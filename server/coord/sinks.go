@@ -351,6 +351,9 @@ func (s *session) createSinkFrom(ctx context.Context, n *ast.CreateSink, fromNam
 
 // appendOnly reports whether rel only ever inserts rows: a stream source.
 func appendOnly(rel *catalog.Relation) bool {
+	if rel.Kind == catalog.MaterializedView {
+		return rel.HasRowID() // a view whose result only inserts
+	}
 	return rel.Kind == catalog.Source && rel.HasRowID() && rel.Options[optDeadLettersOf] == ""
 }
 
