@@ -16,7 +16,15 @@ type Collect struct {
 	buf   []byte
 	// marks are the latest watermark of each output column.
 	marks map[int]types.Datum
+	// appends: the dataflow only inserts and its reader keeps equal rows
+	// apart, so nothing needs consolidating (SetAppendOnly).
+	appends bool
 }
+
+// SetAppendOnly makes c pass changes on as they come, without
+// consolidating them: for a dataflow that only inserts, whose reader
+// stores each row apart.
+func (c *Collect) SetAppendOnly() { c.appends = true }
 
 // Watermark implements WatermarkTaker: it keeps the latest of each
 // column, for Watermark.
@@ -42,6 +50,11 @@ func (c *Collect) SetOutput(Output) {}
 
 // Push implements Operator.
 func (c *Collect) Push(_ context.Context, _ int, b *Batch) error {
+	if c.appends {
+		c.out.Rows = append(c.out.Rows, b.Rows...)
+		c.out.Weights = append(c.out.Weights, b.Weights...)
+		return nil
+	}
 	for i, r := range b.Rows {
 		c.buf = appendRowIdentity(c.buf[:0], r)
 		if j, ok := c.index[string(c.buf)]; ok {

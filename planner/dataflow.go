@@ -324,6 +324,11 @@ func (p *Plan) EventTimeColumn() int {
 	return -1
 }
 
+// AppendOnlyOutput makes Flush hand the result's changes over without
+// consolidating them: for a result that only inserts (InsertsOnly), kept
+// by a reader that stores each row apart.
+func (d *Dataflow) AppendOnlyOutput() { d.sink.SetAppendOnly() }
+
 // OutputWatermark is the latest watermark the dataflow's result got on
 // col (NULL: none yet).
 func (d *Dataflow) OutputWatermark(col int) types.Datum { return d.sink.OutputWatermark(col) }

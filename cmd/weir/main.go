@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -170,6 +171,13 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// Most of Weir's heap is short-lived batches of rows: collecting
+		// at twice the live heap instead of at once more halves the GC's
+		// share of a busy pipeline's CPU (about 15% of Nexmark q0's) for a
+		// larger heap. GOGC set in the environment wins.
+		debug.SetGCPercent(200)
+	}
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
 }
 

@@ -604,6 +604,7 @@ func (s *session) createView(ctx context.Context, n *ast.CreateMaterializedView,
 	case appends:
 		// A result that only inserts is stored like a table without a
 		// key: each row under a fresh row id (storage.Txn.AppendView).
+		df.AppendOnlyOutput()
 		rel.PrimaryKey = []int{len(rel.Columns)}
 		rel.Columns = append(rel.Columns, catalog.Column{Name: catalog.RowIDColumn, Type: types.Int64, NotNull: true, Hidden: true})
 	default:
@@ -845,6 +846,9 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
 		}
+		if v.rel.HasRowID() {
+			df.AppendOnlyOutput()
+		}
 		v.unique = plan.UniqueRows()
 		start := time.Now()
 		n, rerr := c.restoreViewState(snap, v.rel.ID, df)
@@ -863,6 +867,9 @@ func (c *Coordinator) rebuildViewsLocked(ctx context.Context) error {
 		// The dataflow may hold part of the state: start over.
 		if _, df, err = c.newDataflow(ctx, c, mv.Query, env); err != nil {
 			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
+		}
+		if v.rel.HasRowID() {
+			df.AppendOnlyOutput()
 		}
 		if err := df.Start(ctx); err != nil {
 			return fmt.Errorf("materialized view %q: %w", v.rel.Name, err)
