@@ -56,6 +56,10 @@ type window struct {
 	emitOnClose bool
 	wm          types.Datum // the watermark on the column (NULL: none yet)
 	closeDue    bool        // wm advanced since the last Flush
+	// lowest is at most the smallest window value of the groups (NULL:
+	// unknown): a watermark not past it closes nothing, and the groups
+	// need no scan.
+	lowest types.Datum
 	// late counts the changes that came for closed groups, and were
 	// dropped.
 	late int64
@@ -114,8 +118,15 @@ func (a *Aggregate) Watermark(_ context.Context, _, col int, v types.Datum) erro
 // closeWindows drops the groups the watermark closed, emitting their final
 // rows under EMIT ON WINDOW CLOSE.
 func (a *Aggregate) closeWindows(ctx context.Context) error {
+	if !a.lowest.IsNull() && !below(a.lowest, a.wm) {
+		return nil
+	}
+	var lowest types.Datum
 	for k, g := range a.groups {
-		if !below(g.keyRow[a.key], a.wm) {
+		if v := g.keyRow[a.key]; !below(v, a.wm) {
+			if !v.IsNull() && (lowest.IsNull() || types.Compare(v, lowest) < 0) {
+				lowest = v
+			}
 			continue
 		}
 		if a.emitOnClose && g.count > 0 {
@@ -134,6 +145,7 @@ func (a *Aggregate) closeWindows(ctx context.Context) error {
 			a.unsaved = append(a.unsaved, g)
 		}
 	}
+	a.lowest = lowest
 	return nil
 }
 
@@ -141,6 +153,9 @@ func (a *Aggregate) newGroup(key string, r types.Row) *aggGroup {
 	g := &aggGroup{key: key, keyRow: make(types.Row, len(a.groupBy)), accs: make([]accumulator, len(a.specs))}
 	for i, c := range a.groupBy {
 		g.keyRow[i] = r[c]
+	}
+	if a.key >= 0 && below(g.keyRow[a.key], a.lowest) {
+		a.lowest = g.keyRow[a.key]
 	}
 	for i := range a.specs {
 		g.accs[i] = a.newAccumulator(i)

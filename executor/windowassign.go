@@ -58,15 +58,17 @@ func timeLike(d types.Datum, micros int64) types.Datum {
 func (w *WindowAssign) Push(ctx context.Context, _ int, b *Batch) error {
 	per := int(w.size / w.slide)
 	n := w.width + 2
+	// The batch's output rows share one allocation.
+	slab := make([]types.Datum, n*per*b.Len())
 	for i, r := range b.Rows {
 		t := r[w.timeCol]
 		if t.IsNull() {
 			continue
 		}
-		slab := make([]types.Datum, n*per)
 		start := w.firstStart(t.Micros())
 		for k := range per {
-			out := slab[k*n : (k+1)*n : (k+1)*n]
+			out := slab[:n:n]
+			slab = slab[n:]
 			copy(out, r[:w.width])
 			s := start + int64(k)*w.slide
 			out[w.width] = timeLike(t, s)
