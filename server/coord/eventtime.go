@@ -117,9 +117,15 @@ type eventClock struct {
 }
 
 type partitionClock struct {
-	max  int64
+	max  int64 // noRecord: none yet
 	seen time.Time
 }
+
+// noRecord is the maximum of a partition of the source that has sent no
+// row yet: it holds the watermark back (until it is idle), or a source
+// catching up would move the watermark with its first partition read and
+// drop the rows of all the others as late.
+const noRecord = math.MinInt64
 
 // clock returns rel's clock, loading what the last epoch saved.
 func (c *Coordinator) clock(rel *catalog.Relation) (*eventClock, error) {
@@ -148,6 +154,20 @@ func (c *Coordinator) clock(rel *catalog.Relation) (*eventClock, error) {
 	}
 	if k.set {
 		k.published.Store(k.wm)
+	}
+	if rel.Options["connector"] != "" {
+		// The source's partitions: each has a position from its
+		// CREATE SOURCE on (its start offsets).
+		now := time.Now()
+		err := c.db.ScanSourceOffsets(rel.ID, func(_ string, p int32, _ int64) error {
+			if k.parts[p] == nil {
+				k.parts[p] = &partitionClock{max: noRecord, seen: now}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("watermark of %q: %w", rel.Name, err)
+		}
 	}
 	if vs.clocks == nil {
 		vs.clocks = map[catalog.ID]*eventClock{}
@@ -285,6 +305,9 @@ func (k *eventClock) advance(now time.Time) bool {
 		if idle > 0 && len(k.parts) > 1 && now.Sub(pc.seen) > idle {
 			continue
 		}
+		if pc.max == noRecord {
+			return false
+		}
 		low, found = min(low, pc.max), true
 	}
 	if !found || (k.set && low <= k.wm) {
@@ -300,8 +323,10 @@ func (k *eventClock) advance(now time.Time) bool {
 func (k *eventClock) encode() []byte {
 	buf := binary.AppendVarint(nil, k.wm)
 	ids := make([]int32, 0, len(k.parts))
-	for p := range k.parts {
-		ids = append(ids, p)
+	for p, pc := range k.parts {
+		if pc.max != noRecord {
+			ids = append(ids, p)
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, p := range ids {

@@ -43,33 +43,8 @@ func TestClockSavedWhenWatermarkStays(t *testing.T) {
 	dir := t.TempDir()
 	h := newHarness(t, dir)
 	mustRun(t, h.session(), `CREATE TABLE clicks (user_id INT, ts TIMESTAMP, WATERMARK FOR ts AS ts)`)
-	rowid := int64(0)
-	epoch := func(h *harness, parts []int32, secs ...int) {
-		t.Helper()
-		rel := lockClock(t, h, "clicks").rel
-		defer h.c.views.mu.Unlock()
-		txn := h.db.Begin()
-		defer txn.Rollback()
-		tc := storage.TableChanges{Rel: rel}
-		for _, sec := range secs {
-			rowid++
-			tc.Changes = append(tc.Changes, storage.Change{New: types.Row{types.NewInt32(1), types.NewTimestamp(int64(sec) * 1_000_000), types.NewInt64(rowid)}})
-		}
-		if _, err := h.c.tickClocks(context.Background(), txn, []storage.TableChanges{tc}, map[catalog.ID][]executor.SourceOffset{rel.ID: atPartitions(parts...)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := txn.Commit(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wmIs := func(h *harness, sec int) {
-		t.Helper()
-		k := lockClock(t, h, "clicks")
-		defer h.c.views.mu.Unlock()
-		if !k.set || k.wm != int64(sec)*1_000_000 {
-			t.Fatalf("watermark %d (set %v), want %d s", k.wm, k.set, sec)
-		}
-	}
+	epoch := func(h *harness, parts []int32, secs ...int) { tickEpoch(t, h, "clicks", parts, secs...) }
+	wmIs := func(h *harness, sec int) { watermarkIs(t, h, "clicks", sec) }
 	epoch(h, []int32{0, 1}, 20, 10)
 	wmIs(h, 10)
 	epoch(h, []int32{0, 2}, 30, 12) // partition 1 holds the watermark at 10
@@ -163,4 +138,70 @@ func TestViewWatermarkAcrossRestart(t *testing.T) {
 	if got := mustRun(t, s, "SELECT * FROM after2 ORDER BY 1"); got != want {
 		t.Fatalf("a view over a view just created: %s", got)
 	}
+}
+
+// tickEpoch commits an epoch of rows (user_id, ts) of the relation named,
+// at times secs, from source partitions parts, through tickClocks alone.
+func tickEpoch(t *testing.T, h *harness, name string, parts []int32, secs ...int) {
+	t.Helper()
+	rel := lockClock(t, h, name).rel
+	defer h.c.views.mu.Unlock()
+	txn := h.db.Begin()
+	defer txn.Rollback()
+	tc := storage.TableChanges{Rel: rel}
+	for _, sec := range secs {
+		tc.Changes = append(tc.Changes, storage.Change{New: types.Row{types.NewInt32(1), types.NewTimestamp(int64(sec) * 1_000_000), types.NewInt64(int64(sec))}})
+	}
+	if _, err := h.c.tickClocks(context.Background(), txn, []storage.TableChanges{tc}, map[catalog.ID][]executor.SourceOffset{rel.ID: atPartitions(parts...)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watermarkIs checks the watermark of the relation named, in seconds (-1:
+// none yet).
+func watermarkIs(t *testing.T, h *harness, name string, sec int) {
+	t.Helper()
+	k := lockClock(t, h, name)
+	defer h.c.views.mu.Unlock()
+	if sec < 0 && k.set || sec >= 0 && (!k.set || k.wm != int64(sec)*1_000_000) {
+		t.Fatalf("watermark %d (set %v), want %d s", k.wm, k.set, sec)
+	}
+}
+
+// A partition of a source that has sent nothing yet holds the watermark
+// back (until it is idle): a source catching up on a backlog reads its
+// partitions one after the other, and the first must not move the
+// watermark past the rows of the others.
+func TestClockWaitsForSilentPartitions(t *testing.T) {
+	dir := t.TempDir()
+	log := newFakeLog()
+	h := fakeHarness(t, dir, log)
+	mustRun(t, h.session(), `CREATE SOURCE clicks (user_id INT, ts TIMESTAMP, WATERMARK FOR ts AS ts) WITH (connector = 'fake', topic = 't')`)
+	rel, err := h.c.lookup("", "clicks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The topic has three partitions, as a Kafka source's start offsets
+	// say.
+	txn := h.db.Begin()
+	for p := range int32(3) {
+		if err := txn.PutSourceOffset(rel.ID, "t", p, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txn.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tickEpoch(t, h, "clicks", []int32{0, 0}, 10, 20)
+	watermarkIs(t, h, "clicks", -1)
+	tickEpoch(t, h, "clicks", []int32{1}, 15)
+	watermarkIs(t, h, "clicks", -1)
+	h.close()
+	h = fakeHarness(t, dir, log)
+	defer h.close()
+	tickEpoch(t, h, "clicks", []int32{2}, 30)
+	watermarkIs(t, h, "clicks", 15)
 }
