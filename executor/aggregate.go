@@ -56,10 +56,10 @@ type window struct {
 	emitOnClose bool
 	wm          types.Datum // the watermark on the column (NULL: none yet)
 	closeDue    bool        // wm advanced since the last Flush
-	// lowest is at most the smallest window value of the groups (NULL:
-	// unknown): a watermark not past it closes nothing, and the groups
-	// need no scan.
-	lowest types.Datum
+	// open lists the groups by window, in window order, so that closing
+	// visits only the windows it closes. A group deleted (its count back
+	// to zero) stays listed until its window closes.
+	open []openWindow
 	// late counts the changes that came for closed groups, and were
 	// dropped.
 	late int64
@@ -118,35 +118,53 @@ func (a *Aggregate) Watermark(_ context.Context, _, col int, v types.Datum) erro
 // closeWindows drops the groups the watermark closed, emitting their final
 // rows under EMIT ON WINDOW CLOSE.
 func (a *Aggregate) closeWindows(ctx context.Context) error {
-	if !a.lowest.IsNull() && !below(a.lowest, a.wm) {
-		return nil
+	n := 0
+	for n < len(a.open) && below(a.open[n].v, a.wm) {
+		for _, g := range a.open[n].groups {
+			if a.groups[g.key] != g {
+				continue // deleted, or replaced by a group listed again
+			}
+			if a.emitOnClose && g.count > 0 {
+				row, err := a.resultRow(g)
+				if err != nil {
+					return err
+				}
+				if err := a.send(ctx, row, 1); err != nil {
+					return err
+				}
+			}
+			a.cached -= int64(g.size)
+			delete(a.groups, g.key)
+			if a.track && !g.unsaved {
+				g.unsaved = true
+				a.unsaved = append(a.unsaved, g)
+			}
+		}
+		n++
 	}
-	var lowest types.Datum
-	for k, g := range a.groups {
-		if v := g.keyRow[a.key]; !below(v, a.wm) {
-			if !v.IsNull() && (lowest.IsNull() || types.Compare(v, lowest) < 0) {
-				lowest = v
-			}
-			continue
-		}
-		if a.emitOnClose && g.count > 0 {
-			row, err := a.resultRow(g)
-			if err != nil {
-				return err
-			}
-			if err := a.send(ctx, row, 1); err != nil {
-				return err
-			}
-		}
-		a.cached -= int64(g.size)
-		delete(a.groups, k)
-		if a.track && !g.unsaved {
-			g.unsaved = true
-			a.unsaved = append(a.unsaved, g)
-		}
-	}
-	a.lowest = lowest
+	clear(a.open[:n])
+	a.open = a.open[n:]
 	return nil
+}
+
+// openWindow is the groups of one window value.
+type openWindow struct {
+	v      types.Datum
+	groups []*aggGroup
+}
+
+// listOpen files g under its window (a windowed aggregate's groups, as
+// they are created or restored).
+func (a *Aggregate) listOpen(g *aggGroup) {
+	v := g.keyRow[a.key]
+	if v.IsNull() {
+		return // never closes
+	}
+	i, found := slices.BinarySearchFunc(a.open, v, func(w openWindow, v types.Datum) int { return types.Compare(w.v, v) })
+	if !found {
+		a.open = slices.Insert(a.open, i, openWindow{v: v})
+	}
+	a.open[i].groups = append(a.open[i].groups, g)
 }
 
 func (a *Aggregate) newGroup(key string, r types.Row) *aggGroup {
@@ -154,8 +172,8 @@ func (a *Aggregate) newGroup(key string, r types.Row) *aggGroup {
 	for i, c := range a.groupBy {
 		g.keyRow[i] = r[c]
 	}
-	if a.key >= 0 && below(g.keyRow[a.key], a.lowest) {
-		a.lowest = g.keyRow[a.key]
+	if a.key >= 0 {
+		a.listOpen(g)
 	}
 	for i := range a.specs {
 		g.accs[i] = a.newAccumulator(i)
@@ -469,6 +487,9 @@ func (a *Aggregate) Restore(key, value []byte) error {
 	g, err := a.decodeGroup(key, value)
 	if err != nil {
 		return err
+	}
+	if a.key >= 0 {
+		a.listOpen(g)
 	}
 	a.cache(g, a.groupBytes(len(key), len(value)))
 	a.started = true
