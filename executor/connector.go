@@ -70,6 +70,10 @@ type SourceConfig struct {
 	Offsets []SourceOffset
 	OnError OnError
 	Logger  *slog.Logger
+	// Replay: the source reads records already committed once again (a
+	// view created over an unstored source): as fast as they can be
+	// read, whatever pace the options set.
+	Replay bool
 }
 
 // SourceOffset is where a source resumes in one partition of its input:

@@ -184,6 +184,9 @@ func (c *Connector) OpenSource(_ context.Context, cfg executor.SourceConfig) (ex
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Replay {
+		o.rate = 0 // the pace, not the events' times (cfg.Rate)
+	}
 	start := int64(0)
 	for _, off := range cfg.Offsets {
 		if off.Topic == o.table.String() && off.Partition == 0 {

@@ -244,3 +244,30 @@ func TestPacedSourceBehind(t *testing.T) {
 		t.Fatalf("%d rows after 900, want the few due since", n)
 	}
 }
+
+// TestReplayUnpaced: read again (a view created later over an unstored
+// source), a paced source's events come as fast as they are polled, the
+// same events (their times are not the pace's): a replay of an hour at
+// the pace took an hour.
+func TestReplayUnpaced(t *testing.T) {
+	opts := map[string]string{"connector": "nexmark", "nexmark.table": "bid", "nexmark.rate": "1", "poll.max_records": "300"}
+	rel := stream(t, opts)
+	src, err := (&Connector{}).OpenSource(context.Background(), executor.SourceConfig{Name: rel.Name, Relation: rel, Options: rel.Options, Replay: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var b executor.SourceBatch
+	for range 3 {
+		b.Reset()
+		if err := src.Poll(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Changes) != 300 {
+			t.Fatalf("%d rows, want a full batch", len(b.Changes))
+		}
+	}
+	if s := src.(*source); s.gen.rate != open(t, rel).(*source).gen.rate {
+		t.Fatal("a replay changed the events' times")
+	}
+}

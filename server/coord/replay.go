@@ -179,7 +179,7 @@ func (c *Coordinator) replay(ctx context.Context, rel *catalog.Relation, upTo ma
 	}
 	src, err := conn.OpenSource(ctx, executor.SourceConfig{
 		Name: rel.Name, Relation: rel, Options: opts, Offsets: start,
-		OnError: executor.OnErrorSkip, Logger: c.logger.With("source", rel.Name, "replay", true),
+		OnError: executor.OnErrorSkip, Logger: c.logger.With("source", rel.Name, "replay", true), Replay: true,
 	})
 	if err != nil {
 		return fmt.Errorf("source %q: replay: %w", rel.Name, err)
