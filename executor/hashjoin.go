@@ -245,7 +245,7 @@ func (j *HashJoin) probe(ctx context.Context, side int, b *Batch) error {
 	for i, r := range b.Rows {
 		w := b.Weights[i]
 		if j.iv != nil {
-			if w < 0 && !(j.iv.OnKey && j.kind == JoinInner) {
+			if w < 0 && j.kind != JoinInner {
 				return errIntervalRetraction
 			}
 			if r[j.iv.timeCol(side)].IsNull() {

@@ -22,12 +22,18 @@ type Interval struct {
 	HasLo, HasHi        bool
 	// OnKey: the time columns are a key of the join (equal on both sides,
 	// Lo = Hi = 0), as when two windowed aggregates join on their window.
-	// Then retractions are allowed (inner joins only): the watermarks
-	// promise that no later change of either side, retractions included,
-	// has a key below them, and a side's row goes only once the other
-	// side's watermark passed its key, while a retraction of it comes
-	// only before its own side's did, when the other side still holds
-	// every row it matched.
+	//
+	// An inner interval join follows retractions of either input: a
+	// watermark promises that no later change of its side, retractions
+	// included, has a time below it. A row y of one side goes only once
+	// no row of the other side at or after that side's watermark can
+	// match it; a retraction of a row x of the other side comes only
+	// while x is at or after its side's watermark, so every y that x
+	// matched is still held, and the retraction emits what x's insertion
+	// did. (If x itself already went, its retraction is kept as a
+	// negative entry until the next expiry drops it.) An outer join emits
+	// a row's null-padded row when the row expires, which a retraction
+	// could not undo: it needs inputs that only insert.
 	OnKey bool
 }
 

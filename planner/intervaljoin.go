@@ -56,13 +56,14 @@ func (b *binder) intervalJoins(n node) error {
 			x.interval = nil
 			return nil
 		}
-		// Over an input that may retract, the bounds stay a plain
-		// condition of an ordinary join, whose state is not bounded: a
-		// later deletion must find what its row matched (Nexmark q7 joins
-		// bids with an aggregate this way).
+		// An inner interval join follows retractions too (see
+		// executor.Interval); an outer one, which emits a row's
+		// null-padded row when it expires, needs inputs that only insert:
+		// over others its bounds stay a plain condition of an ordinary
+		// join, whose state is not bounded.
 		for _, in := range []node{x.left, x.right} {
-			if x.interval.OnKey {
-				break // retractions are fine (see executor.Interval)
+			if x.kind == executor.JoinInner {
+				break
 			}
 			ok, err := b.insertsOnly(in)
 			if err != nil {

@@ -130,28 +130,34 @@ func TestIntervalJoinWatermarks(t *testing.T) {
 
 // TestIntervalJoinOverRetractions checks that a join whose conditions bound
 // the times of its sides, over an input that may retract (a windowed
-// aggregate that updates its windows), is planned as an ordinary join:
-// its bounds are a plain condition and its state is kept.
+// aggregate that updates its windows), is an interval join when inner
+// (which follows retractions) and an ordinary join when outer (whose
+// bounds are then a plain condition).
 func TestIntervalJoinOverRetractions(t *testing.T) {
 	db := intervalDB(t)
 	const counts = `(SELECT user_id, window_start, COUNT(*) AS n FROM TUMBLE(clicks, ts, INTERVAL '1' MINUTE) GROUP BY user_id, window_start) a`
-	p, err := planQuery(t, db, `SELECT * FROM `+counts+` JOIN orders o ON a.user_id = o.user_id AND o.ts BETWEEN a.window_start AND a.window_start + INTERVAL '1' MINUTE`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := p.query.root
-	for {
-		switch x := n.(type) {
-		case *projectNode:
-			n = x.in
-			continue
-		case *filterNode:
-			n = x.in
-			continue
+	for _, tc := range []struct {
+		join     string
+		interval bool
+	}{{"JOIN", true}, {"LEFT JOIN", false}} {
+		p, err := planQuery(t, db, `SELECT * FROM `+counts+` `+tc.join+` orders o ON a.user_id = o.user_id AND o.ts BETWEEN a.window_start AND a.window_start + INTERVAL '1' MINUTE`)
+		if err != nil {
+			t.Fatal(err)
 		}
-		break
-	}
-	if j, ok := n.(*joinNode); !ok || j.interval != nil {
-		t.Fatalf("planned %T %+v, want an ordinary join", n, n)
+		n := p.query.root
+		for {
+			switch x := n.(type) {
+			case *projectNode:
+				n = x.in
+				continue
+			case *filterNode:
+				n = x.in
+				continue
+			}
+			break
+		}
+		if j, ok := n.(*joinNode); !ok || (j.interval != nil) != tc.interval {
+			t.Fatalf("%s: planned %T %+v, want interval %v", tc.join, n, n, tc.interval)
+		}
 	}
 }
