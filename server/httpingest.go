@@ -287,7 +287,8 @@ type rowDecoder struct {
 	byName   map[string]int
 	loc      *time.Location
 
-	fields map[string]json.RawMessage // reused from line to line
+	fields  map[string]json.RawMessage // reused from line to line
+	members []jsonMember               // likewise
 	given  []int
 	vals   []types.Datum // by column
 	seen   []uint32      // by column: the last line that gave it
@@ -325,14 +326,25 @@ func (d *rowDecoder) decode(line []byte) ([]int, types.Row, *sqlerr.Error) {
 		return nil, nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "expected a JSON object, found %s", jsonKindOf(line)).
 			WithHint("Send one JSON object per line, keyed by column name.")
 	}
-	clear(d.fields)
-	if err := json.Unmarshal(line, &d.fields); err != nil {
-		return nil, nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type json").WithDetail("%s", jsonErrorDetail(err))
+	var ok bool
+	if d.members, ok = scanObjectHook(line, d.members[:0]); !ok || dupKeys(d.members) {
+		clear(d.fields)
+		if err := json.Unmarshal(line, &d.fields); err != nil {
+			return nil, nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type json").WithDetail("%s", jsonErrorDetail(err))
+		}
+		d.members = d.members[:0]
+		for key, raw := range d.fields {
+			d.members = append(d.members, jsonMember{key: []byte(key), raw: raw})
+		}
 	}
 	d.given = d.given[:0]
 	d.line++
-	for key, raw := range d.fields {
-		c := d.column(key)
+	for _, m := range d.members {
+		key, raw := m.key, m.raw
+		c, found := d.byName[string(key)]
+		if !found {
+			c = d.column(string(key))
+		}
 		if c < 0 {
 			return nil, nil, sqlerr.New(sqlerr.UndefinedColumn, "column \"%s\" of relation \"%s\" does not exist", key, d.relation)
 		}
@@ -378,3 +390,19 @@ func jsonKindOf(b []byte) string {
 	}
 	return "a number"
 }
+
+// dupKeys reports whether a key repeats in ms: encoding/json keeps the
+// last of them, as the slow path does.
+func dupKeys(ms []jsonMember) bool {
+	for i := range ms {
+		for j := i + 1; j < len(ms); j++ {
+			if string(ms[i].key) == string(ms[j].key) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scanObjectHook is scanObject (tests compare it with the slow path).
+var scanObjectHook = scanObject
