@@ -289,10 +289,10 @@ type rowDecoder struct {
 
 	fields  map[string]json.RawMessage // reused from line to line
 	members []jsonMember               // likewise
-	given  []int
-	vals   []types.Datum // by column
-	seen   []uint32      // by column: the last line that gave it
-	line   uint32
+	given   []int
+	vals    []types.Datum // by column
+	seen    []uint32      // by column: the last line that gave it
+	line    uint32
 }
 
 func newRowDecoder(relation string, cols []Column, loc *time.Location) *rowDecoder {
