@@ -205,3 +205,35 @@ func TestClockWaitsForSilentPartitions(t *testing.T) {
 	tickEpoch(t, h, "clicks", []int32{2}, 30)
 	watermarkIs(t, h, "clicks", 15)
 }
+
+// A push query over a view with event time gets the view's watermark in
+// the epoch that moves it, also when the view's result did not change (its
+// filter dropped the epoch's rows): EMIT FINAL then closes the window as a
+// materialized view over it does, not when a later row passes the filter.
+func TestPushQueryGetsViewWatermark(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	defer h.close()
+	s, w := h.session(), h.session()
+	mustRun(t, s, bidsTable)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW cheap AS SELECT auction, date_time FROM bids WHERE price < 100`)
+	ctx := context.Background()
+	stmts, err := s.Parse(ctx, `SELECT auction, window_end, COUNT(*) AS n
+		FROM TUMBLE(cheap, date_time, INTERVAL '1' MINUTE) GROUP BY auction, window_end EMIT FINAL`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Execute(ctx, stmts[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	mustRun(t, w, `INSERT INTO bids VALUES (1, 10, '2026-01-01 10:00:05')`)
+	mustRun(t, w, `INSERT INTO bids VALUES (1, 500, '2026-01-01 10:01:30')`) // filtered out; moves the watermark
+	if n := res.(interface{ Buffered() int }).Buffered(); n != 1 {
+		t.Fatalf("%d rows for the push query, want the closed window", n)
+	}
+	row, ok, err := res.Next(ctx)
+	if err != nil || !ok || row[len(row)-1].Int() != 1 {
+		t.Fatalf("closed window: %v %v %v", row, ok, err)
+	}
+}

@@ -131,8 +131,10 @@ func (sub *subscription) fail(err error) {
 }
 
 // publishLocked feeds the epoch's deltas to the push queries reading the
-// changed relations. Called with viewSet.mu held, after the commit.
-func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch, epoch uint64) {
+// changed relations, and its watermarks to those reading the relations
+// whose watermark moved (ticked: a view's may move without a change of
+// its rows). Called with viewSet.mu held, after the commit.
+func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch, ticked map[catalog.ID]bool, epoch uint64) {
 	ctx := context.Background()
 	done := map[*subscription]bool{}
 	for id, b := range deltas {
@@ -141,6 +143,11 @@ func (c *Coordinator) publishLocked(deltas map[catalog.ID]*executor.Batch, epoch
 				sub.fail(err)
 				continue
 			}
+			done[sub] = true
+		}
+	}
+	for id := range ticked {
+		for sub := range c.views.subs[id] {
 			done[sub] = true
 		}
 	}

@@ -261,11 +261,12 @@ func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, offsets
 	}
 	var deltas map[catalog.ID]*executor.Batch
 	var truncated []*catalog.Relation
+	var ticked map[catalog.ID]bool
 	vs.undo = vs.undo[:0]
 	err := txn.CommitWith(ctx, func() error {
 		ran = true
 		var err error
-		deltas, truncated, err = c.maintain(ctx, txn, offsets, passing)
+		deltas, truncated, ticked, err = c.maintain(ctx, txn, offsets, passing)
 		return err
 	})
 	if err == nil && ran {
@@ -286,19 +287,19 @@ func (c *Coordinator) commitEpoch(ctx context.Context, txn *storage.Txn, offsets
 	}
 	vs.trimState()
 	vs.recordPending(deltas, truncated)
-	c.publishLocked(deltas, vs.retainLocked(deltas, len(truncated) > 0))
+	c.publishLocked(deltas, ticked, vs.retainLocked(deltas, len(truncated) > 0))
 	return nil
 }
 
 // maintain pushes the transaction's table changes through the views that
 // read them, in topological order, and writes each view's changes into
 // txn. It returns the delta of every changed relation (tables and views),
-// as full relation rows, and the tables truncated without a record of
-// their rows.
-func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets map[catalog.ID][]executor.SourceOffset, passing map[*catalog.Relation][]types.Row) (map[catalog.ID]*executor.Batch, []*catalog.Relation, error) {
+// as full relation rows, the tables truncated without a record of their
+// rows, and the relations whose watermark moved.
+func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets map[catalog.ID][]executor.SourceOffset, passing map[*catalog.Relation][]types.Row) (deltas map[catalog.ID]*executor.Batch, truncated []*catalog.Relation, ticked map[catalog.ID]bool, err error) {
 	changes, err := txn.Changes()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for rel, rows := range passing {
 		if len(rows) == 0 {
@@ -310,12 +311,11 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 		}
 		changes = append(changes, tc)
 	}
-	ticked, err := c.tickClocks(ctx, txn, changes, offsets)
+	ticked, err = c.tickClocks(ctx, txn, changes, offsets)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	deltas := map[catalog.ID]*executor.Batch{}
-	var truncated []*catalog.Relation
+	deltas = map[catalog.ID]*executor.Batch{}
 	for _, tc := range changes {
 		if tc.Truncated {
 			// TRUNCATE of a table that views read is done row by row
@@ -346,7 +346,7 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 				touched = true
 				v.epochIn += int64(b.Len())
 				if err := v.df.Push(ctx, in.ID, b); err != nil {
-					return nil, nil, viewError(v, err)
+					return nil, nil, nil, viewError(v, err)
 				}
 			}
 			touched = touched || ticked[in.ID]
@@ -355,11 +355,11 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 			continue
 		}
 		if err := c.passWatermarks(ctx, v.df); err != nil {
-			return nil, nil, viewError(v, err)
+			return nil, nil, nil, viewError(v, err)
 		}
 		out, err := v.df.Flush(ctx)
 		if err != nil {
-			return nil, nil, viewError(v, err)
+			return nil, nil, nil, viewError(v, err)
 		}
 		if wm := v.rel.Watermark; wm != nil {
 			if d := v.df.OutputWatermark(wm.Column); advancesDatum(c.views.viewMarks[v.rel.ID], d) {
@@ -373,7 +373,7 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 				})
 				c.views.setViewMark(v.rel.ID, d)
 				if err := putViewMark(txn, v.rel.ID, d); err != nil {
-					return nil, nil, err
+					return nil, nil, nil, err
 				}
 				if ticked == nil {
 					ticked = map[catalog.ID]bool{}
@@ -384,7 +384,7 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 		// The epoch's operator state goes into the same batch, so a
 		// restart resumes from exactly this epoch.
 		if err := saveViewState(txn, v.rel.ID, v.df); err != nil {
-			return nil, nil, fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
+			return nil, nil, nil, fmt.Errorf("materialized view %q: save state: %w", v.rel.Name, err)
 		}
 		if out.Len() == 0 {
 			continue
@@ -392,20 +392,20 @@ func (c *Coordinator) maintain(ctx context.Context, txn *storage.Txn, offsets ma
 		if v.rel.HasRowID() {
 			rows, err := txn.AppendView(ctx, v.rel, out.Rows, out.Weights)
 			if err != nil {
-				return nil, nil, viewError(v, err)
+				return nil, nil, nil, viewError(v, err)
 			}
 			deltas[v.rel.ID] = insertBatch(rows)
 			continue
 		}
 		if err := txn.ApplyView(v.rel, out.Rows, out.Weights, v.unique); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		deltas[v.rel.ID] = widenView(out)
 	}
 	if err := c.appendSinkLogs(txn, deltas); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return deltas, truncated, nil
+	return deltas, truncated, ticked, nil
 }
 
 func viewError(v *liveView, err error) error {
