@@ -117,6 +117,8 @@ func (b *binder) viewInsertsOnly(rel *catalog.Relation) (bool, error) {
 		q = s.Query
 	case *ast.CreateStream:
 		q = s.Query
+	case *ast.CreateSink:
+		q = s.Query // CREATE SINK ... AS SELECT: its view
 	}
 	if q == nil {
 		return false, nil
@@ -128,7 +130,17 @@ func (b *binder) viewInsertsOnly(rel *catalog.Relation) (bool, error) {
 		// depends on its inputs): treat it as one that may retract.
 		return false, nil
 	}
+	if q.EmitOnWindowClose && emitOnWindowClose(qp.root) != nil {
+		return false, nil
+	}
 	return vb.insertsOnly(qp.asNode())
+}
+
+// RelationInsertsOnly reports whether rel only ever inserts rows: a
+// keyless source or stream, a table with a WATERMARK, a view whose result
+// only inserts (EMIT ON WINDOW CLOSE among them).
+func RelationInsertsOnly(c *Context, rel *catalog.Relation) (bool, error) {
+	return newBinder(c).insertsOnly(&scanNode{rel: rel})
 }
 
 // InsertsOnly reports whether the result of query plan p only ever

@@ -390,3 +390,25 @@ func TestAppendOnlyView(t *testing.T) {
 		t.Fatalf("per_auction: %s", got)
 	}
 }
+
+// An EMIT ON WINDOW CLOSE result only inserts: an append sink takes it
+// as it is (no force_append_only); a windowed view that updates does not.
+func TestWindowCloseIsAppendOnly(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.session()
+	mustRun(t, s, bidsTable)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW closed AS SELECT auction, window_end, COUNT(*) AS n
+		FROM TUMBLE(bids, date_time, INTERVAL '1' MINUTE) GROUP BY auction, window_end EMIT ON WINDOW CLOSE`)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW live AS SELECT auction, window_end, COUNT(*) AS n
+		FROM TUMBLE(bids, date_time, INTERVAL '1' MINUTE) GROUP BY auction, window_end`)
+	mustRun(t, s, `CREATE MATERIALIZED VIEW cheap AS SELECT * FROM bids WHERE price < 10`)
+	for name, want := range map[string]bool{"closed": true, "live": false, "cheap": true, "bids": true} {
+		rel, err := h.c.lookup("", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.c.appendOnly(rel); got != want {
+			t.Errorf("%s: append-only %v, want %v", name, got, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/weirdb/weir/executor"
+	"github.com/weirdb/weir/planner"
 	"github.com/weirdb/weir/server"
 	"github.com/weirdb/weir/sql/ast"
 	"github.com/weirdb/weir/sql/catalog"
@@ -349,12 +350,15 @@ func (s *session) createSinkFrom(ctx context.Context, n *ast.CreateSink, fromNam
 	return tagOnly("CREATE SINK"), nil
 }
 
-// appendOnly reports whether rel only ever inserts rows: a stream source.
-func appendOnly(rel *catalog.Relation) bool {
-	if rel.Kind == catalog.MaterializedView {
-		return rel.HasRowID() // a view whose result only inserts
+// appendOnly reports whether rel only ever inserts rows: a stream source,
+// a table with a WATERMARK, a view whose result only inserts (an EMIT ON
+// WINDOW CLOSE aggregate's among them).
+func (c *Coordinator) appendOnly(rel *catalog.Relation) bool {
+	if rel.Options[optDeadLettersOf] != "" {
+		return false // RETRY DEAD LETTERS deletes its rows
 	}
-	return rel.Kind == catalog.Source && rel.HasRowID() && rel.Options[optDeadLettersOf] == ""
+	ok, err := planner.RelationInsertsOnly(&planner.Context{Catalog: c}, rel)
+	return ok && err == nil
 }
 
 // openSink opens the connector of sink rel.
@@ -370,7 +374,7 @@ func (c *Coordinator) openSink(ctx context.Context, rel *catalog.Relation, key [
 	from := c.byID(rel.DependsOn[0])
 	return conn.OpenSink(ctx, executor.SinkConfig{
 		Name: rel.Name, Relation: rel, Key: key, Options: opts,
-		AppendOnly: from != nil && appendOnly(from),
+		AppendOnly: from != nil && c.appendOnly(from),
 		Logger:     c.logger.With("sink", rel.Name),
 	})
 }
