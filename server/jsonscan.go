@@ -1,5 +1,10 @@
 package server
 
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
 // A fast path for the NDJSON of /v1/ingest: most lines are flat objects
 // of plain keys, and walking them in place costs a fraction of
 // encoding/json's decoding into a map (which was 40% of ingest's CPU).
@@ -12,9 +17,9 @@ type jsonMember struct{ key, raw []byte }
 
 // scanObject appends the members of the JSON object line to out. ok is
 // false when the line is not an object it can vouch for: the caller then
-// decodes it the slow way. Values are only delimited (strings, numbers
-// and literals checked, objects and arrays balanced): the column's type
-// parses them.
+// decodes it the slow way. Values are delimited and checked (strings,
+// numbers and literals by hand, objects and arrays by encoding/json);
+// the column's type parses them.
 func scanObject(line []byte, out []jsonMember) ([]jsonMember, bool) {
 	i := skipJSONSpace(line, 0)
 	if i >= len(line) || line[i] != '{' {
@@ -39,6 +44,9 @@ func scanObject(line []byte, out []jsonMember) ([]jsonMember, bool) {
 			return out, false
 		}
 		key := line[i+1 : j]
+		if !utf8.Valid(key) {
+			return out, false // encoding/json replaces the bad bytes
+		}
 		i = skipJSONSpace(line, j+1)
 		if i >= len(line) || line[i] != ':' {
 			return out, false
@@ -90,7 +98,8 @@ func jsonValueEnd(b []byte, i int) (int, bool) {
 				depth++
 			case '}', ']':
 				if depth--; depth == 0 {
-					return j + 1, true
+					// Nested values are rare in NDJSON rows: checked whole.
+					return j + 1, json.Valid(b[i : j+1])
 				}
 			}
 		}

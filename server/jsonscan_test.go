@@ -82,3 +82,33 @@ func slowDecode(d *rowDecoder, line []byte) ([]int, types.Row, error) {
 	}
 	return g, r, nil
 }
+
+// FuzzScanObject: whatever the fast path vouches for is a JSON object,
+// and its members are encoding/json's.
+func FuzzScanObject(f *testing.F) {
+	for _, s := range []string{`{"a": 1, "b": "x\"y", "c": [1, {"d": null}], "e": -0.5e-3}`, `{}`, ` {"a" : true } `, `{"a": "\u00e9\t"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ms, ok := scanObject(line, nil)
+		if !ok {
+			return
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("%q: vouched for, but encoding/json says %v", line, err)
+		}
+		if dupKeys(ms) {
+			return
+		}
+		if len(ms) != len(m) {
+			t.Fatalf("%q: %d members, encoding/json %d", line, len(ms), len(m))
+		}
+		for _, mb := range ms {
+			raw, ok := m[string(mb.key)]
+			if !ok || string(raw) != string(mb.raw) {
+				t.Fatalf("%q: member %q = %q, encoding/json %q", line, mb.key, mb.raw, raw)
+			}
+		}
+	})
+}
