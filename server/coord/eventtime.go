@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"sort"
 	"strings"
@@ -159,8 +160,8 @@ func (c *Coordinator) clock(rel *catalog.Relation) (*eventClock, error) {
 		// The source's partitions: each has a position from its
 		// CREATE SOURCE on (its start offsets).
 		now := time.Now()
-		err := c.db.ScanSourceOffsets(rel.ID, func(_ string, p int32, _ int64) error {
-			if k.parts[p] == nil {
+		err := c.db.ScanSourceOffsets(rel.ID, func(topic string, partition int32, _ int64) error {
+			if p := clockPartition(topic, partition); k.parts[p] == nil {
 				k.parts[p] = &partitionClock{max: noRecord, seen: now}
 			}
 			return nil
@@ -279,7 +280,7 @@ func (k *eventClock) admit(ctx context.Context, txn *storage.Txn, changes []stor
 		}
 		var p int32
 		if i < len(offs) {
-			p = offs[i].Partition
+			p = clockPartition(offs[i].Topic, offs[i].Partition)
 		}
 		pc := k.parts[p]
 		if pc == nil {
@@ -446,4 +447,14 @@ func (c *Coordinator) passWatermarks(ctx context.Context, df *planner.Dataflow) 
 // advancesDatum reports whether v is a later watermark than wm.
 func advancesDatum(wm, v types.Datum) bool {
 	return !v.IsNull() && (wm.IsNull() || types.Compare(v, wm) > 0)
+}
+
+// clockPartition names a source partition in its relation's clock, so
+// that the partitions of several topics (a topic list or pattern) count
+// apart: a hash of the topic and the partition.
+func clockPartition(topic string, partition int32) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(topic))
+	h.Write([]byte{byte(partition >> 24), byte(partition >> 16), byte(partition >> 8), byte(partition)})
+	return int32(h.Sum32())
 }

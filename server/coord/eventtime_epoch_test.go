@@ -80,7 +80,7 @@ func lockClock(t *testing.T, h *harness, name string) *eventClock {
 func atPartitions(parts ...int32) []executor.SourceOffset {
 	offs := make([]executor.SourceOffset, len(parts))
 	for i, p := range parts {
-		offs[i] = executor.SourceOffset{Partition: p, Next: int64(i + 1)}
+		offs[i] = executor.SourceOffset{Topic: "t", Partition: p, Next: int64(i + 1)}
 	}
 	return offs
 }
@@ -236,4 +236,31 @@ func TestPushQueryGetsViewWatermark(t *testing.T) {
 	if err != nil || !ok || row[len(row)-1].Int() != 1 {
 		t.Fatalf("closed window: %v %v %v", row, ok, err)
 	}
+}
+
+// The partitions of a source's topics count apart, also those with the
+// same number: partition 0 of a quiet topic holds the watermark back.
+func TestClockPartitionsOfTopics(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	defer h.close()
+	mustRun(t, h.session(), `CREATE TABLE clicks (user_id INT, ts TIMESTAMP, WATERMARK FOR ts AS ts)`)
+	tick := func(topic string, sec int) {
+		t.Helper()
+		rel := lockClock(t, h, "clicks").rel
+		defer h.c.views.mu.Unlock()
+		txn := h.db.Begin()
+		defer txn.Rollback()
+		tc := storage.TableChanges{Rel: rel, Changes: []storage.Change{{New: types.Row{types.NewInt32(1), types.NewTimestamp(int64(sec) * 1_000_000), types.NewInt64(int64(sec))}}}}
+		offs := map[catalog.ID][]executor.SourceOffset{rel.ID: {{Topic: topic, Partition: 0, Next: int64(sec)}}}
+		if _, err := h.c.tickClocks(context.Background(), txn, []storage.TableChanges{tc}, offs); err != nil {
+			t.Fatal(err)
+		}
+		if err := txn.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick("a", 10)
+	tick("b", 30)
+	tick("a", 20)
+	watermarkIs(t, h, "clicks", 20) // b's partition 0 is at 30, a's at 20
 }
