@@ -458,3 +458,43 @@ func clockPartition(topic string, partition int32) int32 {
 	h.Write([]byte{byte(partition >> 24), byte(partition >> 16), byte(partition >> 8), byte(partition)})
 	return int32(h.Sum32())
 }
+
+// watermarkRows are the rows of weir_catalog.watermarks: every relation
+// with event time, its watermark (NULL before its first row) and, for a
+// table or source, its late rows since the server started.
+func (c *Coordinator) watermarkRows() []types.Row {
+	clocks := map[catalog.ID]*eventClock{}
+	if list := c.views.clockList.Load(); list != nil {
+		for _, k := range *list {
+			clocks[k.rel.ID] = k
+		}
+	}
+	vs := c.views
+	vs.mu.Lock()
+	marks := make(map[catalog.ID]types.Datum, len(vs.viewMarks))
+	for id, v := range vs.viewMarks {
+		marks[id] = v
+	}
+	vs.mu.Unlock()
+	rels := c.relations(catalog.Table, catalog.Source, catalog.Stream, catalog.MaterializedView)
+	sort.Slice(rels, func(i, j int) bool { return rels[i].Name < rels[j].Name })
+	var out []types.Row
+	for _, rel := range rels {
+		wm := rel.Watermark
+		if wm == nil {
+			continue
+		}
+		row := types.Row{txt(rel.Name), txt(rel.Kind.String()), txt(rel.Columns[wm.Column].Name), types.Null,
+			txt(string(types.AppendText(nil, types.NewInterval(0, 0, wm.AllowedLateness), nil))), i8(0), i8(0)}
+		if k := clocks[rel.ID]; k != nil {
+			if t := k.published.Load(); t != math.MinInt64 {
+				row[3] = txt(string(types.AppendText(nil, k.datum(t), nil)))
+			}
+			row[5], row[6] = i8(k.lateDropped.Load()), i8(k.lateApplied.Load())
+		} else if v, ok := marks[rel.ID]; ok && !v.IsNull() {
+			row[3] = txt(string(types.AppendText(nil, v, nil)))
+		}
+		out = append(out, row)
+	}
+	return out
+}

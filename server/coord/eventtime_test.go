@@ -58,7 +58,11 @@ func TestTumbleUpdatesAndCloses(t *testing.T) {
 	if got := mustRun(t, s, "SELECT count(*) FROM bids"); got != "5\nSELECT 1\n" {
 		t.Fatalf("the late row is not stored either: got %s", got)
 	}
-	// Never silently: it is counted, beside the watermark.
+	// Never silently: it is counted, beside the watermark, also in SQL.
+	if got := mustRun(t, s, "SELECT * FROM weir_catalog.watermarks ORDER BY name"); got != "bids|table|date_time|2026-01-01 10:01:00|00:00:00|1|0\n"+
+		"closed|materialized view|window_end|2026-01-01 10:02:00|00:00:00|0|0\nper_min|materialized view|window_start|2026-01-01 10:01:00|00:00:00|0|0\nSELECT 3\n" {
+		t.Fatalf("weir_catalog.watermarks:\n%s", got)
+	}
 	et := h.c.EngineStats().EventTime
 	wm := time.Date(2026, 1, 1, 10, 1, 0, 0, time.UTC).UnixNano()
 	if len(et) != 1 || et[0].Relation != "bids" || et[0].LateDropped != 1 || et[0].LateApplied != 0 || !et[0].HasWatermark || et[0].Watermark != wm {

@@ -204,6 +204,11 @@ func buildPgCatalog() *pgCatalog {
 	add(12503, "weir_catalog", "sinks", catalog.View, "name text, relation text, connector text, topic text, state text, error text, delivered_epoch int8, pending_epochs int8, changes int8", func(v *catalogView) []types.Row {
 		return v.s.c.sinkRows()
 	})
+	// Relations with event time: their watermarks and late rows
+	// (eventtime.go).
+	add(12504, "weir_catalog", "watermarks", catalog.View, "name text, kind text, event_time text, watermark text, allowed_lateness text, late_dropped int8, late_applied int8", func(v *catalogView) []types.Row {
+		return v.s.c.watermarkRows()
+	})
 	sort.Slice(pc.list, func(i, j int) bool { return pc.list[i].rel.ID < pc.list[j].rel.ID })
 	return pc
 }
