@@ -157,6 +157,8 @@ func TestGrafanaDashboard(t *testing.T) {
 	mustExec(t, ctx, c, `CREATE SOURCE dash (id BIGINT, g INT) WITH (connector='kafka', topic='dash', format='json')`)
 	mustExec(t, ctx, c, `CREATE MATERIALIZED VIEW dash_by_g AS SELECT g, count(*) AS n FROM dash GROUP BY g`)
 	mustExec(t, ctx, c, `CREATE SINK dash_out FROM dash_by_g WITH (connector='kafka', topic='dash_out', format='json', mode='upsert')`)
+	mustExec(t, ctx, c, `CREATE TABLE dash_events (ts TIMESTAMP, WATERMARK FOR ts AS ts)`)
+	mustExec(t, ctx, c, `INSERT INTO dash_events VALUES ('2026-01-01 10:00:00')`)
 	var recs []weirtest.Record
 	for i := range 40 {
 		recs = append(recs, weirtest.Record{Value: fmt.Appendf(nil, `{"id":%d,"g":%d}`, i, i%4)})
