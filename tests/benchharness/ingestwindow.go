@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,24 +134,15 @@ CREATE MATERIALIZED VIEW per_second AS SELECT key, window_start, COUNT(*) AS n F
 
 // lateRows reads weir_late_rows_total{action="dropped"} of relation.
 func lateRows(ctx context.Context, w *weirtest.Weir, relation string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+w.HTTPAddr()+"/metrics", nil)
+	lines, err := metricLines(ctx, w)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	prefix := []byte(`weir_late_rows_total{action="dropped",relation="` + relation + `"} `)
-	for _, line := range bytes.Split(body, []byte("\n")) {
-		if bytes.HasPrefix(line, prefix) {
+	prefix := `weir_late_rows_total{action="dropped",relation="` + relation + `"} `
+	for _, line := range lines {
+		if rest, ok := strings.CutPrefix(line, prefix); ok {
 			var n float64
-			_, err := fmt.Sscan(string(line[len(prefix):]), &n)
+			_, err := fmt.Sscan(rest, &n)
 			return int64(n), err
 		}
 	}

@@ -172,20 +172,13 @@ func runNexmarkQuery(ctx context.Context, bin string, q nexmarkBench, events int
 // commitP99 reads the 99th percentile of the epoch commit durations from
 // Weir's /metrics histogram (the upper bound of its bucket).
 func commitP99(ctx context.Context, w *weirtest.Weir) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+w.HTTPAddr()+"/metrics", nil)
+	lines, err := metricLines(ctx, w)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
 	type bucket struct{ le, n float64 }
 	var bs []bucket
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range lines {
 		if !strings.HasPrefix(line, "weir_epoch_commit_duration_seconds_bucket{") {
 			continue
 		}
@@ -239,4 +232,23 @@ func reportNexmark(f *nexmarkFigures) bool {
 		}
 	}
 	return failed
+}
+
+// metricLines reads Weir's /metrics, a line each.
+func metricLines(ctx context.Context, w *weirtest.Weir) ([]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+w.HTTPAddr()+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var lines []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines, sc.Err()
 }

@@ -7,11 +7,9 @@ package main
 // reached: the curve must stay flat.
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,31 +120,24 @@ func stateRun(ctx context.Context, bin, name, sql string, events, eventRate int6
 
 // viewState reads a view's operator state (keys, bytes) from /metrics.
 func viewState(ctx context.Context, w *weirtest.Weir, view string) (keys, bytes float64, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+w.HTTPAddr()+"/metrics", nil)
+	lines, err := metricLines(ctx, w)
 	if err != nil {
 		return 0, 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
 	label := `{view="` + view + `"} `
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range lines {
 		for _, m := range []struct {
 			name string
 			dst  *float64
 		}{{"weir_view_state_cached_keys", &keys}, {"weir_view_state_cached_bytes", &bytes}} {
-			if strings.HasPrefix(line, m.name+label) {
-				if *m.dst, err = strconv.ParseFloat(line[len(m.name+label):], 64); err != nil {
+			if rest, ok := strings.CutPrefix(line, m.name+label); ok {
+				if *m.dst, err = strconv.ParseFloat(rest, 64); err != nil {
 					return 0, 0, err
 				}
 			}
 		}
 	}
-	return keys, bytes, sc.Err()
+	return keys, bytes, nil
 }
 
 // reportNexmarkState prints each curve at every fifth minute of event
