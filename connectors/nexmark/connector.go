@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/weirdb/weir/executor"
 	"github.com/weirdb/weir/sql/catalog"
@@ -61,6 +62,10 @@ type sourceOptions struct {
 	// takes them); cfg.Rate is the same, or DefaultRate for 0.
 	rate       int64
 	maxRecords int
+	// baseNow: nexmark.base_time = 'now', which CREATE SOURCE turns into
+	// the time it was created (InferColumns), for the sequence's times to
+	// be those of its pace.
+	baseNow bool
 }
 
 func optionError(format string, args ...any) *sqlerr.Error {
@@ -133,6 +138,18 @@ func parseOptions(opts map[string]string) (sourceOptions, error) {
 	if o.cfg.Seed, err = integer("nexmark.seed", -1<<63); err != nil {
 		return o, err
 	}
+	switch v := take("nexmark.base_time"); {
+	case v == "":
+	case strings.EqualFold(v, "now"):
+		o.baseNow = true
+	default:
+		t, err := time.Parse("2006-01-02 15:04:05.999999", v)
+		if err != nil {
+			return o, optionError("invalid value for option nexmark.base_time: \"%s\"", v).
+				WithHint("Give 'now' or a timestamp such as '2024-01-01 00:00:00'.")
+		}
+		o.cfg.Base = types.TimeToTimestamp(t)
+	}
 	if v := take("poll.max_records"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -147,7 +164,7 @@ func parseOptions(opts map[string]string) (sourceOptions, error) {
 		}
 		slices.Sort(keys)
 		return o, optionError("unknown option \"%s\" for a nexmark source", keys[0]).
-			WithHint("Options: nexmark.table, nexmark.events, nexmark.rate, nexmark.event_rate, nexmark.seed, poll.max_records, on_error.")
+			WithHint("Options: nexmark.table, nexmark.events, nexmark.rate, nexmark.event_rate, nexmark.seed, nexmark.base_time, poll.max_records, on_error.")
 	}
 	return o, nil
 }
@@ -163,7 +180,12 @@ func (c *Connector) InferColumns(_ context.Context, opts map[string]string) ([]c
 	for i, sc := range schemas[o.table] {
 		cols[i] = catalog.Column{Name: sc.name, Type: sc.typ}
 	}
-	return cols, nil, nil
+	var keep map[string]string
+	if o.baseNow {
+		// The sequence keeps the time it was created at, across restarts.
+		keep = map[string]string{"nexmark.base_time": time.Now().UTC().Format("2006-01-02 15:04:05.999999")}
+	}
+	return cols, keep, nil
 }
 
 // DefaultWatermark implements executor.EventTimeSource: every table's
@@ -179,6 +201,10 @@ func (c *Connector) OpenSource(_ context.Context, cfg executor.SourceConfig) (ex
 	o, err := parseOptions(cfg.Options)
 	if err != nil {
 		return nil, err
+	}
+	if o.baseNow {
+		return nil, optionError("nexmark.base_time = 'now' needs the source's columns undeclared").
+			WithHint("The time is kept when the columns are taken from the connector; otherwise give a timestamp.")
 	}
 	cols, err := mapColumns(o.table, cfg.Relation)
 	if err != nil {

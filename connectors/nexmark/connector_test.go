@@ -271,3 +271,30 @@ func TestReplayUnpaced(t *testing.T) {
 		t.Fatal("a replay changed the events' times")
 	}
 }
+
+// nexmark.base_time = 'now' becomes the time the source was created, kept
+// with it; a timestamp sets event 0's date_time.
+func TestBaseTimeOption(t *testing.T) {
+	c := &Connector{}
+	before := time.Now().UTC()
+	_, keep, err := c.InferColumns(context.Background(), map[string]string{"nexmark.table": "bid", "nexmark.base_time": "now"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := time.Parse("2006-01-02 15:04:05.999999", keep["nexmark.base_time"])
+	if err != nil || got.Before(before.Truncate(time.Microsecond)) || got.After(time.Now().UTC()) {
+		t.Fatalf("kept %q (%v), want about %v", keep["nexmark.base_time"], err, before)
+	}
+	o, err := parseOptions(map[string]string{"nexmark.table": "bid", "nexmark.base_time": "2026-11-26 12:00:00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first int64
+	Generate(o.cfg, 0, 1, func(e *Event) bool { first = e.Person.DateTime; return false })
+	if want := types.TimeToTimestamp(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)); first != want {
+		t.Fatalf("event 0 at %d, want %d", first, want)
+	}
+	if _, err := parseOptions(map[string]string{"nexmark.table": "bid", "nexmark.base_time": "soon"}); err == nil {
+		t.Fatal("nexmark.base_time = 'soon' accepted")
+	}
+}

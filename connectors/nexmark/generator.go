@@ -70,6 +70,9 @@ type Config struct {
 	// DefaultRate). It does not pace anything: Generate runs as fast as it
 	// can.
 	Rate int64
+	// Base is the date_time of event 0, in microseconds since 2000-01-01
+	// (0: BaseTime).
+	Base int64
 }
 
 // Kind is what an event is.
@@ -203,6 +206,7 @@ func Generate(cfg Config, from, to int64, yield func(*Event) bool) {
 type generator struct {
 	seed uint64 // the seed, hashed
 	rate int64
+	base int64
 	t    *tables
 }
 
@@ -211,13 +215,17 @@ func newGenerator(cfg Config) *generator {
 	if rate <= 0 {
 		rate = DefaultRate
 	}
-	return &generator{seed: mix(uint64(cfg.Seed) ^ 0x6a09e667f3bcc909), rate: rate, t: sharedTables()}
+	base := cfg.Base
+	if base == 0 {
+		base = BaseTime
+	}
+	return &generator{seed: mix(uint64(cfg.Seed) ^ 0x6a09e667f3bcc909), rate: rate, base: base, t: sharedTables()}
 }
 
-// dateTime is the date_time of event n: n inter-event delays after
-// BaseTime, without overflow for any n.
+// dateTime is the date_time of event n: n inter-event delays after the
+// base, without overflow for any n.
 func (g *generator) dateTime(n int64) int64 {
-	return BaseTime + n/g.rate*1_000_000 + n%g.rate*1_000_000/g.rate
+	return g.base + n/g.rate*1_000_000 + n%g.rate*1_000_000/g.rate
 }
 
 // lastPerson is the base-0 id of the last person at event n: its own id
