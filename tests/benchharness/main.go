@@ -76,6 +76,7 @@ func main() {
 	var nexmarkFigs *nexmarkFigures
 	var stateCurves []stateCurve
 	var ingestWindow *ingestWindowFigure
+	var latencies []latencyFigure
 	results := map[string]*figures{}
 	sides := map[string]*side{}
 	var kafkaFigs *kafkaFigures // Weir only: the baseline is a bare consumer
@@ -124,6 +125,7 @@ func main() {
 				stateCurves = runNexmarkStateFigure(ctx, bin)
 				f := runIngestWindowFigure(ctx, bin)
 				ingestWindow = &f
+				latencies = runNexmarkLatencyFigure(ctx, bin)
 			}
 		}
 	}
@@ -169,6 +171,9 @@ func main() {
 	}
 	if ingestWindow != nil {
 		failed = reportIngestWindow(*ingestWindow) || failed
+	}
+	if latencies != nil {
+		failed = reportNexmarkLatency(latencies) || failed
 	}
 	if failed {
 		os.Exit(1)
