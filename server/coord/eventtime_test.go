@@ -208,6 +208,26 @@ func referenceViews(batches [][]bid) string {
 	return out.String()
 }
 
+// runRestarting creates what setup does in a fresh server, runs the
+// batches with a restart after every seventh (from the fourth), and
+// returns dump of the result: what a run without restarts must equal.
+func runRestarting(t *testing.T, setup func(*harness), batches []string, dump func(*testing.T, *harness) string) string {
+	t.Helper()
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	setup(h)
+	for i, b := range batches {
+		mustRun(t, h.session(), b)
+		if i%7 == 3 {
+			h.close()
+			h = newHarness(t, dir)
+		}
+	}
+	got := dump(t, h)
+	h.close()
+	return got
+}
+
 func dumpViews(t *testing.T, h *harness) string {
 	s := h.session()
 	return mustRun(t, s, "SELECT * FROM hot ORDER BY 1, 2") + mustRun(t, s, "SELECT * FROM live ORDER BY 1, 2") +
@@ -236,19 +256,7 @@ func TestWindowsAcrossRestarts(t *testing.T) {
 		t.Fatalf("views:\n%s\nreference:\n%s", want, ref)
 	}
 
-	dir := t.TempDir()
-	h := newHarness(t, dir)
-	setup(h)
-	for i, b := range batches {
-		mustRun(t, h.session(), b)
-		if i%7 == 3 {
-			h.close()
-			h = newHarness(t, dir)
-		}
-	}
-	got := dumpViews(t, h)
-	h.close()
-	if got != want {
+	if got := runRestarting(t, setup, batches, dumpViews); got != want {
 		t.Fatalf("with restarts:\n%s\nwithout:\n%s", got, want)
 	}
 }

@@ -181,19 +181,7 @@ func TestSessionsAcrossRestarts(t *testing.T) {
 		t.Fatalf("views:\n%s\nreference:\n%s", want, ref)
 	}
 
-	dir := t.TempDir()
-	h := newHarness(t, dir)
-	setup(h)
-	for i, b := range batches {
-		mustRun(t, h.session(), b)
-		if i%7 == 3 {
-			h.close()
-			h = newHarness(t, dir)
-		}
-	}
-	got := dumpSessionViews(t, h)
-	h.close()
-	if got != want {
+	if got := runRestarting(t, setup, batches, dumpSessionViews); got != want {
 		t.Fatalf("with restarts:\n%s\nwithout:\n%s", got, want)
 	}
 }
