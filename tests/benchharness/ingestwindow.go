@@ -13,12 +13,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/weirdb/weir/tests/internal/weirtest"
 )
@@ -37,24 +34,12 @@ type ingestWindowFigure struct {
 
 func runIngestWindowFigure(ctx context.Context, bin string) ingestWindowFigure {
 	f := ingestWindowFigure{events: *ingestEvents}
-	dir, err := mkTemp()
+	w, c, stop, err := freshWeir(ctx, bin)
 	if err != nil {
 		f.err = err
 		return f
 	}
-	defer removeAll(dir)
-	w, err := weirtest.StartWeir(ctx, bin, filepath.Join(dir, "data"), filepath.Join(dir, "weir.log"), "--log-level=info")
-	if err != nil {
-		f.err = err
-		return f
-	}
-	defer w.Stop()
-	c, err := pgx.Connect(ctx, w.DSN())
-	if err != nil {
-		f.err = err
-		return f
-	}
-	defer c.Close(context.Background())
+	defer stop()
 	// 10,000 events per second of event time, a little out of order; the
 	// watermark waits 10 s, more than the chunks posted at once span.
 	_, err = c.Exec(ctx, `CREATE TABLE events (key TEXT, value BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '10' SECOND);

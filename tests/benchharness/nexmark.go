@@ -109,21 +109,11 @@ func runNexmarkFigures(ctx context.Context, bin string) *nexmarkFigures {
 // in one query string (the view reads the events as they come), until the
 // sources have yielded the sequence.
 func runNexmarkQuery(ctx context.Context, bin string, q nexmarkBench, events int64) nexmarkResult {
-	dir, err := mkTemp()
+	w, c, stop, err := freshWeir(ctx, bin)
 	if err != nil {
 		return nexmarkResult{err: err}
 	}
-	defer removeAll(dir)
-	w, err := weirtest.StartWeir(ctx, bin, filepath.Join(dir, "data"), filepath.Join(dir, "weir.log"), "--log-level=info")
-	if err != nil {
-		return nexmarkResult{err: err}
-	}
-	defer w.Stop()
-	c, err := pgx.Connect(ctx, w.DSN())
-	if err != nil {
-		return nexmarkResult{err: err}
-	}
-	defer c.Close(context.Background())
+	defer stop()
 	counts := map[nexmark.Kind]int64{}
 	nexmark.Generate(nexmark.Config{Seed: 1, Events: events}, 0, events, func(e *nexmark.Event) bool {
 		counts[e.Kind]++
@@ -251,4 +241,27 @@ func metricLines(ctx context.Context, w *weirtest.Weir) ([]string, error) {
 		lines = append(lines, sc.Text())
 	}
 	return lines, sc.Err()
+}
+
+// freshWeir starts Weir on a new data directory and connects to it;
+// stop stops both and removes the directory.
+func freshWeir(ctx context.Context, bin string) (w *weirtest.Weir, c *pgx.Conn, stop func(), err error) {
+	dir, err := mkTemp()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if w, err = weirtest.StartWeir(ctx, bin, filepath.Join(dir, "data"), filepath.Join(dir, "weir.log"), "--log-level=info"); err != nil {
+		removeAll(dir)
+		return nil, nil, nil, err
+	}
+	if c, err = pgx.Connect(ctx, w.DSN()); err != nil {
+		w.Stop()
+		removeAll(dir)
+		return nil, nil, nil, err
+	}
+	return w, c, func() {
+		c.Close(context.Background())
+		w.Stop()
+		removeAll(dir)
+	}, nil
 }

@@ -11,13 +11,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/weirdb/weir/tests/internal/weirtest"
 )
 
 var nexmarkLatencyRate = flag.Int("nexmark-latency-rate", 100_000, "events per second of the latency figure (paced; its event rate too)")
@@ -44,24 +41,12 @@ func runNexmarkLatencyFigure(ctx context.Context, bin string) []latencyFigure {
 
 func latencyRun(ctx context.Context, bin, q string, rate int, run time.Duration) latencyFigure {
 	f := latencyFigure{query: q, rate: rate}
-	dir, err := mkTemp()
+	w, c, stop, err := freshWeir(ctx, bin)
 	if err != nil {
 		f.err = err
 		return f
 	}
-	defer removeAll(dir)
-	w, err := weirtest.StartWeir(ctx, bin, filepath.Join(dir, "data"), filepath.Join(dir, "weir.log"), "--log-level=info")
-	if err != nil {
-		f.err = err
-		return f
-	}
-	defer w.Stop()
-	c, err := pgx.Connect(ctx, w.DSN())
-	if err != nil {
-		f.err = err
-		return f
-	}
-	defer c.Close(context.Background())
+	defer stop()
 	var sql string
 	for _, b := range nexmarkBenches {
 		if b.name == q {

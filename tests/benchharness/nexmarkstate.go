@@ -11,13 +11,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/weirdb/weir/connectors/nexmark"
 	"github.com/weirdb/weir/tests/internal/weirtest"
@@ -64,21 +61,11 @@ func runNexmarkStateFigure(ctx context.Context, bin string) []stateCurve {
 }
 
 func stateRun(ctx context.Context, bin, name, sql string, events, eventRate int64) ([]stateSample, error) {
-	dir, err := mkTemp()
+	w, c, stop, err := freshWeir(ctx, bin)
 	if err != nil {
 		return nil, err
 	}
-	defer removeAll(dir)
-	w, err := weirtest.StartWeir(ctx, bin, filepath.Join(dir, "data"), filepath.Join(dir, "weir.log"), "--log-level=info")
-	if err != nil {
-		return nil, err
-	}
-	defer w.Stop()
-	c, err := pgx.Connect(ctx, w.DSN())
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close(context.Background())
+	defer stop()
 	var bids int64
 	nexmark.Generate(nexmark.Config{Seed: 1, Events: events}, 0, events, func(e *nexmark.Event) bool {
 		if e.Kind == nexmark.KindBid {
